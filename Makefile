@@ -1,0 +1,39 @@
+# make demo · make test · make lint · make bench — each bootstraps .venv by itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench js clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+
+# Installing the package builds js/ (hatch-jupyter-builder runs npm install + npm run build).
+$(STAMP): $(BIN)/python pyproject.toml js/package.json js/package-lock.json
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+js: $(STAMP)
+	cd js && npm install --no-audit --no-fund && npm run build
+
+demo: $(STAMP) js
+	$(BIN)/python -m sora_widget.demo
+
+test: $(STAMP) js
+	cd js && npm run typecheck && npm test
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check sora_widget tests bench
+	$(BIN)/ruff format --check sora_widget tests bench
+	$(BIN)/mypy
+	cd js && npm run typecheck
+
+bench: $(STAMP) js
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) js/node_modules sora_widget/static sora_widget/labextension

@@ -1,0 +1,211 @@
+"""The one place that knows which parameters Sora 2 accepts.
+
+The client validates with it before any request, the emulator answers 400 with it,
+and the widget's controls are filled from `view_options()` — so a new size or
+duration is added here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import InvalidParams
+
+MODEL = "sora-2"
+
+DURATIONS: tuple[int, ...] = (4, 8, 12)
+DEFAULT_DURATION = 8
+
+#: size → the label the API page gives it
+SIZES: dict[str, str] = {"720x1280": "Portrait", "1280x720": "Landscape"}
+DEFAULT_SIZE = "720x1280"
+_SIZE_ALIASES = {label.lower(): size for size, label in SIZES.items()}
+
+#: image types accepted as a local reference file (uploaded before the submit)
+IMAGE_TYPES: dict[str, str] = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".webp": "image/webp",
+    ".gif": "image/gif",
+}
+#: a reference travels inside a JSON body as base64; beyond this it is refused early
+MAX_REFERENCE_BYTES = 10 * 1024 * 1024
+
+ReferenceKind = Literal["url", "data", "path"]
+
+_DATA_URI = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    """Validated, normalised parameters of one generation."""
+
+    prompt: str
+    duration: int = DEFAULT_DURATION
+    size: str = DEFAULT_SIZE
+    input_reference: str | None = None
+
+    @property
+    def width(self) -> int:
+        return int(self.size.split("x")[0])
+
+    @property
+    def height(self) -> int:
+        return int(self.size.split("x")[1])
+
+    @property
+    def orientation(self) -> str:
+        return SIZES[self.size]
+
+    def payload(self) -> dict[str, Any]:
+        """The JSON body of the submit request."""
+        body: dict[str, Any] = {"prompt": self.prompt, "duration": self.duration, "size": self.size}
+        if self.input_reference is not None:
+            body["input_reference"] = self.input_reference
+        return body
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GenerationParams:
+        return validate(
+            data.get("prompt"),
+            duration=data.get("duration", DEFAULT_DURATION),
+            size=data.get("size", DEFAULT_SIZE),
+            input_reference=data.get("input_reference"),
+        )
+
+
+def validate(
+    prompt: object,
+    *,
+    duration: object = DEFAULT_DURATION,
+    size: object = DEFAULT_SIZE,
+    input_reference: object = None,
+    allow_local_reference: bool = True,
+) -> GenerationParams:
+    """Check and normalise parameters, or raise `InvalidParams` naming what is wrong.
+
+    `duration` may be an int or a numeric string (the API page's own example sends
+    "8"); `size` may be "720x1280"/"1280x720" or "portrait"/"landscape". A local
+    image path is accepted only when the caller can upload it.
+    """
+    return GenerationParams(
+        prompt=validate_prompt(prompt),
+        duration=validate_duration(duration),
+        size=validate_size(size),
+        input_reference=validate_reference(input_reference, allow_local=allow_local_reference),
+    )
+
+
+def validate_prompt(prompt: object) -> str:
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InvalidParams("prompt", prompt, "a non-empty text describing the video")
+    return prompt
+
+
+def validate_duration(duration: object) -> int:
+    value: int | None = None
+    if isinstance(duration, int) and not isinstance(duration, bool):
+        value = duration
+    elif isinstance(duration, float) and duration.is_integer():
+        value = int(duration)
+    elif isinstance(duration, str) and duration.strip().isdigit():
+        value = int(duration.strip())
+    if value not in DURATIONS:
+        raise InvalidParams("duration", duration, [*DURATIONS])
+    return value
+
+
+def validate_size(size: object) -> str:
+    if isinstance(size, str):
+        text = size.strip().lower().replace("×", "x").replace(" ", "")
+        text = _SIZE_ALIASES.get(text, text)
+        if text in SIZES:
+            return text
+    allowed = ", ".join(f"{s!r} ({label.lower()})" for s, label in SIZES.items())
+    raise InvalidParams("size", size, allowed)
+
+
+def reference_kind(value: str) -> ReferenceKind:
+    """Which of the three accepted forms a reference is (without validating it)."""
+    lowered = value[:8].lower()
+    if lowered.startswith(("http://", "https://")):
+        return "url"
+    if lowered.startswith("data:"):
+        return "data"
+    return "path"
+
+
+def validate_reference(value: object, *, allow_local: bool = True) -> str | None:
+    """An http(s) URL, an image data URI, or (when `allow_local`) a local image file."""
+    if value is None or value == "":
+        return None
+    allowed = "an http(s) URL or a data:image/...;base64 URI" + (
+        ", or the path of a local image file (" + ", ".join(IMAGE_TYPES) + ")" if allow_local else ""
+    )
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise InvalidParams("input_reference", value, allowed)
+    kind = reference_kind(value)
+    if kind == "url":
+        if not re.match(r"^https?://[^/\s]+", value, re.IGNORECASE) or any(c.isspace() for c in value):
+            raise InvalidParams("input_reference", value, allowed)
+        return value
+    if kind == "data":
+        _decode_data_uri(value, allowed)
+        return value
+    if not allow_local:
+        raise InvalidParams("input_reference", value, allowed)
+    path = Path(value).expanduser()
+    if path.suffix.lower() not in IMAGE_TYPES or not path.is_file():
+        reason = "no such file" if not path.exists() else "not an image file"
+        raise InvalidParams("input_reference", value, f"{allowed} ({reason}: {value})")
+    if path.stat().st_size > MAX_REFERENCE_BYTES:
+        raise InvalidParams("input_reference", value, f"an image of at most {MAX_REFERENCE_BYTES} bytes")
+    return str(path)
+
+
+def decode_data_uri(value: str) -> tuple[str, bytes]:
+    """(mime type, bytes) of an image data URI; `InvalidParams` if it is not one."""
+    return _decode_data_uri(value, "a data:image/...;base64 URI")
+
+
+def _decode_data_uri(value: str, allowed: str) -> tuple[str, bytes]:
+    match = _DATA_URI.match(value)
+    if not match:
+        raise InvalidParams("input_reference", value, allowed)
+    try:
+        data = base64.b64decode(match.group(2), validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidParams("input_reference", value, f"{allowed} (the base64 part is malformed)") from None
+    if not data:
+        raise InvalidParams("input_reference", value, f"{allowed} (it is empty)")
+    if len(data) > MAX_REFERENCE_BYTES:
+        raise InvalidParams("input_reference", value, f"an image of at most {MAX_REFERENCE_BYTES} bytes")
+    return match.group(1).lower(), data
+
+
+def view_options() -> dict[str, Any]:
+    """What the widget's controls offer, sent to the view through a trait."""
+    return {
+        "model": MODEL,
+        "durations": list(DURATIONS),
+        "sizes": [
+            {"value": size, "label": label, "width": int(size.split("x")[0]), "height": int(size.split("x")[1])}
+            for size, label in SIZES.items()
+        ],
+        "default_duration": DEFAULT_DURATION,
+        "default_size": DEFAULT_SIZE,
+        "image_types": sorted(set(IMAGE_TYPES.values())),
+        "max_reference_bytes": MAX_REFERENCE_BYTES,
+    }

@@ -1,0 +1,185 @@
+"""The generation record (schema v1): what produced a clip, and what became of it.
+
+A record is what the notebook, the ledger and the widget all keep about one
+generation. It never holds the API key or video bytes — only parameters, request
+ids, times, the saved file's relative path and checksum, and versions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .params import MODEL, GenerationParams
+
+SCHEMA_VERSION = 1
+
+#: what the server reports, plus two local states: SUBMITTING (before the request id
+#: is known) and UNKNOWN (the submit may or may not have been accepted), and EXPIRED
+#: (the server forgot a request id before we saved its result).
+STATUSES = ("SUBMITTING", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "UNKNOWN", "EXPIRED")
+TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "EXPIRED"})
+
+MIMETYPE = "application/vnd.sora-widget.generation+json"
+
+
+def new_id() -> str:
+    """A local id, known before the submit (the ledger's key for a job)."""
+    return uuid.uuid4().hex[:12]
+
+
+def utcnow() -> str:
+    return format_time(datetime.now(timezone.utc))
+
+
+def format_time(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+@dataclass
+class Generation:
+    """One generation: its parameters, its request and its outcome."""
+
+    id: str
+    params: GenerationParams
+    status: str = "SUBMITTING"
+    request_id: str | None = None
+    model: str = MODEL
+    submitted_at: str | None = None
+    completed_at: str | None = None
+    updated_at: str = field(default_factory=utcnow)
+    status_history: list[dict[str, str]] = field(default_factory=list)
+    video_path: str | None = None
+    sha256: str | None = None
+    bytes: int | None = None
+    video: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    api_host: str | None = None
+    synthetic: bool = False
+    versions: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    notebook: dict[str, str] | None = None
+    replay_of: str | None = None
+    reference_source: str | None = None
+    batch: dict[str, Any] | None = None
+    #: where read_records() found this record ("output", "metadata", "ledger"); not saved
+    sources: list[str] = field(default_factory=list, compare=False)
+
+    # -- state ---------------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def latency_s(self) -> float | None:
+        if not (self.submitted_at and self.completed_at):
+            return None
+        return round((parse_time(self.completed_at) - parse_time(self.submitted_at)).total_seconds(), 3)
+
+    def set_status(self, status: str, at: str | None = None) -> bool:
+        """Move to `status`; returns whether anything changed. History keeps each change once."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        at = at or utcnow()
+        if self.status == status and self.status_history:
+            return False
+        self.status = status
+        self.updated_at = at
+        self.status_history.append({"status": status, "at": at})
+        if status in TERMINAL_STATUSES and self.completed_at is None:
+            self.completed_at = at
+        return True
+
+    # -- (de)serialisation ---------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+        for f in dataclasses.fields(self):
+            if f.name == "sources":
+                continue
+            value = getattr(self, f.name)
+            data[f.name] = value.to_dict() if isinstance(value, GenerationParams) else _copy(value)
+        data["latency_s"] = self.latency_s
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Generation:
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"record schema_version {version} is not supported (expected {SCHEMA_VERSION})")
+        names = {f.name for f in dataclasses.fields(cls)} - {"sources"}
+        kwargs = {k: _copy(v) for k, v in data.items() if k in names}
+        params = data.get("params") or {}
+        # Stored parameters were validated when they were sent; rebuild without re-checking
+        # (a reference file may no longer exist on this machine).
+        kwargs["params"] = GenerationParams(
+            prompt=params.get("prompt", ""),
+            duration=int(params.get("duration", 8)),
+            size=params.get("size", "720x1280"),
+            input_reference=params.get("input_reference"),
+        )
+        return cls(**kwargs)
+
+    def copy(self) -> Generation:
+        return Generation.from_dict(self.to_dict())
+
+    # -- display -------------------------------------------------------------------------
+
+    def summary(self) -> str:
+        """One line a person can read: status, parameters, prompt, outcome."""
+        p = self.params
+        prompt = p.prompt if len(p.prompt) <= 60 else p.prompt[:59] + "…"
+        text = f"{self.status} · {p.duration}s {p.size} · {prompt!r}"
+        if self.request_id:
+            text += f" · request {self.request_id}"
+        if self.video_path:
+            text += f" · {self.video_path}"
+        if self.error:
+            text += f" · {self.error.get('type')}: {self.error.get('detail') or self.error.get('message')}"
+        if self.synthetic:
+            text += " · synthetic (emulator)"
+        return text
+
+    def __repr__(self) -> str:
+        return f"<Generation {self.id} {self.summary()}>"
+
+
+def merge(a: Generation, b: Generation) -> Generation:
+    """Combine two views of the same generation: a terminal status wins, then the newest.
+
+    Fields the winner lacks are filled from the other; histories are united.
+    """
+    if a.id != b.id:
+        raise ValueError(f"cannot merge records of different generations ({a.id} and {b.id})")
+    first, second = sorted((a, b), key=_precedence, reverse=True)
+    merged = first.copy()
+    for f in dataclasses.fields(Generation):
+        if f.name in ("sources", "status_history"):
+            continue
+        if getattr(merged, f.name) in (None, {}, []) and getattr(second, f.name) not in (None, {}, []):
+            setattr(merged, f.name, _copy(getattr(second, f.name)))
+    seen = {(h["status"], h["at"]) for h in merged.status_history}
+    extra = [h for h in second.status_history if (h["status"], h["at"]) not in seen]
+    merged.status_history = sorted(merged.status_history + extra, key=lambda h: h["at"])
+    merged.sources = sorted(set(a.sources) | set(b.sources))
+    return merged
+
+
+def _precedence(record: Generation) -> tuple[bool, str]:
+    return (record.done, record.updated_at)
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
