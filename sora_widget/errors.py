@@ -60,6 +60,8 @@ class SoraError(Exception):
     #: Whether doing the same thing again later may succeed.
     retryable: bool = False
     hint: str = ""
+    #: the generation this error concerns, when there is one (set by the client)
+    record: Any = None
 
     def __init__(
         self,

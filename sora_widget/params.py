@@ -201,7 +201,12 @@ def view_options() -> dict[str, Any]:
         "model": MODEL,
         "durations": list(DURATIONS),
         "sizes": [
-            {"value": size, "label": label, "width": int(size.split("x")[0]), "height": int(size.split("x")[1])}
+            {
+                "value": size,
+                "label": label,
+                "width": int(size.split("x")[0]),
+                "height": int(size.split("x")[1]),
+            }
             for size, label in SIZES.items()
         ],
         "default_duration": DEFAULT_DURATION,

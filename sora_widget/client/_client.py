@@ -1,0 +1,545 @@
+"""AsyncSoraClient: submit · status · result · wait · download · resume, over httpx.
+
+Every step is written to the ledger as it happens — before the submit is sent, the
+moment the request id is known, at each status change, on completion and on failure —
+so nothing paid for is lost to a crash. Waiting polls on the schedule of `_policy`,
+on whatever event loop is running (the kernel's own, in a notebook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import platform
+import re
+import sys
+import unicodedata
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .._mp4 import video_facts
+from .._version import __version__
+from ..errors import (
+    AuthenticationError,
+    GenerationFailed,
+    GenerationTimeout,
+    RequestExpired,
+    SoraError,
+    SubmitOutcomeUnknown,
+    UnexpectedResponse,
+)
+from ..ledger import Ledger
+from ..params import IMAGE_TYPES, MODEL, GenerationParams, reference_kind, validate
+from ..records import Generation, new_id, parse_time, utcnow
+from ._config import (
+    API_KEY_ENV,
+    origin,
+    resolve_api_key,
+    resolve_base_url,
+    resolve_output_dir,
+    resolve_upload_url,
+)
+from ._download import download
+from ._policy import PollPolicy, RetryPolicy, latency_model, next_poll_delay, parse_retry_after
+from ._requests import Clock, Limiter, Requester, SubmitNotAccepted
+from ._results import output_url, read_status
+
+OnUpdate = Callable[[Generation], Any]
+Job = Generation | str
+
+
+class AsyncSoraClient:
+    """A client for Segmind's Sora 2 API. Use it as an async context manager, or `aclose()` it.
+
+    The API key comes from `api_key` or `SEGMIND_API_KEY`; it is sent to the API and
+    its upload endpoint only, and never appears in records, the ledger, logs or errors.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
+        *,
+        http: httpx.AsyncClient | None = None,
+        poll: PollPolicy | None = None,
+        retry: RetryPolicy | None = None,
+        upload_url: str | None = None,
+        request_timeout: float = 30.0,
+        clock: Clock | None = None,
+        limiter: Limiter | None = None,
+        model: str = MODEL,
+    ) -> None:
+        self._api_key = resolve_api_key(api_key)
+        self.base_url = resolve_base_url(base_url)
+        self.upload_url = resolve_upload_url(self.base_url, upload_url)
+        self.output_dir = resolve_output_dir(output_dir)
+        self.ledger = Ledger.in_dir(self.output_dir)
+        self.poll = poll or PollPolicy()
+        self.model = model
+        self.api_host = urlsplit(self.base_url).netloc
+        self._owns_http = http is None
+        self.http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(request_timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            headers={"user-agent": f"sora-widget/{__version__}"},
+        )
+        self.clock = clock or Clock()
+        self.requester = Requester(
+            self.http,
+            api_key=self._api_key,
+            api_origins={origin(self.base_url), origin(self.upload_url)},
+            retry=retry or RetryPolicy(),
+            clock=self.clock,
+            limiter=limiter,
+        )
+        self._latencies: dict[tuple[int, str], list[float]] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def has_api_key(self) -> bool:
+        return self._api_key is not None
+
+    def __repr__(self) -> str:
+        key = "set" if self._api_key else "not set"
+        return (
+            f"AsyncSoraClient(base_url={self.base_url!r}, output_dir={str(self.output_dir)!r}, api key {key})"
+        )
+
+    async def __aenter__(self) -> AsyncSoraClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self.http.aclose()
+
+    # -- the API ----------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        prompt: str,
+        *,
+        duration: int | str = 8,
+        size: str = "720x1280",
+        input_reference: str | os.PathLike[str] | None = None,
+        notebook: dict[str, str] | None = None,
+        replay_of: str | None = None,
+        batch: dict[str, Any] | None = None,
+        on_update: OnUpdate | None = None,
+    ) -> Generation:
+        """Send a job; returns its record with the request id. Nothing is sent if the
+        parameters are invalid (`InvalidParams`) or no API key is set."""
+        params = validate(prompt, duration=duration, size=size, input_reference=input_reference)
+        self._require_key()
+        record = Generation(
+            id=new_id(),
+            params=params,
+            model=self.model,
+            api_host=self.api_host,
+            versions=_versions(),
+            notebook=notebook,
+            replay_of=replay_of,
+            batch=batch,
+        )
+        if params.input_reference is not None and reference_kind(params.input_reference) == "path":
+            record.reference_source = _display_path(Path(params.input_reference))
+            record.params = replace(params, input_reference=await self.upload(params.input_reference))
+        record.submitted_at = utcnow()
+        record.set_status("SUBMITTING", at=record.submitted_at)
+        await self._log("submitting", record)
+        started = self.clock.now()
+        try:
+            response = await self.requester.submit(
+                f"{self.base_url}/v2/{self.model}", record.params.payload()
+            )
+        except SubmitNotAccepted as exc:
+            await self._fail(record, "UNKNOWN", None)
+            error = SubmitOutcomeUnknown(
+                f"the submit got no definite answer ({exc.reason}); the job may be running and billed",
+                ledger_id=record.id,
+                http_status=exc.http_status,
+            )
+            record.error = error.to_dict()
+            await self._log("unknown", record)
+            raise _attach(error, record) from exc
+        except SoraError as exc:
+            # A definite refusal (400/401/403/404/406, or 429 after retries): nothing billed.
+            record.error = exc.to_dict()
+            record.set_status("FAILED")
+            await self._log("rejected", record)
+            _attach(exc, record)
+            raise
+        record.timings["submit_s"] = round(self.clock.now() - started, 3)
+        record.synthetic = "x-sora-emulator" in response.headers
+        body = _json(response)
+        request_id = body.get("request_id") if isinstance(body, dict) else None
+        if not isinstance(request_id, str) or not request_id:
+            record.set_status("UNKNOWN")
+            error = SubmitOutcomeUnknown(
+                "the submit was answered without a request id; the job may be running and billed",
+                ledger_id=record.id,
+                http_status=response.status_code,
+            )
+            record.error = error.to_dict()
+            await self._log("unknown", record)
+            raise _attach(error, record)
+        record.request_id = request_id
+        status = body.get("status")
+        record.set_status(status if status in ("QUEUED", "PROCESSING") else "QUEUED")
+        await self._log("submitted", record)
+        await _notify(on_update, record)
+        return record
+
+    async def status(self, job: Job) -> str:
+        """The job's status now (QUEUED, PROCESSING, COMPLETED or FAILED). A Generation
+        passed in is updated in place."""
+        status, _retry_after = await self._check_status(self._record(job))
+        return status
+
+    async def _check_status(self, record: Generation) -> tuple[str, float | None]:
+        request_id = _request_id(record)
+        response = await self.requester.read(
+            "GET",
+            f"{self.base_url}/v2/requests/{request_id}/status",
+            kind="status",
+            during="checking the job's status",
+            request_id=request_id,
+            accept=(422,),
+        )
+        body = _json(response)
+        status = read_status(body, request_id=request_id)
+        record.synthetic = record.synthetic or "x-sora-emulator" in response.headers
+        if status == "FAILED":
+            record.error = _failure(body, request_id).to_dict()
+        record.set_status(status)
+        return status, parse_retry_after(response.headers.get("retry-after"))
+
+    async def result(self, job: Job) -> dict[str, Any]:
+        """The final response body (a FAILED job's body too: the API serves it as 422)."""
+        request_id = _request_id(self._record(job))
+        response = await self.requester.read(
+            "GET",
+            f"{self.base_url}/v2/requests/{request_id}",
+            kind="result",
+            during="fetching the result",
+            request_id=request_id,
+            accept=(422,),
+        )
+        body = _json(response)
+        if not isinstance(body, dict):
+            raise UnexpectedResponse("the result is not a JSON object", request_id=request_id)
+        return body
+
+    async def wait(
+        self,
+        job: Job,
+        timeout: float = 900.0,
+        on_update: OnUpdate | None = None,
+        save_to: str | os.PathLike[str] | None = None,
+    ) -> Generation:
+        """Poll until the job ends, then save the video. Returns the completed record.
+
+        Raises `GenerationFailed` (FAILED, with the server's reason), `GenerationTimeout`
+        (still running after `timeout` seconds: resumable), `RequestExpired`.
+        """
+        record = self._record(job)
+        request_id = _request_id(record)
+        model = latency_model(record.params.duration, self._past_latencies(record))
+        waited_from = self.clock.now()
+        already = _seconds_since(record.submitted_at)
+        checks = 0
+        retry_after: float | None = None
+        while record.status != "COMPLETED":
+            now = self.clock.now()
+            elapsed = already + (now - waited_from)
+            delay = next_poll_delay(self.poll, model, elapsed, checks_done=checks, retry_after=retry_after)
+            remaining = waited_from + timeout - now
+            if remaining <= 0:
+                await self._log("waiting stopped", record)
+                raise _attach(
+                    GenerationTimeout(
+                        f"the job was still {record.status} after waiting {timeout:g} s",
+                        request_id=request_id,
+                    ),
+                    record,
+                )
+            await self.clock.sleep(min(delay, remaining))
+            before = record.status
+            try:
+                status, retry_after = await self._check_status(record)
+            except RequestExpired as exc:
+                await self._fail(record, "EXPIRED", exc)
+                _attach(exc, record)
+                raise
+            checks += 1
+            record.timings["status_checks"] = record.timings.get("status_checks", 0) + 1
+            if status != before:
+                self._note_phase(record, status, elapsed=already + (self.clock.now() - waited_from))
+                await self._log("status", record)
+                await _notify(on_update, record)
+            if status == "FAILED":
+                error = _failure_from_record(record, request_id)
+                await self._log("failed", record)
+                raise _attach(error, record)
+        await self.download(record, save_to=save_to)
+        await _notify(on_update, record)
+        return record
+
+    async def download(
+        self, job: Job, url: str | None = None, *, save_to: str | os.PathLike[str] | None = None
+    ) -> Generation:
+        """Save a COMPLETED job's video (under the output dir, or at `save_to`: a file
+        path ending in .mp4 or a directory); checks its length and records its sha256."""
+        record = self._record(job)
+        request_id = _request_id(record)
+        if url is None:
+            body = await self.result(record)
+            if read_status(body, request_id=request_id) != "COMPLETED":
+                raise UnexpectedResponse(
+                    f"asked to download a job that is {body.get('status')}", request_id=request_id
+                )
+            url = output_url(body, request_id=request_id)
+        dest = _destination(self.output_dir, save_to, video_filename(record, datetime.now()))
+        try:
+            saved = await download(self.requester, url, dest, request_id=request_id)
+        except SoraError as exc:
+            record.error = exc.to_dict()
+            await self._log("download failed", record)
+            _attach(exc, record)
+            raise
+        record.video_path = _display_path(saved.path)
+        record.sha256 = saved.sha256
+        record.bytes = saved.bytes
+        record.video = video_facts(saved.path)
+        record.synthetic = record.synthetic or saved.synthetic
+        record.error = None
+        record.timings["download_s"] = saved.seconds
+        record.set_status("COMPLETED")
+        await self._log("completed", record)
+        self._remember_latency(record)
+        return record
+
+    async def resume(
+        self, request_id: str | None = None, *, timeout: float = 900.0, on_update: OnUpdate | None = None
+    ) -> Generation | list[Generation]:
+        """Finish a job from the ledger (or any request id of this API). With no id,
+        finish every pending job; their outcomes (errors included) are in the records."""
+        if request_id is not None:
+            return await self.wait(self._record(request_id), timeout=timeout, on_update=on_update)
+        pending = await asyncio.to_thread(self.ledger.pending)
+        results = await asyncio.gather(
+            *(self.wait(record, timeout=timeout, on_update=on_update) for record in pending),
+            return_exceptions=True,
+        )
+        finished = []
+        for record, outcome in zip(pending, results, strict=True):
+            if isinstance(outcome, BaseException) and not isinstance(outcome, Exception):
+                raise outcome  # cancellation and the like are not outcomes
+            finished.append(record)
+        return finished
+
+    async def generate(
+        self,
+        prompt: str,
+        *,
+        duration: int | str = 8,
+        size: str = "720x1280",
+        input_reference: str | os.PathLike[str] | None = None,
+        timeout: float = 900.0,
+        on_update: OnUpdate | None = None,
+        save_to: str | os.PathLike[str] | None = None,
+        **context: Any,
+    ) -> Generation:
+        """submit + wait: the saved clip's record. `context` is recorded with it
+        (notebook, replay_of, batch)."""
+        record = await self.submit(
+            prompt,
+            duration=duration,
+            size=size,
+            input_reference=input_reference,
+            on_update=on_update,
+            **context,
+        )
+        return await self.wait(record, timeout=timeout, on_update=on_update, save_to=save_to)
+
+    async def upload(self, path: str | os.PathLike[str]) -> str:
+        """Upload a local image through the storage endpoint; returns its URL."""
+        import base64
+
+        file = Path(path)
+        mime = IMAGE_TYPES[file.suffix.lower()]
+        data = await asyncio.to_thread(file.read_bytes)
+        data_url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+        self._require_key()
+        response = await self.requester.read(
+            "POST",
+            self.upload_url,
+            kind="upload",
+            during="uploading the reference image",
+            json={"data_urls": [data_url]},
+        )
+        body = _json(response)
+        urls = body.get("file_urls") if isinstance(body, dict) else None
+        if not (isinstance(urls, list) and urls and isinstance(urls[0], str)):
+            raise UnexpectedResponse("the upload answer holds no file URL")
+        return urls[0]
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _require_key(self) -> None:
+        if not self._api_key:
+            raise AuthenticationError(
+                f"no API key: {API_KEY_ENV} is not set and no api_key was given",
+            )
+
+    def _record(self, job: Job) -> Generation:
+        if isinstance(job, Generation):
+            return job
+        known = self.ledger.get(job)
+        if known is not None:
+            return known
+        # A request id we never saw (another machine, another ledger): still resumable.
+        record = Generation(
+            id=new_id(),
+            params=GenerationParams(prompt="(unknown: not in this ledger)"),
+            request_id=job,
+            api_host=self.api_host,
+            versions=_versions(),
+        )
+        record.set_status("QUEUED")
+        return record
+
+    async def _log(self, event: str, record: Generation) -> None:
+        snapshot = record.to_dict()
+        await asyncio.to_thread(self.ledger.append, event, snapshot)
+
+    async def _fail(self, record: Generation, status: str, error: SoraError | None) -> None:
+        if error is not None:
+            record.error = error.to_dict()
+        record.set_status(status)
+        await self._log(status.lower(), record)
+
+    def _note_phase(self, record: Generation, status: str, *, elapsed: float) -> None:
+        if status == "PROCESSING":
+            record.timings["queued_s"] = round(elapsed, 3)
+        elif status in ("COMPLETED", "FAILED"):
+            record.timings["latency_s"] = round(elapsed, 3)
+
+    def _past_latencies(self, record: Generation) -> list[float]:
+        if self._latencies is None:
+            self._latencies = {}
+            for past in self.ledger.records().values():
+                if past.status == "COMPLETED" and past.latency_s and past.api_host == self.api_host:
+                    key = (past.params.duration, past.params.size)
+                    self._latencies.setdefault(key, []).append(past.latency_s)
+        return self._latencies.get((record.params.duration, record.params.size), [])[-20:]
+
+    def _remember_latency(self, record: Generation) -> None:
+        latency = record.timings.get("latency_s")
+        if latency and self._latencies is not None:
+            self._latencies.setdefault((record.params.duration, record.params.size), []).append(latency)
+
+
+def video_filename(record: Generation, when: datetime) -> str:
+    """`YYYYmmdd-HHMMSS-<prompt slug>-<id8>.mp4`: sortable, readable, unique."""
+    return f"{when:%Y%m%d-%H%M%S}-{slugify(record.params.prompt)}-{record.id[:8]}.mp4"
+
+
+def _destination(output_dir: Path, save_to: str | os.PathLike[str] | None, filename: str) -> Path:
+    if save_to is None:
+        return output_dir / filename
+    target = Path(save_to).expanduser()
+    if target.suffix.lower() == ".mp4":
+        return target
+    return target / filename
+
+
+def slugify(text: str, limit: int = 40) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > limit:
+            break
+        slug = candidate
+    return slug or "clip"
+
+
+def _display_path(path: Path) -> str:
+    """Relative to the working directory (the notebook's, in a kernel) when below it."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def _versions() -> dict[str, str]:
+    versions = {
+        "sora_widget": __version__,
+        "python": platform.python_version(),
+        "httpx": httpx.__version__,
+        "platform": platform.platform(terse=True),
+    }
+    kernel = sys.modules.get("ipykernel")
+    if kernel is not None:
+        versions["ipykernel"] = str(getattr(kernel, "__version__", "unknown"))
+    return versions
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _request_id(record: Generation) -> str:
+    if not record.request_id:
+        raise UnexpectedResponse(f"generation {record.id} has no request id (it was never accepted)")
+    return record.request_id
+
+
+def _failure(body: Any, request_id: str) -> GenerationFailed:
+    detail = body.get("error") if isinstance(body, dict) else None
+    detail = str(detail) if detail else "the server gave no reason"
+    return GenerationFailed(f"the generation failed: {detail}", request_id=request_id, detail=detail)
+
+
+def _failure_from_record(record: Generation, request_id: str) -> GenerationFailed:
+    detail = (record.error or {}).get("detail")
+    return _failure({"error": detail}, request_id)
+
+
+def _seconds_since(moment: str | None) -> float:
+    if moment is None:
+        return 0.0
+    return max(0.0, (datetime.now(timezone.utc) - parse_time(moment)).total_seconds())
+
+
+def _attach(error: SoraError, record: Generation) -> SoraError:
+    """Errors carry the record they concern, so a caller can show or resume it."""
+    error.record = record
+    if error.request_id is None:
+        error.request_id = record.request_id
+    return error
+
+
+async def _notify(callback: OnUpdate | None, record: Generation) -> None:
+    if callback is None:
+        return
+    result = callback(record)
+    if inspect.isawaitable(result):
+        await result

@@ -1,0 +1,100 @@
+"""The one place where HTTP answers and transport failures become `SoraError`s.
+
+Messages are built from the server's body and our own words, never from request
+headers, so the API key cannot leak into an exception.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadRequest,
+    InsufficientCredits,
+    NetworkError,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    RequestExpired,
+    ServerError,
+    SoraError,
+)
+from ._policy import parse_retry_after
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequest,
+    401: AuthenticationError,
+    403: PermissionDenied,
+    404: NotFound,
+    406: InsufficientCredits,
+}
+
+
+def server_detail(response: httpx.Response) -> str | None:
+    """The error text a Segmind-style body carries (`error`, `detail` or `message`)."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        text = response.text.strip()
+        return text[:500] or None
+    if isinstance(body, dict):
+        for key in ("error", "detail", "message"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if value:
+                return str(value)[:500]
+    return None
+
+
+def error_from_response(
+    response: httpx.Response,
+    *,
+    during: str,
+    request_id: str | None = None,
+    attempts: int = 1,
+) -> SoraError:
+    """Map an error answer to the exception a user can act on.
+
+    `during` says what we were doing ("submitting", "checking status", …); a 404 for a
+    request id we already know means the result expired, not that the model is missing.
+    """
+    status = response.status_code
+    detail = server_detail(response)
+    said = f": {detail}" if detail else ""
+    message = f"HTTP {status} while {during}{said}"
+    kwargs: dict[str, Any] = {"http_status": status, "request_id": request_id, "detail": detail}
+    if status == 429:
+        retry_after = parse_retry_after(response.headers.get("retry-after"))
+        error = RateLimited(message, retry_after=retry_after, **kwargs)
+        if attempts > 1:
+            error.hint = (
+                f"Too many requests: retried for you {attempts - 1} times. "
+                "Slow down, or run fewer generations at once."
+            )
+        return error
+    if status == 404 and request_id is not None:
+        return RequestExpired(message, **kwargs)
+    if status >= 500:
+        return ServerError(message + _retried(attempts), **kwargs)
+    cls = _BY_STATUS.get(status, APIStatusError)
+    return cls(message, **kwargs)
+
+
+def error_from_transport(
+    exc: httpx.HTTPError, *, during: str, url: str, request_id: str | None = None, attempts: int = 1
+) -> NetworkError:
+    host = httpx.URL(url).host
+    kind = type(exc).__name__
+    return NetworkError(
+        f"could not reach {host} while {during} ({kind}){_retried(attempts)}",
+        request_id=request_id,
+    )
+
+
+def _retried(attempts: int) -> str:
+    return f", after {attempts} attempts" if attempts > 1 else ""

@@ -1,0 +1,258 @@
+"""When to poll and when to retry: pure functions of time, nothing here sleeps or does I/O.
+
+Polling. A Sora 2 job takes about three minutes, and what matters is how soon after it
+finishes we notice (detection lag) and how many status requests that costs. Checking
+at a fixed interval spends most requests while the job cannot possibly be done. Here
+the gap to the next check follows the *hazard* of the latency distribution — the
+chance that a job still running at time t finishes in the next second. Minimising
+expected lag + λ·requests gives gap(t) = sqrt(2λ / hazard(t)): long gaps while a
+finish is unlikely, short ones around the expected finish, clamped to
+[min_interval, max_interval]. The first check comes within two seconds so that fast
+failures (content blocks, bad references) surface at once.
+
+The latency model is a log-normal around a median learned from past jobs of the same
+duration, size and API host (the ledger keeps them), with a prior per duration, plus a
+small share of early finishes (fast failures) so early checks are never abandoned.
+
+Retrying. Reads (status, result, download) may be repeated: they change nothing on the
+server. A submit may not be repeated unless the server certainly did not take it —
+otherwise the same clip could be paid for twice. `decide_retry` encodes both rules.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+# -- polling ------------------------------------------------------------------------------
+
+#: prior median latency (seconds, submit → COMPLETED) per clip duration, before any job
+#: of that kind has been seen. The API page quotes ~180 s for the default 8 s clip.
+PRIOR_MEDIAN_S: dict[int, float] = {4: 140.0, 8: 180.0, 12: 220.0}
+PRIOR_SIGMA = 0.25  # log-space spread of the prior: most jobs within ±30 %
+LEARNED_SIGMA_FLOOR = 0.08
+EARLY_FINISH_SHARE = 0.03  # fast failures: a small chance of finishing in the first seconds
+EARLY_FINISH_MEAN_S = 8.0
+# Once a job is well past the expected finish the model was wrong about it; a broad
+# straggler component lets the schedule relax back towards max_interval.
+STRAGGLER_SHARE = 0.04
+STRAGGLER_FACTOR = 3.0
+STRAGGLER_SIGMA = 0.8
+
+
+@dataclass(frozen=True)
+class LatencyModel:
+    """What we expect of one job's latency: log-normal(median, sigma), plus a few early
+    finishes (fast failures) and a few stragglers (a backlog, an outage) far beyond it."""
+
+    median_s: float
+    sigma: float = PRIOR_SIGMA
+    early_share: float = EARLY_FINISH_SHARE
+    early_mean_s: float = EARLY_FINISH_MEAN_S
+    straggler_share: float = STRAGGLER_SHARE
+
+    def survival(self, t: float) -> float:
+        """P(latency > t)."""
+        main = 1 - self.early_share - self.straggler_share
+        return (
+            main * _lognormal_survival(t, self.median_s, self.sigma)
+            + self.early_share * math.exp(-max(t, 0.0) / self.early_mean_s)
+            + self.straggler_share * _lognormal_survival(t, self.median_s * STRAGGLER_FACTOR, STRAGGLER_SIGMA)
+        )
+
+    def density(self, t: float) -> float:
+        main = 1 - self.early_share - self.straggler_share
+        return (
+            main * _lognormal_density(t, self.median_s, self.sigma)
+            + self.early_share * math.exp(-max(t, 0.0) / self.early_mean_s) / self.early_mean_s
+            + self.straggler_share * _lognormal_density(t, self.median_s * STRAGGLER_FACTOR, STRAGGLER_SIGMA)
+        )
+
+    def hazard(self, t: float) -> float:
+        survival = self.survival(t)
+        return self.density(t) / survival if survival > 1e-12 else 1.0
+
+
+def latency_model(duration: int, past_latencies: Sequence[float] = ()) -> LatencyModel:
+    """The model for a new job: learned from past latencies when there are any."""
+    past = [x for x in past_latencies if x > 0]
+    if not past:
+        return LatencyModel(median_s=PRIOR_MEDIAN_S.get(duration, PRIOR_MEDIAN_S[8]))
+    median = statistics.median(past)
+    if len(past) < 3:
+        # One or two observations say where, not how spread: keep the prior's width.
+        return LatencyModel(median_s=median)
+    logs = [math.log(x) for x in past]
+    sigma = max(LEARNED_SIGMA_FLOOR, statistics.pstdev(logs))
+    return LatencyModel(median_s=median, sigma=min(sigma, 1.0))
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """How a job is polled. Times are seconds since the submit was accepted."""
+
+    first_check: float = 1.5
+    min_interval: float = 1.0
+    max_interval: float = 15.0
+    #: request cost in seconds of expected lag; larger → fewer requests, more lag
+    request_cost: float = 0.025
+    #: overrides the learned/prior expectation (seconds), e.g. for a known-fast backend
+    expected_s: float | None = None
+
+    def scaled(self, factor: float) -> PollPolicy:
+        """The same schedule on a time axis stretched by `factor` (benchmarks scale time)."""
+        return replace(
+            self,
+            first_check=self.first_check * factor,
+            min_interval=self.min_interval * factor,
+            max_interval=self.max_interval * factor,
+            request_cost=self.request_cost * factor,
+            expected_s=None if self.expected_s is None else self.expected_s * factor,
+        )
+
+
+def next_poll_delay(
+    policy: PollPolicy,
+    model: LatencyModel,
+    elapsed: float,
+    *,
+    checks_done: int,
+    retry_after: float | None = None,
+) -> float:
+    """Seconds from now until the next status check.
+
+    `elapsed` is the time since the submit; `checks_done` how many status checks were
+    made. A server's Retry-After always wins: polling earlier would only be refused.
+    """
+    if checks_done == 0:
+        delay = max(0.0, policy.first_check - elapsed)
+    else:
+        if policy.expected_s is not None:
+            model = replace(model, median_s=policy.expected_s)
+        hazard = max(model.hazard(elapsed), 1e-9)
+        delay = math.sqrt(2 * policy.request_cost / hazard)
+        delay = min(policy.max_interval, max(policy.min_interval, delay))
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def _lognormal_survival(t: float, median: float, sigma: float) -> float:
+    if t <= 0:
+        return 1.0
+    z = (math.log(t) - math.log(median)) / sigma
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def _lognormal_density(t: float, median: float, sigma: float) -> float:
+    if t <= 0:
+        return 0.0
+    z = (math.log(t) - math.log(median)) / sigma
+    return math.exp(-0.5 * z * z) / (t * sigma * math.sqrt(2 * math.pi))
+
+
+# -- retrying -----------------------------------------------------------------------------
+
+RequestKind = Literal["submit", "read"]
+#: what happened to one attempt, as far as retrying is concerned
+#:  not_sent   — the connection was never established; the server saw nothing
+#:  timeout    — no answer in time; the server may have acted
+#:  transport  — the connection broke after the request went out
+Outcome = int | Literal["not_sent", "timeout", "transport"]
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries with exponential backoff and full jitter."""
+
+    max_attempts: int = 6
+    base_delay: float = 0.5
+    max_delay: float = 20.0
+    #: a Retry-After longer than this is not waited for: the error is raised instead
+    max_retry_after: float = 120.0
+    #: no retry starts once this much time has passed since the first attempt
+    total_budget: float = 180.0
+
+
+@dataclass(frozen=True)
+class RetryDecision:
+    retry: bool
+    delay: float = 0.0
+    #: for a submit that is not retried: whether the server may have accepted it
+    outcome_unknown: bool = False
+
+
+def decide_retry(
+    policy: RetryPolicy,
+    kind: RequestKind,
+    outcome: Outcome,
+    *,
+    attempt: int,
+    elapsed: float,
+    retry_after: float | None = None,
+    jitter: float = 1.0,
+) -> RetryDecision:
+    """Whether attempt number `attempt` (1-based) should be followed by another.
+
+    `jitter` is a number in [0, 1) drawn by the caller, so this stays deterministic.
+    """
+    unknown = kind == "submit" and not _certainly_rejected(outcome)
+    if unknown:
+        # A submit the server may have accepted is never repeated: it could bill twice.
+        return RetryDecision(retry=False, outcome_unknown=True)
+    retryable = outcome in ("not_sent", "timeout", "transport") or outcome in RETRYABLE_STATUSES
+    if not retryable or attempt >= policy.max_attempts:
+        return RetryDecision(retry=False)
+    if retry_after is not None and retry_after > policy.max_retry_after:
+        return RetryDecision(retry=False)
+    delay = retry_delay(policy, attempt, retry_after=retry_after, jitter=jitter)
+    if elapsed + delay > policy.total_budget:
+        return RetryDecision(retry=False)
+    return RetryDecision(retry=True, delay=delay)
+
+
+def _certainly_rejected(outcome: Outcome) -> bool:
+    """For a submit: the server did not take it (so nothing was billed)."""
+    if outcome == "not_sent":
+        return True
+    # 429 means the server refused before doing anything; any other 4xx is a final,
+    # equally certain refusal (not retried, but not an unknown outcome either).
+    return isinstance(outcome, int) and 400 <= outcome < 500
+
+
+def retry_delay(policy: RetryPolicy, attempt: int, *, retry_after: float | None, jitter: float) -> float:
+    """Full-jitter exponential backoff; a server's Retry-After is honoured instead."""
+    if retry_after is not None:
+        return max(0.0, retry_after)
+    ceiling = min(policy.max_delay, policy.base_delay * 2.0 ** (attempt - 1))
+    return jitter * ceiling
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        now = now or datetime.now(timezone.utc)
+        return max(0.0, (when - now).total_seconds())
+    if math.isnan(seconds) or seconds < 0:
+        return None
+    return seconds

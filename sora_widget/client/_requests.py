@@ -1,0 +1,193 @@
+"""Sending one API request, with the retry rules of `_policy` applied.
+
+Reads may be repeated; a submit is repeated only when the server certainly did not
+take it. The API key is attached here and only here, and only to the API's own
+origins — never to an output or CDN URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from ._config import origin
+from ._errors import error_from_response, error_from_transport
+from ._policy import Outcome, RetryPolicy, decide_retry, parse_retry_after
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Time as the client sees it; tests and benchmarks swap it out."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+    random: Callable[[], float] = field(default=random.random)
+
+
+class Limiter(Protocol):
+    """Something that paces requests (one per client, shared by every job)."""
+
+    async def acquire(self) -> None: ...
+
+    def observe(self, status: int, retry_after: float | None) -> None: ...
+
+
+class SubmitNotAccepted(Exception):
+    """The submit got no definite answer; the caller turns this into SubmitOutcomeUnknown."""
+
+    def __init__(self, reason: str, http_status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.http_status = http_status
+
+
+def classify(exc: httpx.HTTPError) -> Outcome | None:
+    """What a transport failure means for retrying; None when retrying cannot help."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
+        return "not_sent"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError)):
+        return "transport"
+    return None
+
+
+class Requester:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_key: str | None,
+        api_origins: Collection[tuple[str, str]],
+        retry: RetryPolicy,
+        clock: Clock,
+        limiter: Limiter | None = None,
+    ) -> None:
+        self.http = http
+        self._api_key = api_key
+        self._api_origins = frozenset(api_origins)
+        self.retry = retry
+        self.clock = clock
+        self.limiter = limiter
+        #: requests sent, by kind — benchmarks and tests read it
+        self.sent: dict[str, int] = {}
+
+    def headers_for(self, url: str) -> dict[str, str]:
+        """The key goes to the API's origins only."""
+        if self._api_key and origin(url) in self._api_origins:
+            return {"x-api-key": self._api_key}
+        return {}
+
+    async def read(
+        self,
+        method: str,
+        url: str,
+        *,
+        kind: str,
+        during: str,
+        request_id: str | None = None,
+        accept: Collection[int] = (),
+        json: Any = None,
+    ) -> httpx.Response:
+        """A request that may be repeated (status, result, upload). Statuses in `accept`
+        are answers, not errors (a FAILED job is served as 422)."""
+        start = self.clock.now()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                response = await self._send(method, url, kind, json)
+            except httpx.HTTPError as exc:
+                outcome = classify(exc)
+                if outcome is None:
+                    raise error_from_transport(exc, during=during, url=url, request_id=request_id) from exc
+                decision = decide_retry(
+                    self.retry,
+                    "read",
+                    outcome,
+                    attempt=attempt,
+                    elapsed=self.clock.now() - start,
+                    jitter=self.clock.random(),
+                )
+                if not decision.retry:
+                    raise error_from_transport(
+                        exc, during=during, url=url, request_id=request_id, attempts=attempt
+                    ) from exc
+                await self.clock.sleep(decision.delay)
+                continue
+            if response.is_success or response.status_code in accept:
+                return response
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            decision = decide_retry(
+                self.retry,
+                "read",
+                response.status_code,
+                attempt=attempt,
+                elapsed=self.clock.now() - start,
+                retry_after=retry_after,
+                jitter=self.clock.random(),
+            )
+            if not decision.retry:
+                raise error_from_response(response, during=during, request_id=request_id, attempts=attempt)
+            await self.clock.sleep(decision.delay)
+
+    async def submit(self, url: str, json: dict[str, Any]) -> httpx.Response:
+        """POST a job. Repeated only after a refusal that certainly billed nothing
+        (no connection, 429); raises `SubmitNotAccepted` when the outcome is unknown."""
+        start = self.clock.now()
+        attempt = 0
+        during = "submitting the job"
+        while True:
+            attempt += 1
+            try:
+                response = await self._send("POST", url, "submit", json)
+            except httpx.HTTPError as exc:
+                outcome = classify(exc)
+                if outcome is None:
+                    raise error_from_transport(exc, during=during, url=url) from exc
+                decision = decide_retry(
+                    self.retry,
+                    "submit",
+                    outcome,
+                    attempt=attempt,
+                    elapsed=self.clock.now() - start,
+                    jitter=self.clock.random(),
+                )
+                if decision.outcome_unknown:
+                    raise SubmitNotAccepted(f"{type(exc).__name__} after the request was sent") from exc
+                if not decision.retry:
+                    raise error_from_transport(exc, during=during, url=url, attempts=attempt) from exc
+                await self.clock.sleep(decision.delay)
+                continue
+            if response.is_success:
+                return response
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
+            decision = decide_retry(
+                self.retry,
+                "submit",
+                response.status_code,
+                attempt=attempt,
+                elapsed=self.clock.now() - start,
+                retry_after=retry_after,
+                jitter=self.clock.random(),
+            )
+            if decision.outcome_unknown:
+                raise SubmitNotAccepted(f"HTTP {response.status_code}", http_status=response.status_code)
+            if not decision.retry:
+                raise error_from_response(response, during=during, attempts=attempt)
+            await self.clock.sleep(decision.delay)
+
+    async def _send(self, method: str, url: str, kind: str, json: Any) -> httpx.Response:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        self.sent[kind] = self.sent.get(kind, 0) + 1
+        response = await self.http.request(method, url, json=json, headers=self.headers_for(url))
+        if self.limiter is not None:
+            self.limiter.observe(response.status_code, parse_retry_after(response.headers.get("retry-after")))
+        return response

@@ -1,0 +1,137 @@
+"""Pure file logic: the MP4 reader, the ledger's fold and file names (local files only)."""
+
+import json
+import struct
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from sora_widget._mp4 import video_facts
+from sora_widget.client import slugify, video_filename
+from sora_widget.ledger import Ledger
+from sora_widget.params import GenerationParams
+from sora_widget.records import Generation
+
+
+def box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def tiny_mp4(width=1280, height=720, timescale=12288, duration=49152, frames=96, moov_first=True) -> bytes:
+    """A structurally valid MP4 skeleton (no media), enough for the box reader."""
+    tkhd = b"\0" * 76 + struct.pack(">II", width << 16, height << 16)
+    mdhd = b"\0" * 12 + struct.pack(">II", timescale, duration) + b"\0" * 4
+    hdlr = b"\0" * 8 + b"vide" + b"\0" * 12
+    stsd = b"\0" * 8 + struct.pack(">I", 16) + b"avc1"
+    stts = b"\0" * 4 + struct.pack(">I", 1) + struct.pack(">II", frames, timescale * 4 // frames)
+    stbl = box(b"stbl", box(b"stsd", stsd) + box(b"stts", stts))
+    mdia = box(b"mdia", box(b"mdhd", mdhd) + box(b"hdlr", hdlr) + box(b"minf", stbl))
+    moov = box(b"moov", box(b"trak", box(b"tkhd", tkhd) + mdia))
+    parts = [box(b"ftyp", b"isom"), moov, box(b"mdat", b"\0" * 64)]
+    if not moov_first:
+        parts = [parts[0], parts[2], parts[1]]
+    return b"".join(parts)
+
+
+def test_video_facts_reads_size_duration_codec(tmp_path):
+    path = tmp_path / "a.mp4"
+    path.write_bytes(tiny_mp4())
+    facts = video_facts(path)
+    assert facts == {
+        "width": 1280,
+        "height": 720,
+        "duration_s": 4.0,
+        "codec": "h264",
+        "frames": 96,
+        "fps": 24.0,
+        "faststart": True,
+    }
+
+
+def test_video_facts_finds_a_trailing_moov(tmp_path):
+    path = tmp_path / "b.mp4"
+    path.write_bytes(tiny_mp4(moov_first=False))
+    facts = video_facts(path)
+    assert facts is not None and facts["faststart"] is False
+
+
+def test_video_facts_of_a_non_video_is_none(tmp_path):
+    path = tmp_path / "c.mp4"
+    path.write_text("<html>expired</html>")
+    assert video_facts(path) is None
+    assert video_facts(tmp_path / "missing.mp4") is None
+
+
+def record(id_="g1", status="QUEUED", at="2026-01-01T00:00:00.000Z", **fields):
+    g = Generation(id=id_, params=GenerationParams("a fox"), request_id=f"req-{id_}", **fields)
+    g.submitted_at = at
+    g.set_status(status, at=at)
+    return g
+
+
+def test_ledger_folds_snapshots_and_skips_torn_lines(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    g = record()
+    ledger.append("submitted", g)
+    g.set_status("COMPLETED", at="2026-01-01T00:03:00.000Z")
+    g.video_path = "clip.mp4"
+    ledger.append("completed", g.to_dict())
+    with open(ledger.path, "a") as f:
+        f.write('{"event": "status", "record": {"id": "g1"')  # a crash mid-write
+    folded = ledger.records()
+    assert list(folded) == ["g1"]
+    assert folded["g1"].status == "COMPLETED"
+    assert folded["g1"].video_path == "clip.mp4"
+    assert folded["g1"].sources == ["ledger"]
+    lines = ledger.path.read_text().splitlines()
+    assert [json.loads(x)["event"] for x in lines[:2]] == ["submitted", "completed"]
+
+
+def test_ledger_pending_is_unfinished_within_retention(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    now = datetime(2026, 1, 1, 1, 0, tzinfo=timezone.utc)
+    recent = (now - timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
+    old = (now - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
+    ledger.append("submitted", record("running", "PROCESSING", at=recent))
+    ledger.append("submitted", record("stale", "QUEUED", at=old))
+    ledger.append("completed", record("saved", "COMPLETED", at=recent, video_path="x.mp4"))
+    ledger.append("completed", record("unsaved", "COMPLETED", at=recent))
+    ledger.append("failed", record("failed", "FAILED", at=recent))
+    unknown = record("lost", "UNKNOWN", at=recent)
+    unknown.request_id = None
+    ledger.append("unknown", unknown)
+    assert [r.id for r in ledger.pending(now)] == ["running", "unsaved"]
+    assert [r.id for r in ledger.unknown()] == ["lost"]
+    assert ledger.get("req-running").id == "running"
+
+
+def test_ledger_latencies_are_per_kind_and_host(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.jsonl")
+    for i, finished in enumerate(["00:01:40", "00:02:00", "00:02:20"]):
+        g = record(f"g{i}", api_host="api.segmind.com")
+        g.set_status("COMPLETED", at=f"2026-01-01T{finished}.000Z")
+        ledger.append("completed", g)
+    other = record("other", api_host="127.0.0.1:1")
+    other.set_status("COMPLETED", at="2026-01-01T00:00:05.000Z")
+    ledger.append("completed", other)
+    assert ledger.latencies(api_host="api.segmind.com", duration=8, size="720x1280") == [100.0, 120.0, 140.0]
+    assert ledger.latencies(api_host="api.segmind.com", duration=4, size="720x1280") == []
+
+
+@pytest.mark.parametrize(
+    ("prompt", "slug"),
+    [
+        ("A monk meditating under a waterfall!", "a-monk-meditating-under-a-waterfall"),
+        ("Café — crème brûlée", "cafe-creme-brulee"),
+        ("日本語だけ", "clip"),
+        ("word " * 30, "word-word-word-word-word-word-word-word"),
+    ],
+)
+def test_slugify(prompt, slug):
+    assert slugify(prompt) == slug
+
+
+def test_video_filename_is_sortable_and_unique():
+    g = record("0123456789ab")
+    name = video_filename(g, datetime(2026, 3, 4, 5, 6, 7))
+    assert name == "20260304-050607-a-fox-01234567.mp4"
