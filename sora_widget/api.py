@@ -1,0 +1,155 @@
+"""The functions most people call: generate, agenerate, pending, resume, use_emulator.
+
+Settings come from arguments, then from `configure()` / `use_emulator()`, then from
+the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SORA_WIDGET_OUTPUT_DIR).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ._sync import run_blocking
+from .client import AsyncSoraClient
+from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
+from .ledger import Ledger
+from .records import Generation
+
+if TYPE_CHECKING:
+    from .emulator import Emulator
+
+#: process-wide defaults set by configure() / use_emulator(); arguments override them
+_defaults: dict[str, Any] = {}
+_emulator: Emulator | None = None
+_emulator_lock = threading.Lock()
+
+#: the non-secret key the embedded emulator is called with, so a real key never goes there
+EMULATOR_KEY = "sora-widget-emulator"
+
+_CLIENT_OPTIONS = {
+    "api_key",
+    "base_url",
+    "output_dir",
+    "poll",
+    "retry",
+    "upload_url",
+    "request_timeout",
+    "http",
+    "clock",
+}
+_JOB_OPTIONS = {"timeout", "on_update", "save_to", "notebook", "replay_of", "batch"}
+
+
+def configure(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+) -> None:
+    """Set process-wide defaults (arguments to each call still win)."""
+    for name, value in (("api_key", api_key), ("base_url", base_url), ("output_dir", output_dir)):
+        if value is not None:
+            _defaults[name] = value
+
+
+def settings() -> dict[str, Any]:
+    """What a call would use now — the key only as set / not set."""
+    base_url = resolve_base_url(_defaults.get("base_url"))
+    return {
+        "base_url": base_url,
+        "api_key_set": resolve_api_key(_defaults.get("api_key")) is not None,
+        "output_dir": str(resolve_output_dir(_defaults.get("output_dir"))),
+        "emulator": _emulator is not None and _emulator.base_url == base_url,
+    }
+
+
+def client(**overrides: Any) -> AsyncSoraClient:
+    """A new AsyncSoraClient with the process defaults; close it when done."""
+    unknown = set(overrides) - _CLIENT_OPTIONS - {"limiter", "model"}
+    if unknown:
+        raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(_CLIENT_OPTIONS)}")
+    return AsyncSoraClient(**{**_defaults, **overrides})
+
+
+async def agenerate(
+    prompt: str,
+    *,
+    duration: int | str = 8,
+    size: str = "720x1280",
+    input_reference: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Generation:
+    """Generate one clip and save it; returns its record. See `generate`."""
+    own_client: AsyncSoraClient | None = options.pop("client", None)
+    job_options = {k: options.pop(k) for k in list(options) if k in _JOB_OPTIONS}
+    unknown = set(options) - _CLIENT_OPTIONS
+    if unknown:
+        allowed = sorted(_CLIENT_OPTIONS | _JOB_OPTIONS | {"client"})
+        raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
+    kwargs = {"duration": duration, "size": size, "input_reference": input_reference, **job_options}
+    if own_client is not None:
+        return await own_client.generate(prompt, **kwargs)
+    async with client(**options) as c:
+        return await c.generate(prompt, **kwargs)
+
+
+def generate(
+    prompt: str,
+    *,
+    duration: int | str = 8,
+    size: str = "720x1280",
+    input_reference: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Generation:
+    """Generate one clip, wait for it and save it under the output dir; returns its record.
+
+    Blocks until done — also inside a notebook, where other jobs on the kernel's loop keep
+    running meanwhile. Options: timeout (s, default 900), on_update (called with the record
+    at each change), api_key, base_url, output_dir, client.
+    """
+    return run_blocking(
+        agenerate(prompt, duration=duration, size=size, input_reference=input_reference, **options)
+    )
+
+
+def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation]:
+    """Jobs submitted but not seen finished (within the hour the API keeps results)."""
+    return Ledger.in_dir(resolve_output_dir(output_dir or _defaults.get("output_dir"))).pending()
+
+
+async def aresume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
+    """Finish one job by request id, or every pending one. See `resume`."""
+    job_options = {k: options.pop(k) for k in ("timeout", "on_update") if k in options}
+    async with client(**options) as c:
+        return await c.resume(request_id, **job_options)
+
+
+def resume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
+    """Finish a job that was submitted but not saved — after a kernel restart, a timeout
+    or "Stop waiting". With no id, every pending job in the ledger."""
+    return run_blocking(aresume(request_id, **options))
+
+
+def use_emulator(**config: Any) -> Emulator:
+    """Start the local emulator for this process (once) and send every call to it.
+
+    Offline, free and synthetic: clips are rendered locally and labelled as such.
+    Options are the emulator's (latency, workers, block_words, …).
+    """
+    global _emulator
+    from . import emulator
+
+    with _emulator_lock:
+        if _emulator is None:
+            _emulator = emulator.start(**config)
+        elif config:
+            _emulator.configure(**config)
+        _defaults["base_url"] = _emulator.base_url
+        _defaults["api_key"] = EMULATOR_KEY
+        _defaults.pop("upload_url", None)
+    return _emulator
+
+
+def embedded_emulator() -> Emulator | None:
+    return _emulator
