@@ -1,9 +1,18 @@
-"""sora-widget: Segmind's Sora 2 text-to-video API, native to the notebook."""
+"""sora-widget: Segmind's Sora 2 text-to-video API, native to the notebook.
+
+import sora_widget as sw
+clip = sw.generate("a paper boat on a rainy street", duration=4, size="landscape")
+clip.video_path, clip.request_id, clip.sha256
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import params
 from ._version import __version__
+from .api import agenerate, aresume, configure, generate, pending, resume, settings, use_emulator
+from .client import AsyncSoraClient, PollPolicy, RetryPolicy
 from .errors import (
     APIStatusError,
     AuthenticationError,
@@ -27,8 +36,12 @@ from .errors import (
 from .params import GenerationParams
 from .records import Generation
 
+if TYPE_CHECKING:
+    from . import emulator
+
 __all__ = [
     "APIStatusError",
+    "AsyncSoraClient",
     "AuthenticationError",
     "BadRequest",
     "ConfigurationError",
@@ -42,12 +55,32 @@ __all__ = [
     "NetworkError",
     "NotFound",
     "PermissionDenied",
+    "PollPolicy",
     "RateLimited",
     "RequestExpired",
+    "RetryPolicy",
     "ServerError",
     "SoraError",
     "SubmitOutcomeUnknown",
     "UnexpectedResponse",
     "__version__",
+    "agenerate",
+    "aresume",
+    "configure",
+    "emulator",
+    "generate",
     "params",
+    "pending",
+    "resume",
+    "settings",
+    "use_emulator",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The emulator pulls in a web server and a video encoder: load it only when asked.
+    if name == "emulator":
+        import importlib
+
+        return importlib.import_module(".emulator", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -113,9 +113,14 @@ def generate(
     )
 
 
+def ledger(output_dir: str | os.PathLike[str] | None = None) -> Ledger:
+    """The ledger of the output dir in use (or of `output_dir`)."""
+    return Ledger.in_dir(resolve_output_dir(output_dir or _defaults.get("output_dir")))
+
+
 def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation]:
     """Jobs submitted but not seen finished (within the hour the API keeps results)."""
-    return Ledger.in_dir(resolve_output_dir(output_dir or _defaults.get("output_dir"))).pending()
+    return ledger(output_dir).pending()
 
 
 async def aresume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:

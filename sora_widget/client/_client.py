@@ -395,6 +395,12 @@ class AsyncSoraClient:
             raise UnexpectedResponse("the upload answer holds no file URL")
         return urls[0]
 
+    def expected_seconds(self, job: Generation) -> float:
+        """The typical latency of a job like this one (learned, else the prior)."""
+        if self.poll.expected_s is not None:
+            return self.poll.expected_s
+        return latency_model(job.params.duration, self._past_latencies(job)).median_s
+
     # -- helpers ----------------------------------------------------------------------------
 
     def _require_key(self) -> None:
