@@ -6,8 +6,10 @@ the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SORA_WIDGET_OUTPUT_DIR).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from ._sync import run_blocking
@@ -70,6 +72,23 @@ def client(**overrides: Any) -> AsyncSoraClient:
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(_CLIENT_OPTIONS)}")
     return AsyncSoraClient(**{**_defaults, **overrides})
+
+
+#: one client per event loop and settings, shared by every widget and magic of a kernel
+#: (so its connection pool, learned latencies and rate limiter are shared too)
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], AsyncSoraClient]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def shared_client() -> AsyncSoraClient:
+    """The kernel-wide client for the running loop and the current settings."""
+    per_loop = _shared.setdefault(asyncio.get_running_loop(), {})
+    key = tuple(sorted((k, str(v)) for k, v in _defaults.items()))
+    found = per_loop.get(key)
+    if found is None or found.http.is_closed:
+        found = per_loop[key] = client()
+    return found
 
 
 async def agenerate(

@@ -9,6 +9,7 @@ on whatever event loop is running (the kernel's own, in a notebook).
 from __future__ import annotations
 
 import asyncio
+import base64
 import inspect
 import os
 import platform
@@ -30,13 +31,14 @@ from ..errors import (
     AuthenticationError,
     GenerationFailed,
     GenerationTimeout,
+    InvalidParams,
     RequestExpired,
     SoraError,
     SubmitOutcomeUnknown,
     UnexpectedResponse,
 )
 from ..ledger import Ledger
-from ..params import IMAGE_TYPES, MODEL, GenerationParams, reference_kind, validate
+from ..params import IMAGE_TYPES, MAX_REFERENCE_BYTES, MODEL, GenerationParams, reference_kind, validate
 from ..records import Generation, new_id, parse_time, utcnow
 from ._config import (
     API_KEY_ENV,
@@ -140,9 +142,33 @@ class AsyncSoraClient:
     ) -> Generation:
         """Send a job; returns its record with the request id. Nothing is sent if the
         parameters are invalid (`InvalidParams`) or no API key is set."""
+        record = self.prepare(
+            prompt,
+            duration=duration,
+            size=size,
+            input_reference=input_reference,
+            notebook=notebook,
+            replay_of=replay_of,
+            batch=batch,
+        )
+        return await self.submit_prepared(record, on_update=on_update)
+
+    def prepare(
+        self,
+        prompt: str,
+        *,
+        duration: int | str = 8,
+        size: str = "720x1280",
+        input_reference: str | os.PathLike[str] | None = None,
+        notebook: dict[str, str] | None = None,
+        replay_of: str | None = None,
+        batch: dict[str, Any] | None = None,
+    ) -> Generation:
+        """Validate and build the record of a job without sending anything, so a caller
+        (the widget) can show the job before its first request."""
         params = validate(prompt, duration=duration, size=size, input_reference=input_reference)
         self._require_key()
-        record = Generation(
+        return Generation(
             id=new_id(),
             params=params,
             model=self.model,
@@ -152,32 +178,33 @@ class AsyncSoraClient:
             replay_of=replay_of,
             batch=batch,
         )
-        if params.input_reference is not None and reference_kind(params.input_reference) == "path":
-            record.reference_source = _display_path(Path(params.input_reference))
-            record.params = replace(params, input_reference=await self.upload(params.input_reference))
+
+    async def submit_prepared(self, record: Generation, *, on_update: OnUpdate | None = None) -> Generation:
+        """Upload a local reference if there is one, write the ledger entry, then POST."""
         record.submitted_at = utcnow()
         record.set_status("SUBMITTING", at=record.submitted_at)
-        await self._log("submitting", record)
-        started = self.clock.now()
+        await _notify(on_update, record)
+        reference = record.params.input_reference
         try:
+            if reference is not None and reference_kind(reference) == "path":
+                record.reference_source = _display_path(Path(reference))
+                record.params = replace(record.params, input_reference=await self.upload(reference))
+            await self._log("submitting", record)
+            started = self.clock.now()
             response = await self.requester.submit(
                 f"{self.base_url}/v2/{self.model}", record.params.payload()
             )
         except SubmitNotAccepted as exc:
-            await self._fail(record, "UNKNOWN", None)
             error = SubmitOutcomeUnknown(
                 f"the submit got no definite answer ({exc.reason}); the job may be running and billed",
                 ledger_id=record.id,
                 http_status=exc.http_status,
             )
-            record.error = error.to_dict()
-            await self._log("unknown", record)
+            await self._fail(record, "UNKNOWN", error)
             raise _attach(error, record) from exc
         except SoraError as exc:
             # A definite refusal (400/401/403/404/406, or 429 after retries): nothing billed.
-            record.error = exc.to_dict()
-            record.set_status("FAILED")
-            await self._log("rejected", record)
+            await self._fail(record, "FAILED", exc, event="rejected")
             _attach(exc, record)
             raise
         record.timings["submit_s"] = round(self.clock.now() - started, 3)
@@ -185,14 +212,12 @@ class AsyncSoraClient:
         body = _json(response)
         request_id = body.get("request_id") if isinstance(body, dict) else None
         if not isinstance(request_id, str) or not request_id:
-            record.set_status("UNKNOWN")
             error = SubmitOutcomeUnknown(
                 "the submit was answered without a request id; the job may be running and billed",
                 ledger_id=record.id,
                 http_status=response.status_code,
             )
-            record.error = error.to_dict()
-            await self._log("unknown", record)
+            await self._fail(record, "UNKNOWN", error)
             raise _attach(error, record)
         record.request_id = request_id
         status = body.get("status")
@@ -375,11 +400,18 @@ class AsyncSoraClient:
 
     async def upload(self, path: str | os.PathLike[str]) -> str:
         """Upload a local image through the storage endpoint; returns its URL."""
-        import base64
-
         file = Path(path)
-        mime = IMAGE_TYPES[file.suffix.lower()]
         data = await asyncio.to_thread(file.read_bytes)
+        return await self.upload_bytes(data, IMAGE_TYPES[file.suffix.lower()])
+
+    async def upload_bytes(self, data: bytes, mime: str) -> str:
+        """Upload image bytes (as a data URL, like the official SDK); returns its URL."""
+        if mime not in IMAGE_TYPES.values():
+            raise InvalidParams("input_reference", mime, sorted(set(IMAGE_TYPES.values())))
+        if len(data) > MAX_REFERENCE_BYTES:
+            raise InvalidParams(
+                "input_reference", f"{len(data)} bytes", f"at most {MAX_REFERENCE_BYTES} bytes"
+            )
         data_url = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
         self._require_key()
         response = await self.requester.read(
@@ -430,11 +462,12 @@ class AsyncSoraClient:
         snapshot = record.to_dict()
         await asyncio.to_thread(self.ledger.append, event, snapshot)
 
-    async def _fail(self, record: Generation, status: str, error: SoraError | None) -> None:
-        if error is not None:
-            record.error = error.to_dict()
+    async def _fail(
+        self, record: Generation, status: str, error: SoraError, *, event: str | None = None
+    ) -> None:
+        record.error = error.to_dict()
         record.set_status(status)
-        await self._log(status.lower(), record)
+        await self._log(event or status.lower(), record)
 
     def _note_phase(self, record: Generation, status: str, *, elapsed: float) -> None:
         if status == "PROCESSING":
