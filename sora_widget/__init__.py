@@ -61,6 +61,7 @@ __all__ = [
     "RetryPolicy",
     "ServerError",
     "SoraError",
+    "SoraWidget",
     "SubmitOutcomeUnknown",
     "UnexpectedResponse",
     "__version__",
@@ -77,10 +78,27 @@ __all__ = [
 ]
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext sora_widget`: the %sora, %%sora and management magics."""
+    from . import magics
+
+    magics.load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from . import magics
+
+    magics.unload(ipython)
+
+
 def __getattr__(name: str) -> Any:
     # The emulator pulls in a web server and a video encoder: load it only when asked.
-    if name == "emulator":
+    if name in ("emulator", "widget"):
         import importlib
 
-        return importlib.import_module(".emulator", __name__)
+        return importlib.import_module(f".{name}", __name__)
+    if name == "SoraWidget":
+        from .widget import SoraWidget
+
+        return SoraWidget
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,8 @@ def format_duration(seconds: float) -> str:
 def progress_line(record: Generation, elapsed: float, expected: float) -> str:
     """`PROCESSING  1:23 / ~3:00 · 8s 720x1280 · request 7f3a…`: status, time against
     the typical time, parameters and request id."""
-    parts = [f"{record.status:<10}", f"{format_duration(elapsed)} / ~{format_duration(expected)}"]
+    timing = format_duration(elapsed) + (f" / ~{format_duration(expected)}" if expected > 0 else "")
+    parts = [f"{record.status:<10}", timing]
     parts.append(f"{record.params.duration}s {record.params.size}")
     if record.request_id:
         parts.append(f"request {record.request_id}")

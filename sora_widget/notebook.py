@@ -97,7 +97,17 @@ def cell_context() -> dict[str, str] | None:
     return context or None
 
 
-def _parent_metadata() -> dict[str, Any]:
+def is_headless() -> bool:
+    """Executed by a runner (nbclient, papermill, nbval) rather than a person's frontend:
+    the execute request names no cell and does not allow input."""
+    parent = _parent()
+    if not parent:
+        return False
+    content = parent.get("content") or {}
+    return not _parent_metadata().get("cellId") and not content.get("allow_stdin", False)
+
+
+def _parent() -> dict[str, Any]:
     try:
         from ipykernel.kernelbase import Kernel
     except ImportError:
@@ -109,5 +119,9 @@ def _parent_metadata() -> dict[str, Any]:
         parent = kernel.get_parent("shell")
     except TypeError:  # older ipykernel: get_parent() takes no channel
         parent = kernel.get_parent()
-    metadata = (parent or {}).get("metadata") or {}
+    return parent if isinstance(parent, dict) else {}
+
+
+def _parent_metadata() -> dict[str, Any]:
+    metadata = _parent().get("metadata") or {}
     return metadata if isinstance(metadata, dict) else {}

@@ -84,6 +84,13 @@ class Generation:
             return None
         return round((parse_time(self.completed_at) - parse_time(self.submitted_at)).total_seconds(), 3)
 
+    def elapsed_s(self, now: float) -> float:
+        """Seconds from submit to completion, or to `now` (a Unix time) while running."""
+        if self.submitted_at is None:
+            return 0.0
+        end = parse_time(self.completed_at).timestamp() if self.completed_at else now
+        return round(max(0.0, end - parse_time(self.submitted_at).timestamp()), 3)
+
     def set_status(self, status: str, at: str | None = None) -> bool:
         """Move to `status`; returns whether anything changed. History keeps each change once."""
         if status not in STATUSES:

@@ -28,7 +28,7 @@ from . import api, params
 from .client import AsyncSoraClient
 from .errors import InvalidParams, SoraError
 from .notebook import cell_context, record_bundle
-from .records import Generation, parse_time
+from .records import Generation
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ class SoraWidget(anywidget.AnyWidget):
         duration: int | str | None = None,
         size: str | None = None,
         input_reference: str | None = None,
+        save_to: str | None = None,
     ) -> Generation:
         """Start a job as the Generate button does (on the running loop); returns its record.
 
@@ -123,7 +124,7 @@ class SoraWidget(anywidget.AnyWidget):
             notebook=cell_context() or self._context,
         )
         self._records[record.id] = record
-        self._spawn(record.id, self._submit_and_wait(record))
+        self._spawn(record.id, self._submit_and_wait(record, save_to))
         self._publish()
         return record
 
@@ -199,11 +200,11 @@ class SoraWidget(anywidget.AnyWidget):
             log.error("sora-widget task %s failed", key, exc_info=error)
         self._publish()
 
-    async def _submit_and_wait(self, record: Generation) -> None:
+    async def _submit_and_wait(self, record: Generation, save_to: str | None = None) -> None:
         client = self.client
         try:
             await client.submit_prepared(record, on_update=self._on_update)
-            await client.wait(record, on_update=self._on_update)
+            await client.wait(record, on_update=self._on_update, save_to=save_to)
         except asyncio.CancelledError:
             self._detached.add(record.id)
             raise
@@ -334,7 +335,7 @@ class SoraWidget(anywidget.AnyWidget):
             "reference_source": record.reference_source,
             "submitted_at": record.submitted_at,
             "completed_at": record.completed_at,
-            "elapsed_s": _elapsed(record, now),
+            "elapsed_s": record.elapsed_s(now),
             "expected_s": self._expected(record),
             "video_path": record.video_path,
             "filename": Path(record.video_path).name if record.video_path else None,
@@ -363,13 +364,6 @@ def reproduce_code(record: Generation) -> str:
     if record.reference_source:
         lines.insert(2, f"# reference image uploaded from {record.reference_source}")
     return "\n".join(lines)
-
-
-def _elapsed(record: Generation, now: float) -> float:
-    if record.submitted_at is None:
-        return 0.0
-    end = parse_time(record.completed_at).timestamp() if record.completed_at else now
-    return round(max(0.0, end - parse_time(record.submitted_at).timestamp()), 3)
 
 
 def _unexpected(error: BaseException, message: str | None = None) -> SoraError:

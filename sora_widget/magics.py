@@ -1,0 +1,323 @@
+"""`%sora` / `%%sora` and the management magics: one line to a clip, recorded in the cell.
+
+    %load_ext sora_widget
+    %sora -d 4 -s landscape a paper boat on a rainy street
+    clip = %sora --wait a lighthouse at dusk
+    %%sora -d 8
+    A slow dolly shot of {subject}, golden hour
+
+In a notebook frontend the job runs in the background (the kernel stays free) and a
+compact job view follows it; in headless execution (nbclient, papermill, nbval) and in
+the terminal the magic waits, so the record lands in its own cell. Management magics
+have names no prompt can be mistaken for: %sora_jobs, %sora_resume, %sora_wait,
+%sora_config, %sora_emulator.
+"""
+
+from __future__ import annotations
+
+import string
+import time
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from traitlets import Bool, Enum, Int, Unicode
+
+from . import api, params
+from ._progress import ProgressLine
+from ._sync import run_blocking
+from .errors import InvalidParams, SoraError
+from .notebook import is_headless, record_bundle
+from .records import Generation
+
+_SIZE_HELP = " or ".join(f"{s} ({label.lower()})" for s, label in params.SIZES.items())
+
+
+def _generation_arguments(func: Any) -> Any:
+    """The options %sora and %%sora share."""
+    for decorator in reversed(
+        [
+            magic_arguments(),
+            argument("-d", "--duration", help=f"seconds: {', '.join(map(str, params.DURATIONS))}"),
+            argument("-s", "--size", help=_SIZE_HELP),
+            argument(
+                "-r", "--reference", metavar="URL|PATH", help="reference image: URL, data URI or local file"
+            ),
+            argument("--wait", dest="wait", action="store_true", default=None, help="wait for the clip"),
+            argument("--no-wait", dest="wait", action="store_false", help="return at once with a job handle"),
+            argument("-o", "--out", metavar="PATH", help="where to save: a .mp4 path or a directory"),
+        ]
+    ):
+        func = decorator(func)
+    return func
+
+
+class Job:
+    """A running %sora job: `await job`, `job.result()`, `job.record`."""
+
+    def __init__(self, widget: Any, record: Generation) -> None:
+        self._widget = widget
+        self.record = record
+
+    @property
+    def status(self) -> str:
+        return self.record.status
+
+    def done(self) -> bool:
+        return self.record.id not in self._widget._tasks
+
+    def __await__(self) -> Any:
+        return self._widget.wait_for(self.record.id).__await__()
+
+    def result(self) -> Generation:
+        """Block until the job ends; its record (errors are in `record.error`)."""
+        record: Generation = run_blocking(self._widget.wait_for(self.record.id))
+        return record
+
+    def __repr__(self) -> str:
+        return f"<sora job {self.record.id}: {self.record.summary()}>"
+
+
+@magics_class
+class SoraMagics(Magics):
+    """Configure with `c.SoraMagics.default_duration = 4` and friends."""
+
+    default_duration = Int(params.DEFAULT_DURATION, help="duration when -d is not given").tag(config=True)
+    default_size = Unicode(params.DEFAULT_SIZE, help="size when -s is not given").tag(config=True)
+    wait = Enum(
+        ["auto", "always", "never"],
+        "auto",
+        help="auto: wait in headless runs and the terminal, run in the background in a notebook frontend",
+    ).tag(config=True)
+    show_widget = Bool(True, help="show the compact job view in notebook frontends").tag(config=True)
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell=shell, **kwargs)
+        self.jobs: list[Any] = []  # widgets (or records, in the terminal) of this kernel's jobs
+
+    # -- generation -------------------------------------------------------------------------
+
+    @_generation_arguments
+    @argument("prompt", nargs="*", help="what the video shows")
+    @line_magic
+    def sora(self, line: str) -> Any:
+        """Generate a clip: %sora [-d 4|8|12] [-s WxH] [-r URL|PATH] [--wait|--no-wait] [-o PATH] PROMPT…"""
+        args = self._parse(self.sora, line)
+        prompt = " ".join(args.prompt).strip()
+        if not prompt:
+            raise UsageError("%sora needs a prompt, e.g. %sora -d 4 a paper boat on a rainy street")
+        return self._generate(prompt, args)
+
+    @_generation_arguments
+    @argument("--raw", action="store_true", help="do not fill {name} placeholders from the namespace")
+    @cell_magic("sora")  # type: ignore[arg-type]  # IPython's stubs do not cover named magics
+    def sora_cell(self, line: str, cell: str) -> Any:
+        """Generate a clip whose prompt is the cell body; {name} is filled from your variables."""
+        args = self._parse(self.sora_cell, line)
+        prompt = (
+            cell.strip()
+            if args.raw
+            else fill_placeholders(cell.strip(), self.shell.user_ns if self.shell else {})
+        )
+        if not prompt:
+            raise UsageError("%%sora needs a prompt in the cell body")
+        return self._generate(prompt, args)
+
+    def _parse(self, magic: Any, line: str) -> Any:
+        try:
+            return parse_argstring(magic, line)
+        except UsageError:
+            raise
+        except SystemExit as exc:  # argparse's exit on bad usage
+            raise UsageError(str(exc)) from None
+
+    def _generate(self, prompt: str, args: Any) -> Any:
+        try:
+            p = params.validate(
+                prompt,
+                duration=args.duration if args.duration is not None else self.default_duration,
+                size=args.size if args.size is not None else self.default_size,
+                input_reference=args.reference,
+            )
+        except InvalidParams as error:
+            raise UsageError(str(error)) from None
+        wait = self._should_wait(args.wait)
+        if not self._frontend_has_widgets():
+            return self._generate_in_text(p, args.out)
+        from .widget import SoraWidget
+
+        view = SoraWidget(prompt=p.prompt, duration=p.duration, size=p.size, mode="job")
+        try:
+            record = view.start(input_reference=p.input_reference, save_to=args.out)
+        except SoraError as error:
+            raise UsageError(str(error)) from None
+        self.jobs.append(view)
+        if self.show_widget:
+            view._ipython_display_()
+        job = Job(view, record)
+        if not wait:
+            return job
+        return job.result()
+
+    def _generate_in_text(self, p: params.GenerationParams, out: str | None) -> Generation:
+        """The terminal: a progress line, then the record as text."""
+        from IPython.display import display
+
+        progress = ProgressLine()
+
+        def show(record: Generation) -> None:
+            progress.show(record, record.elapsed_s(time.time()), 0.0)
+
+        try:
+            record = api.generate(
+                p.prompt,
+                duration=p.duration,
+                size=p.size,
+                input_reference=p.input_reference,
+                on_update=show,
+                save_to=out,
+            )
+        except SoraError as error:
+            progress.close()
+            if not isinstance(error.record, Generation):
+                raise UsageError(str(error)) from None
+            record = error.record
+            print(f"sora: {error}")
+        progress.close()
+        self.jobs.append(record)
+        display(record_bundle([record]), raw=True)
+        return record
+
+    def _should_wait(self, flag: bool | None) -> bool:
+        if flag is not None:
+            return flag
+        if self.wait != "auto":
+            return self.wait == "always"
+        return is_headless() or not self._frontend_has_widgets()
+
+    def _frontend_has_widgets(self) -> bool:
+        return type(self.shell).__name__ != "TerminalInteractiveShell"
+
+    # -- management -------------------------------------------------------------------------
+
+    @line_magic
+    def sora_jobs(self, line: str = "") -> None:
+        """This kernel's jobs, then what the ledger knows."""
+        from IPython.display import display
+
+        mine = [g for job in self.jobs for g in _records_of(job)]
+        ledger = api.ledger()
+        print(f"{len(mine)} job(s) started in this kernel; ledger {ledger.path}")
+        display(record_bundle(mine or list(ledger.records().values())[-20:]), raw=True)
+        waiting, unknown = ledger.pending(), ledger.unknown()
+        if waiting:
+            print(f"{len(waiting)} pending in the ledger: %sora_resume finishes them")
+        if unknown:
+            print(f"{len(unknown)} with unknown submit outcome (may be billed): check your Segmind dashboard")
+
+    @magic_arguments()
+    @argument("request_id", nargs="?", help="omit to finish every pending job in the ledger")
+    @line_magic
+    def sora_resume(self, line: str = "") -> Any:
+        """Finish a submitted job by request id, or every pending one, and save the clips."""
+        from IPython.display import display
+
+        args = self._parse(self.sora_resume, line)
+        try:
+            done = api.resume(args.request_id)
+        except SoraError as error:
+            raise UsageError(str(error)) from None
+        finished = done if isinstance(done, list) else [done]
+        if not finished:
+            print("nothing to resume: no pending jobs in the ledger")
+            return None
+        display(record_bundle(finished), raw=True)
+        return done
+
+    @line_magic
+    def sora_wait(self, line: str = "") -> list[Generation]:
+        """Wait until every job started in this kernel has ended."""
+        widgets = [job for job in self.jobs if hasattr(job, "wait_for")]
+
+        async def wait_all() -> list[Generation]:
+            results = []
+            for widget in widgets:
+                for record in widget.generations:
+                    results.append(await widget.wait_for(record.id))
+            return results
+
+        return run_blocking(wait_all())
+
+    @line_magic
+    def sora_config(self, line: str = "") -> dict[str, Any]:
+        """Where generations go (the key only as set / not set) and the magics' defaults."""
+        current = api.settings()
+        current.update(
+            default_duration=self.default_duration,
+            default_size=self.default_size,
+            wait=self.wait,
+        )
+        for name, value in current.items():
+            print(f"{name:<17} {value}")
+        return current
+
+    @magic_arguments()
+    @argument("--latency", type=float, help="seconds a job spends PROCESSING (default 5)")
+    @argument("--block-word", action="append", default=None, help="prompts containing it FAIL")
+    @line_magic
+    def sora_emulator(self, line: str = "") -> Any:
+        """Start the local emulator for this kernel: offline, free, synthetic clips."""
+        args = self._parse(self.sora_emulator, line)
+        config: dict[str, Any] = {}
+        if args.latency is not None:
+            config["latency"] = args.latency
+        if args.block_word:
+            config["block_words"] = tuple(args.block_word)
+        try:
+            handle = api.use_emulator(**config)
+        except ImportError as error:
+            raise UsageError(str(error)) from None
+        print(f"local emulator at {handle.base_url}: clips are synthetic")
+        return None
+
+
+def fill_placeholders(template: str, namespace: dict[str, Any]) -> str:
+    """`{name}` → the variable's value; `{{` and `}}` for literal braces."""
+    try:
+        return string.Formatter().vformat(template, (), _Namespace(namespace))
+    except KeyError as exc:
+        raise UsageError(
+            f"%%sora: {{{exc.args[0]}}} is not a variable in this notebook; define it, write "
+            "{{ and }} for literal braces, or use --raw"
+        ) from None
+    except (ValueError, IndexError, AttributeError) as exc:
+        raise UsageError(f"%%sora: the prompt's placeholders cannot be filled ({exc}); try --raw") from None
+
+
+class _Namespace(dict[str, Any]):
+    def __init__(self, namespace: dict[str, Any]) -> None:
+        super().__init__()
+        self._namespace = namespace
+
+    def __getitem__(self, key: str) -> Any:
+        return self._namespace[key]
+
+
+def _records_of(job: Any) -> list[Generation]:
+    return list(job.generations) if hasattr(job, "generations") else [job]
+
+
+def load(shell: Any) -> None:
+    shell.register_magics(SoraMagics)
+
+
+def unload(shell: Any) -> None:
+    magics = shell.magics_manager.registry.get("SoraMagics")
+    if magics is None:
+        return
+    for kind in ("line", "cell"):
+        table = shell.magics_manager.magics[kind]
+        for name in [n for n, fn in table.items() if getattr(fn, "__self__", None) is magics]:
+            del table[name]
+    shell.magics_manager.registry.pop("SoraMagics", None)
