@@ -1,0 +1,97 @@
+// Typed, defensive reads of the traits. The kernel fills them, but a view may render
+// before `options` arrives, or against an older kernel: missing or malformed values
+// become "not known yet" instead of exceptions in the middle of a render.
+
+import type { AnyModel } from "@anywidget/types";
+import type { Backend, Job, JobError, JobParams, Model, Options, Status } from "./protocol";
+import { normalizeError } from "./dispatch";
+
+/** The traits as a type alias (an interface would not satisfy AnyModel's index type). */
+export type Traits = { [K in keyof Model]: Model[K] };
+export type WidgetModel = AnyModel<Traits>;
+
+/** `options`, or null until the kernel has sent usable ones. */
+export function readOptions(model: WidgetModel): Options | null {
+  const o = model.get("options") as Partial<Options> | undefined;
+  if (!o || !Array.isArray(o.sizes) || !Array.isArray(o.durations) || o.sizes.length === 0) return null;
+  return {
+    model: typeof o.model === "string" ? o.model : "sora-2",
+    durations: o.durations.filter((d): d is number => typeof d === "number"),
+    sizes: o.sizes.filter((s) => s && typeof s.value === "string"),
+    default_duration: typeof o.default_duration === "number" ? o.default_duration : o.durations[0],
+    default_size: typeof o.default_size === "string" ? o.default_size : o.sizes[0].value,
+    image_types: Array.isArray(o.image_types) ? o.image_types.filter((t) => typeof t === "string") : [],
+    max_reference_bytes: typeof o.max_reference_bytes === "number" ? o.max_reference_bytes : Infinity,
+  };
+}
+
+/** `backend`, or null until known (then no key notice is shown prematurely). */
+export function readBackend(model: WidgetModel): Backend | null {
+  const b = model.get("backend") as Partial<Backend> | undefined;
+  if (!b || typeof b.api_key_set !== "boolean") return null;
+  return { api_key_set: b.api_key_set, emulator: b.emulator === true, host: typeof b.host === "string" ? b.host : "" };
+}
+
+export function readString(model: WidgetModel, name: "prompt" | "size" | "input_reference" | "reference_name"): string {
+  const value = model.get(name);
+  return typeof value === "string" ? value : "";
+}
+
+export function readDuration(model: WidgetModel): number {
+  const value = Number(model.get("duration"));
+  return Number.isFinite(value) ? value : NaN;
+}
+
+export function readMode(model: WidgetModel): "full" | "job" {
+  return model.get("mode") === "job" ? "job" : "full";
+}
+
+export function readClock(model: WidgetModel): number {
+  const value = Number(model.get("jobs_clock_ms"));
+  return Number.isFinite(value) ? value : 0;
+}
+
+/** `jobs`, oldest first, each with every field present. */
+export function readJobs(model: WidgetModel): Job[] {
+  const raw = model.get("jobs");
+  if (!Array.isArray(raw)) return [];
+  return raw.filter((j) => j && typeof j === "object" && typeof j.id === "string").map(normalizeJob);
+}
+
+function normalizeJob(j: Partial<Job> & { id: string }): Job {
+  const num = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
+  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
+  const p = (j.params ?? {}) as Partial<JobParams>;
+  return {
+    id: j.id,
+    request_id: str(j.request_id),
+    status: (typeof j.status === "string" ? j.status : "UNKNOWN") as Status,
+    waiting: j.waiting === true,
+    detached: j.detached === true,
+    params: {
+      prompt: typeof p.prompt === "string" ? p.prompt : "",
+      duration: num(p.duration, 0),
+      size: typeof p.size === "string" ? p.size : "",
+      input_reference: str(p.input_reference),
+    },
+    reference_source: str(j.reference_source),
+    submitted_at: str(j.submitted_at),
+    completed_at: str(j.completed_at),
+    elapsed_s: num(j.elapsed_s, 0),
+    expected_s: num(j.expected_s, 0),
+    video_path: str(j.video_path),
+    filename: str(j.filename),
+    sha256: str(j.sha256),
+    bytes: typeof j.bytes === "number" ? j.bytes : null,
+    video: j.video && typeof j.video === "object" ? j.video : null,
+    error: j.error ? (normalizeError(j.error) as JobError) : null,
+    synthetic: j.synthetic === true,
+    reproduce: typeof j.reproduce === "string" ? j.reproduce : "",
+  };
+}
+
+/** Write a control's value back to its trait (the two-way half that goes to Python). */
+export function writeTraits(model: WidgetModel, values: Partial<Pick<Traits, "prompt" | "duration" | "size" | "input_reference" | "reference_name">>): void {
+  for (const [name, value] of Object.entries(values) as [keyof Traits, never][]) model.set(name, value);
+  model.save_changes();
+}

@@ -1,0 +1,149 @@
+// Test doubles: an anywidget model with a scripted kernel, and job/option fixtures.
+
+import type { Job, Options } from "../src/protocol";
+import type { WidgetModel } from "../src/model";
+
+type Handler = (...args: any[]) => void;
+
+export const OPTIONS: Options = {
+  model: "sora-2",
+  durations: [4, 8, 12],
+  sizes: [
+    { value: "720x1280", label: "Portrait", width: 720, height: 1280 },
+    { value: "1280x720", label: "Landscape", width: 1280, height: 720 },
+  ],
+  default_duration: 8,
+  default_size: "720x1280",
+  image_types: ["image/gif", "image/jpeg", "image/png", "image/webp"],
+  max_reference_bytes: 10 * 1024 * 1024,
+};
+
+export function makeJob(overrides: Partial<Job> = {}): Job {
+  return {
+    id: "job-1",
+    request_id: "req-abc",
+    status: "PROCESSING",
+    waiting: true,
+    detached: false,
+    params: { prompt: "a paper boat on a rainy street", duration: 8, size: "720x1280", input_reference: null },
+    reference_source: null,
+    submitted_at: "2026-01-01T00:00:00Z",
+    completed_at: null,
+    elapsed_s: 10,
+    expected_s: 180,
+    video_path: null,
+    filename: null,
+    sha256: null,
+    bytes: null,
+    video: null,
+    error: null,
+    synthetic: false,
+    reproduce: "import sora_widget as sw\n\nclip = sw.generate('a paper boat')",
+    ...overrides,
+  };
+}
+
+export function completedJob(id: string, overrides: Partial<Job> = {}): Job {
+  return makeJob({
+    id,
+    request_id: `req-${id}`,
+    status: "COMPLETED",
+    waiting: false,
+    video_path: `sora-outputs/${id}.mp4`,
+    filename: `${id}.mp4`,
+    bytes: 6,
+    elapsed_s: 170,
+    ...overrides,
+  });
+}
+
+export class FakeModel {
+  attrs: Record<string, unknown>;
+  readonly handlers = new Map<string, Set<Handler>>();
+  readonly sent: { content: any; buffers: unknown[] }[] = [];
+  onCalls = 0;
+  offCalls = 0;
+  saves = 0;
+  widget_manager = { get_model: async () => this as never };
+
+  constructor(attrs: Record<string, unknown> = {}) {
+    this.attrs = {
+      prompt: "",
+      duration: 8,
+      size: "720x1280",
+      input_reference: "",
+      reference_name: "",
+      options: OPTIONS,
+      backend: { api_key_set: true, emulator: false, host: "api.segmind.com" },
+      jobs: [],
+      jobs_clock_ms: Date.now(),
+      mode: "full",
+      ...attrs,
+    };
+  }
+
+  get(name: string): any {
+    return this.attrs[name];
+  }
+
+  set(name: string, value: unknown): void {
+    this.attrs[name] = value;
+    this.emit(`change:${name}`);
+  }
+
+  save_changes(): void {
+    this.saves += 1;
+  }
+
+  on(event: string, handler: Handler): void {
+    this.onCalls += 1;
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)!.add(handler);
+  }
+
+  off(event?: string | null, handler?: Handler | null): void {
+    this.offCalls += 1;
+    if (event && handler) this.handlers.get(event)?.delete(handler);
+  }
+
+  send(content: unknown, _callbacks?: unknown, buffers?: unknown[]): void {
+    this.sent.push({ content, buffers: buffers ?? [] });
+  }
+
+  /** Number of listeners still registered. */
+  get listeners(): number {
+    let n = 0;
+    for (const set of this.handlers.values()) n += set.size;
+    return n;
+  }
+
+  /** The kernel changes a trait (as a comm update would). */
+  kernelSet(values: Record<string, unknown>): void {
+    for (const [name, value] of Object.entries(values)) this.attrs[name] = value;
+    for (const name of Object.keys(values)) this.emit(`change:${name}`);
+  }
+
+  /** The kernel sends a custom message. */
+  kernelSend(msg: unknown, buffers: DataView[] = []): void {
+    for (const handler of [...(this.handlers.get("msg:custom") ?? [])]) handler(msg, buffers);
+  }
+
+  /** The last request the view sent, optionally of a given kind. */
+  lastSent(kind?: string): { content: any; buffers: unknown[] } {
+    const found = [...this.sent].reverse().find((s) => !kind || s.content.kind === kind);
+    if (!found) throw new Error(`no ${kind ?? ""} request was sent`);
+    return found;
+  }
+
+  asModel(): WidgetModel {
+    return this as unknown as WidgetModel;
+  }
+
+  private emit(event: string): void {
+    for (const handler of [...(this.handlers.get(event) ?? [])]) handler();
+  }
+}
+
+export function bytesView(bytes: number[]): DataView {
+  return new DataView(new Uint8Array(bytes).buffer);
+}
