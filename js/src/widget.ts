@@ -1,12 +1,23 @@
-// anywidget entry. Kept thin: the view lives in its own modules.
-import type { Render } from "@anywidget/types";
+// anywidget entry. Kept thin: `initialize` opens the model's session (video cache,
+// clock), `render` mounts one view; each returns the cleanup anywidget calls.
+import type { Initialize, Render } from "@anywidget/types";
+import "./widget.css";
+import type { Traits } from "./model";
+import { capturePoster } from "./poster";
+import { acquireSession, openSession } from "./session";
+import { SoraView } from "./view/app";
 
-const render: Render = ({ el }) => {
-  el.classList.add("sora-widget");
-  el.textContent = "sora-widget";
+const sessionOptions = { capture: capturePoster };
+
+const initialize: Initialize<Traits> = ({ model }) => openSession(model, sessionOptions);
+
+const render: Render<Traits> = ({ model, el }) => {
+  const { session, release } = acquireSession(model, sessionOptions);
+  const view = new SoraView(model, el, session);
   return () => {
-    el.classList.remove("sora-widget");
+    view.destroy();
+    release();
   };
 };
 
-export default { render };
+export default { initialize, render };

@@ -1,0 +1,457 @@
+// One view of a SoraWidget: wires the traits, the view state and the model's session
+// to the components (controls, main player, job cards, gallery). Everything acquired
+// here is owned by `scope` and released by destroy().
+
+import { Dispatcher, RequestError, type MessageChannel, type RequestBody } from "../dispatch";
+import { errorTitle, statusLabel, truncate, viewError } from "../format";
+import { h, replaceChildren, setText, show } from "../h";
+import { Scope, UrlPool } from "../lifecycle";
+import { readClock, readDuration, readJobs, readMode, readOptions, readString, type WidgetModel } from "../model";
+import type { Job, JobError, Options } from "../protocol";
+import type { Session } from "../session";
+import { initialViewState, isPlayable, stageOf, viewReducer, type ViewAction, type ViewState } from "../state";
+import { isTicking } from "../timing";
+import { checkImageFile, validateForm } from "../validate";
+import { JobCard, type CardHost } from "./card";
+import { Controls } from "./controls";
+import { Gallery } from "./gallery";
+import { Stage } from "./stage";
+
+/** How long the kernel may stay silent before a request counts as failed (ms). */
+export const TIMEOUTS = {
+  generate: 120_000, // the kernel may be busy running a cell before it sees the request
+  stop: 60_000,
+  resume: 60_000,
+  upload: 300_000, // the kernel uploads the image to Segmind before answering
+  use_emulator: 180_000, // starting the emulator takes a moment
+} as const;
+
+const TRAITS = [
+  "prompt",
+  "duration",
+  "size",
+  "input_reference",
+  "reference_name",
+  "options",
+  "backend",
+  "jobs",
+  "jobs_clock_ms",
+] as const;
+
+export class SoraView {
+  readonly root: HTMLElement;
+  private readonly scope = new Scope();
+  private readonly dispatcher: Dispatcher;
+  private readonly urls: UrlPool;
+  private readonly live = h("div", { class: "sw-visually-hidden", role: "status", "aria-live": "polite" });
+  private state: ViewState = initialViewState;
+  private content: Scope | null = null;
+  private mode: "full" | "job" = "full";
+  private controls: Controls | null = null;
+  private stage: Stage | null = null;
+  private gallery: Gallery | null = null;
+  private jobList: HTMLElement | null = null;
+  private emptyNote: HTMLElement | null = null;
+  private jobsSection: HTMLElement | null = null;
+  private readonly cards = new Map<string, { card: JobCard; scope: Scope }>();
+  private stopTicker: (() => void) | null = null;
+  private statuses = new Map<string, string>();
+  private rendering = false;
+  private dirty = false;
+
+  constructor(
+    private readonly model: WidgetModel,
+    el: HTMLElement,
+    private readonly session: Session,
+  ) {
+    this.dispatcher = new Dispatcher(model as unknown as MessageChannel);
+    this.scope.add(() => this.dispatcher.dispose());
+    this.urls = new UrlPool(this.scope);
+    this.root = h("div", { class: "sora-widget" });
+    el.appendChild(this.root);
+    this.scope.add(() => this.root.remove());
+
+    for (const trait of TRAITS) this.scope.on(model, `change:${trait}`, () => this.update());
+    this.scope.on(model, "change:mode", () => this.mount());
+    this.scope.add(session.videos.subscribe(() => this.update()));
+    this.mount();
+  }
+
+  destroy(): void {
+    this.scope.dispose();
+  }
+
+  // -- building -------------------------------------------------------------------------------
+
+  /** Build the DOM for the current mode (again, if Python switches it). */
+  private mount(): void {
+    this.content?.dispose();
+    this.cards.clear();
+    this.stopTicker = null;
+    this.statuses = new Map();
+    const scope = this.scope.child();
+    this.content = scope;
+    this.mode = readMode(this.model);
+    this.root.dataset.mode = this.mode;
+
+    const jobsTitleId = `sw-jobs-${Math.random().toString(36).slice(2, 8)}`;
+    this.jobList = h("ol", { class: "sw-job-list" });
+    this.emptyNote = h("p", { class: "sw-empty" });
+    this.jobsSection = h(
+      "section",
+      { class: "sw-jobs", "aria-labelledby": jobsTitleId },
+      h("div", { class: "sw-section-title", id: jobsTitleId, hidden: this.mode === "job" }, "Jobs"),
+      this.emptyNote,
+      this.jobList,
+    );
+
+    if (this.mode === "full") {
+      this.controls = new Controls(
+        {
+          model: this.model,
+          references: this.session.references,
+          options: () => this.options(),
+          state: () => this.state,
+          generate: () => this.generate(),
+          pickFile: (file) => this.pickFile(file),
+          useEmulator: () => this.useEmulator(),
+        },
+        scope,
+      );
+      this.stage = new Stage(
+        {
+          urls: this.urls,
+          options: () => this.options(),
+          video: (job) => this.session.videos.get(job),
+          retryVideo: (job) => this.session.videos.retry(job),
+          clearCompare: () => this.dispatch({ type: "clearCompare" }),
+          announce: (message) => this.announce(message),
+        },
+        scope,
+      );
+      this.gallery = new Gallery(
+        {
+          options: () => this.options(),
+          video: (job) => this.session.videos.get(job),
+          select: (job) => this.select(job),
+          focusCard: (job) => this.cards.get(job)?.card.focus(),
+        },
+        scope,
+      );
+      replaceChildren(
+        this.root,
+        this.live,
+        this.controls.header,
+        this.controls.notice,
+        this.controls.el,
+        this.stage.el,
+        this.jobsSection,
+        this.gallery.el,
+      );
+      this.listenForDrops(scope);
+    } else {
+      this.controls = null;
+      this.stage = null;
+      this.gallery = null;
+      replaceChildren(this.root, this.live, this.jobsSection);
+    }
+    this.update();
+  }
+
+  // -- rendering ------------------------------------------------------------------------------
+
+  /** Bring the DOM in line with the traits and the state. Re-entrant calls coalesce. */
+  private update(): void {
+    if (this.scope.disposed || !this.content) return;
+    if (this.rendering) {
+      this.dirty = true;
+      return;
+    }
+    this.rendering = true;
+    try {
+      do {
+        this.dirty = false;
+        this.render();
+      } while (this.dirty);
+    } finally {
+      this.rendering = false;
+    }
+  }
+
+  private render(): void {
+    const jobs = readJobs(this.model);
+    this.state = viewReducer(this.state, { type: "jobsChanged", jobs });
+    // Ask for every finished clip (once per model): the player and the gallery need them.
+    for (const job of jobs) if (isPlayable(job)) this.session.videos.ensure(job.id);
+
+    this.controls?.update();
+    const stage = stageOf(jobs, this.state);
+    const current = new Set(stage.mode === "single" ? [stage.job.id] : stage.mode === "compare" ? stage.jobs.map((j) => j.id) : []);
+    this.stage?.update(stage, this.state.compare.length);
+    this.renderCards(jobs, current);
+    this.gallery?.update(jobs, current);
+    this.announceTransitions(jobs);
+    this.updateTicker(jobs);
+  }
+
+  private renderCards(jobs: readonly Job[], current: ReadonlySet<string>): void {
+    const list = this.jobList as HTMLElement;
+    const host = this.cardHost();
+    const kernelClockMs = readClock(this.model);
+    const offsetMs = this.session.clock.offsetMs;
+    const nowMs = Date.now();
+    const seen = new Set<string>();
+    let before: ChildNode | null = list.firstChild;
+    for (let i = jobs.length - 1; i >= 0; i -= 1) {
+      const job = jobs[i];
+      seen.add(job.id);
+      let entry = this.cards.get(job.id);
+      if (!entry) {
+        const scope = (this.content as Scope).child();
+        entry = { card: new JobCard(host, scope, job), scope };
+        this.cards.set(job.id, entry);
+      }
+      entry.card.update(job, {
+        kernelClockMs,
+        offsetMs,
+        nowMs,
+        busy: this.state.busy[job.id],
+        actionError: this.state.jobErrors[job.id],
+        playing: current.has(job.id),
+        comparing: this.state.compare.includes(job.id),
+      });
+      if (entry.card.el !== before) list.insertBefore(entry.card.el, before);
+      before = entry.card.el.nextSibling;
+    }
+    for (const [id, entry] of this.cards) {
+      if (seen.has(id)) continue;
+      entry.scope.dispose();
+      entry.card.el.remove();
+      this.cards.delete(id);
+    }
+    const empty = jobs.length === 0;
+    show(this.emptyNote as HTMLElement, empty);
+    setText(
+      this.emptyNote as HTMLElement,
+      this.mode === "job" ? "Starting the job…" : "No clips yet. Type a prompt and press Generate; the clip appears here.",
+    );
+  }
+
+  private cardHost(): CardHost {
+    return {
+      mode: this.mode,
+      urls: this.urls,
+      options: () => this.options(),
+      video: (job) => this.session.videos.get(job),
+      retryVideo: (job) => this.session.videos.retry(job),
+      stop: (job) => this.jobAction(job, "stop"),
+      resume: (job) => this.jobAction(job, "resume"),
+      select: (job) => this.select(job),
+      toggleCompare: (job) => this.toggleCompare(job),
+      announce: (message) => this.announce(message),
+    };
+  }
+
+  /** Tick once a second while some job is running; stop when none is. */
+  private updateTicker(jobs: readonly Job[]): void {
+    const needed = jobs.some(isTicking);
+    if (needed && !this.stopTicker && this.content) {
+      this.stopTicker = this.content.interval(() => {
+        const now = Date.now();
+        for (const { card } of this.cards.values()) card.tick(now);
+      }, 1000);
+    } else if (!needed && this.stopTicker) {
+      this.stopTicker();
+      this.stopTicker = null;
+    }
+  }
+
+  /** Tell screen reader users when a job changes status (not on first sight). */
+  private announceTransitions(jobs: readonly Job[]): void {
+    const messages: string[] = [];
+    const next = new Map<string, string>();
+    for (const job of jobs) {
+      const key = `${job.status}|${job.error?.type ?? ""}`;
+      next.set(job.id, key);
+      const before = this.statuses.get(job.id);
+      if (before !== undefined && before !== key) {
+        const what = `“${truncate(job.params.prompt, 40)}”`;
+        messages.push(
+          job.error ? `${what}: ${errorTitle(job.error)}` : `${what}: ${statusLabel(job.status).toLowerCase()}`,
+        );
+      }
+    }
+    this.statuses = next;
+    if (messages.length) this.announce(messages.join(". "));
+  }
+
+  private announce(message: string): void {
+    // Re-setting identical text is not re-announced; a trailing no-break space toggles it.
+    this.live.textContent = this.live.textContent === message ? `${message}\u00a0` : message;
+  }
+
+  // -- actions --------------------------------------------------------------------------------
+
+  private dispatch(action: ViewAction): void {
+    const next = viewReducer(this.state, action);
+    if (next === this.state) return;
+    this.state = next;
+    this.update();
+  }
+
+  private options(): Options | null {
+    return readOptions(this.model);
+  }
+
+  private generate(): void {
+    const s = this.state;
+    if (s.generating || s.uploading || s.switchingBackend) return;
+    const params = {
+      prompt: readString(this.model, "prompt"),
+      duration: readDuration(this.model),
+      size: readString(this.model, "size"),
+      input_reference: readString(this.model, "input_reference"),
+    };
+    const problems = validateForm(params, this.options());
+    if (problems.length > 0) {
+      this.announce(problems[0].message);
+      if (problems[0].field === "prompt") this.controls?.focusPrompt();
+      return;
+    }
+    this.dispatch({ type: "generateStarted" });
+    this.send(
+      { kind: "generate", params: { ...params, input_reference: params.input_reference || null } },
+      TIMEOUTS.generate,
+      () => {
+        this.dispatch({ type: "generateFinished" });
+        this.announce("Submitted. The job is listed below.");
+      },
+      (error) => this.dispatch({ type: "generateFinished", error }),
+    );
+  }
+
+  private pickFile(file: File): void {
+    if (this.state.uploading) return;
+    const problem = checkImageFile(file, this.options());
+    if (problem) {
+      this.dispatch({
+        type: "referenceError",
+        error: viewError("ReferenceImage", problem, "Choose a PNG, JPEG, WebP or GIF image within the size limit."),
+      });
+      this.announce(problem);
+      return;
+    }
+    this.dispatch({ type: "uploadStarted", name: file.name });
+    file.arrayBuffer().then(
+      (bytes) => {
+        if (this.scope.disposed) return;
+        this.send(
+          { kind: "upload", name: file.name, mime: file.type },
+          TIMEOUTS.upload,
+          (reply) => {
+            if (reply.url) this.session.references.remember(reply.url, file, file.name);
+            this.dispatch({ type: "uploadFinished" });
+            this.announce(`Reference image ${file.name} is ready`);
+          },
+          (error) => this.dispatch({ type: "uploadFinished", error }),
+          [bytes],
+        );
+      },
+      (error: unknown) =>
+        this.dispatch({
+          type: "uploadFinished",
+          error: viewError("ReferenceImage", `${file.name} could not be read: ${String(error)}`, "Choose the file again."),
+        }),
+    );
+  }
+
+  private useEmulator(): void {
+    if (this.state.switchingBackend) return;
+    this.dispatch({ type: "backendStarted" });
+    this.send(
+      { kind: "use_emulator" },
+      TIMEOUTS.use_emulator,
+      () => {
+        this.dispatch({ type: "backendFinished" });
+        this.announce("Using the local emulator: clips are synthetic");
+      },
+      (error) => this.dispatch({ type: "backendFinished", error }),
+    );
+  }
+
+  private jobAction(job: string, action: "stop" | "resume"): void {
+    if (this.state.busy[job]) return;
+    this.dispatch({ type: "jobActionStarted", job, action });
+    this.send(
+      { kind: action, job },
+      TIMEOUTS[action],
+      () => {
+        this.dispatch({ type: "jobActionFinished", job });
+        this.announce(action === "stop" ? "Stopped waiting; the job keeps running on the server" : "Waiting for the job again");
+      },
+      (error) => this.dispatch({ type: "jobActionFinished", job, error }),
+    );
+  }
+
+  private select(job: string): void {
+    this.dispatch({ type: "select", job });
+    this.stage?.el.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+  }
+
+  private toggleCompare(job: string): void {
+    this.dispatch({ type: "toggleCompare", job });
+    if (this.state.compare.length === 2) {
+      this.announce("Comparing two clips side by side in the player");
+      this.stage?.el.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+    }
+  }
+
+  /** Send a request; failures other than cancellation reach `failed` as a JobError. */
+  private send(
+    body: RequestBody,
+    timeoutMs: number,
+    done: (reply: { url?: string; job?: string }) => void,
+    failed: (error: JobError) => void,
+    buffers?: ArrayBuffer[],
+  ): void {
+    this.dispatcher.request(body, { timeoutMs, buffers }).then(
+      (reply) => {
+        if (!this.scope.disposed) done(reply);
+      },
+      (error: unknown) => {
+        if (this.scope.disposed) return;
+        if (error instanceof RequestError) {
+          if (!error.cancelled) failed(error.error);
+          return;
+        }
+        failed(viewError("SoraError", String(error), "This is a bug in sora-widget's view; please report it."));
+      },
+    );
+  }
+
+  // -- drag and drop --------------------------------------------------------------------------
+
+  private listenForDrops(scope: Scope): void {
+    const root = this.root;
+    const hasFiles = (event: DragEvent) => Array.from(event.dataTransfer?.types ?? []).includes("Files");
+    const over = (event: DragEvent) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault(); // without this the browser would open the file instead
+      if (event.dataTransfer) event.dataTransfer.dropEffect = "copy";
+      root.classList.add("sw-dragging");
+    };
+    scope.listen(root, "dragenter", over);
+    scope.listen(root, "dragover", over);
+    scope.listen(root, "dragleave", (event) => {
+      const to = event.relatedTarget as Node | null;
+      if (!to || !root.contains(to)) root.classList.remove("sw-dragging");
+    });
+    scope.listen(root, "drop", (event) => {
+      root.classList.remove("sw-dragging");
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      const file = event.dataTransfer?.files?.[0];
+      if (file) this.pickFile(file);
+    });
+  }
+}

@@ -1,0 +1,265 @@
+// One job's card: status, live elapsed time against the expected time, the progress
+// estimate, the request id, parameters, stop/resume, errors, and — once done — the
+// clip's download link and the code that reproduces it. Built once per job and
+// updated in place, so focus, an open <details> and a playing video survive updates.
+
+import { formatBytes, formatClock, formatElapsed, paramsSummary, referenceText, statusText } from "../format";
+import { h, setText, show } from "../h";
+import type { Scope, UrlPool } from "../lifecycle";
+import { safeImageSrc, safeMediaSrc } from "../media";
+import type { Job, JobError, Options } from "../protocol";
+import { canResume, isPlayable, type JobAction, type VideoEntry } from "../state";
+import { isTerminal, isTicking, liveElapsed, progressPercent } from "../timing";
+import { ErrorSlot, chip, copyButton, setStatus, statusBadge } from "./parts";
+import { Player } from "./player";
+
+export interface CardHost {
+  mode: "full" | "job";
+  urls: UrlPool;
+  options(): Options | null;
+  video(job: string): VideoEntry;
+  retryVideo(job: string): void;
+  stop(job: string): void;
+  resume(job: string): void;
+  select(job: string): void;
+  toggleCompare(job: string): void;
+  announce(message: string): void;
+}
+
+/** What a card needs beyond its job to draw itself. */
+export interface CardContext {
+  kernelClockMs: number;
+  offsetMs: number;
+  nowMs: number;
+  busy: JobAction | undefined;
+  actionError: JobError | undefined;
+  /** shown in the main player right now */
+  playing: boolean;
+  comparing: boolean;
+}
+
+export const DETACHED_TEXT =
+  "Stopped waiting. The job keeps running on the server and is billed; resume it later from the ledger.";
+
+export class JobCard {
+  readonly el: HTMLElement;
+  private job: Job;
+  private context: CardContext | null = null;
+  private readonly status = statusBadge();
+  private readonly detachedChip = chip("Detached", "detached", "No longer waited for; still running on the server");
+  private readonly syntheticChip = chip("Synthetic (local emulator)", "synthetic", "Rendered by the local emulator, not by Sora");
+  private readonly time = h("span", { class: "sw-card-time" });
+  private readonly prompt = h("p", { class: "sw-card-prompt" });
+  private readonly description = h("p", { class: "sw-card-desc" });
+  private readonly progressRow: HTMLElement;
+  private readonly bar: HTMLElement;
+  private readonly fill = h("div", { class: "sw-progress-fill" });
+  private readonly paramsText = h("dd");
+  private readonly referenceText = h("dd");
+  private readonly referenceRow: HTMLElement;
+  private readonly requestId = h("code", { class: "sw-request-id" });
+  private readonly requestRow: HTMLElement;
+  private readonly stopButton = h("button", { type: "button", class: "sw-button" }, "Stop waiting");
+  private readonly resumeButton = h("button", { type: "button", class: "sw-button" }, "Resume");
+  private readonly playButton = h("button", { type: "button", class: "sw-button sw-play" });
+  private readonly playThumb = h("img", { class: "sw-thumb", alt: "" });
+  private readonly compareButton = h("button", { type: "button", class: "sw-button", "aria-pressed": "false" }, "Compare");
+  private readonly download = h("a", { class: "sw-button sw-download" }, "Download");
+  private readonly detachedNote = h("p", { class: "sw-detached-note" }, DETACHED_TEXT);
+  private readonly jobError = new ErrorSlot();
+  private readonly actionError = new ErrorSlot();
+  private readonly videoError = new ErrorSlot();
+  private readonly videoRetry = h("button", { type: "button", class: "sw-button sw-button-small" }, "Retry");
+  private readonly reproduce: HTMLDetailsElement;
+  private readonly reproduceCode = h("code");
+  private readonly player: Player | null;
+
+  constructor(
+    private readonly host: CardHost,
+    scope: Scope,
+    job: Job,
+  ) {
+    this.job = job;
+    const titleId = `sw-job-${cssSafe(job.id)}-${Math.random().toString(36).slice(2, 7)}`;
+    this.prompt.id = titleId;
+    this.bar = h(
+      "div",
+      { class: "sw-progress", role: "progressbar", "aria-label": "estimate", "aria-valuemin": 0, "aria-valuemax": 100 },
+      this.fill,
+    );
+    this.progressRow = h("div", { class: "sw-progress-row" }, this.bar, h("span", { class: "sw-progress-label", "aria-hidden": "true" }, "estimate"));
+    this.referenceRow = h("div", null, h("dt", null, "Reference"), this.referenceText);
+    this.requestRow = h(
+      "div",
+      null,
+      h("dt", null, "Request id"),
+      h("dd", { class: "sw-request" }, this.requestId, copyButton(scope, "request id", () => this.job.request_id ?? "", host.announce)),
+    );
+    this.reproduce = h(
+      "details",
+      { class: "sw-reproduce" },
+      h("summary", null, "Reproduce"),
+      h("pre", { class: "sw-code" }, this.reproduceCode),
+      copyButton(scope, "code to reproduce this clip", () => this.job.reproduce, host.announce),
+    );
+    this.playButton.append(this.playThumb, h("span", null, "Play"));
+    this.playButton.setAttribute("aria-describedby", titleId);
+    this.compareButton.setAttribute("aria-describedby", titleId);
+    this.player = host.mode === "job" ? new Player(host, scope) : null;
+
+    this.el = h(
+      "li",
+      { class: "sw-card", tabindex: "-1", "aria-labelledby": titleId, "data-job": job.id },
+      h("div", { class: "sw-card-head" }, this.status, this.detachedChip, this.syntheticChip, this.time),
+      this.prompt,
+      this.description,
+      this.progressRow,
+      h(
+        "dl",
+        { class: "sw-params" },
+        h("div", null, h("dt", null, "Parameters"), this.paramsText),
+        this.referenceRow,
+        this.requestRow,
+      ),
+      this.jobError.el,
+      this.detachedNote,
+      this.actionError.el,
+      this.player?.el ?? null,
+      this.videoError.el,
+      h("div", { class: "sw-card-actions" }, this.stopButton, this.resumeButton, this.playButton, this.compareButton, this.download),
+      this.reproduce,
+    );
+
+    scope.listen(this.stopButton, "click", () => host.stop(this.job.id));
+    scope.listen(this.resumeButton, "click", () => host.resume(this.job.id));
+    scope.listen(this.playButton, "click", () => host.select(this.job.id));
+    scope.listen(this.compareButton, "click", () => host.toggleCompare(this.job.id));
+    scope.listen(this.videoRetry, "click", () => host.retryVideo(this.job.id));
+  }
+
+  get id(): string {
+    return this.job.id;
+  }
+
+  update(job: Job, context: CardContext): void {
+    this.job = job;
+    this.context = context;
+    const terminal = isTerminal(job.status);
+
+    setStatus(this.status, job.status);
+    this.el.dataset.status = job.status;
+    show(this.detachedChip, job.detached);
+    show(this.syntheticChip, job.synthetic);
+    setText(this.prompt, job.params.prompt || "(no prompt)");
+    setText(this.description, describe(job));
+
+    setText(this.paramsText, paramsSummary(job.params, this.host.options()));
+    show(this.referenceRow, !!job.params.input_reference);
+    setText(this.referenceText, referenceText(job.params.input_reference, job.reference_source));
+    show(this.requestRow, !!job.request_id);
+    setText(this.requestId, job.request_id ?? "");
+
+    const waiting = job.waiting && !terminal;
+    show(this.stopButton, waiting);
+    this.stopButton.disabled = context.busy === "stop";
+    show(this.resumeButton, canResume(job));
+    this.resumeButton.disabled = context.busy === "resume";
+    show(this.detachedNote, job.detached);
+
+    this.jobError.set(job.error);
+    this.actionError.set(context.actionError ?? null);
+
+    const playable = isPlayable(job);
+    const entry = playable ? this.host.video(job.id) : null;
+    this.updateMedia(job, entry, context);
+
+    setText(this.reproduceCode, job.reproduce);
+    show(this.reproduce, job.reproduce !== "");
+    this.tick(context.nowMs);
+  }
+
+  /** Refresh the clock and the progress bar (every second while the job runs). */
+  tick(nowMs: number): void {
+    const context = this.context;
+    if (!context) return;
+    const job = this.job;
+    const elapsed = liveElapsed(job, context.kernelClockMs, context.offsetMs, nowMs);
+    if (job.status === "COMPLETED") {
+      setText(this.time, elapsed > 0 ? `took ${formatClock(elapsed)}` : "");
+    } else if (isTerminal(job.status)) {
+      setText(this.time, elapsed > 0 ? `after ${formatClock(elapsed)}` : "");
+    } else {
+      setText(this.time, formatElapsed(elapsed, job.expected_s));
+    }
+    // The bar estimates progress of a job still under way; finished jobs need none.
+    const running = !isTerminal(job.status);
+    show(this.progressRow, running);
+    if (running) {
+      const percent = progressPercent(job.status, elapsed, job.expected_s);
+      const now = String(percent);
+      if (this.bar.getAttribute("aria-valuenow") !== now) {
+        this.bar.setAttribute("aria-valuenow", now);
+        this.bar.setAttribute(
+          "aria-valuetext",
+          `about ${percent}% — ${formatClock(elapsed)} of a typical ${formatClock(job.expected_s)}${isTicking(job) ? "" : " (not being waited for)"}`,
+        );
+        this.fill.style.width = `${percent}%`;
+      }
+      this.bar.classList.toggle("sw-progress-paused", !isTicking(job));
+    }
+  }
+
+  /** Move keyboard focus here (the gallery does this for clips that cannot play yet). */
+  focus(): void {
+    this.el.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+    this.el.focus();
+  }
+
+  private updateMedia(job: Job, entry: VideoEntry | null, context: CardContext): void {
+    const ready = entry?.phase === "ready" ? entry : null;
+
+    // Download: only a blob: URL of bytes already here, with the file's own name.
+    const href = ready ? safeMediaSrc(this.host.urls.url(ready.blob)) : null;
+    show(this.download, href !== null);
+    if (href && this.download.getAttribute("href") !== href) {
+      this.download.setAttribute("href", href);
+      this.download.setAttribute("download", job.filename ?? `${job.id}.mp4`);
+      this.download.title = `Save ${job.filename ?? "the clip"} (${formatBytes(ready?.blob.size ?? 0)})`;
+    } else if (!href && this.download.hasAttribute("href")) {
+      this.download.removeAttribute("href");
+    }
+
+    if (this.player) {
+      // The compact %sora view: the card itself plays the clip.
+      show(this.player.el, entry !== null);
+      if (entry) this.player.show(job, entry);
+      show(this.playButton, false);
+      show(this.compareButton, false);
+      this.videoError.set(null);
+      return;
+    }
+
+    show(this.playButton, entry !== null);
+    this.playButton.classList.toggle("sw-current", context.playing);
+    const poster = ready ? safeImageSrc(ready.poster) : null;
+    show(this.playThumb, poster !== null);
+    if (poster && this.playThumb.getAttribute("src") !== poster) this.playThumb.setAttribute("src", poster);
+
+    show(this.compareButton, entry !== null);
+    this.compareButton.setAttribute("aria-pressed", String(context.comparing));
+    // Nothing fails silently: a clip that did not arrive says so here too.
+    this.videoError.set(entry?.phase === "error" ? entry.error : null, this.videoRetry);
+  }
+}
+
+function describe(job: Job): string {
+  if (job.detached) return "Not waiting for this job any more";
+  if (job.status === "COMPLETED" && !job.video_path) return "Done on the server; the clip is not saved yet";
+  if (job.status === "COMPLETED" && job.bytes) return `Saved ${job.filename ?? "the clip"} (${formatBytes(job.bytes)})`;
+  if (!job.waiting && !isTerminal(job.status) && job.status !== "SUBMITTING") return "Not being waited for";
+  return statusText(job.status);
+}
+
+function cssSafe(id: string): string {
+  return id.replace(/[^a-zA-Z0-9_-]/g, "_");
+}

@@ -1,0 +1,120 @@
+// One video player: a placeholder with transfer progress while the clip arrives, the
+// <video> once its Blob is here, and a visible error (with Retry) when it cannot play.
+
+import { formatBytes } from "../format";
+import { h, setText, show } from "../h";
+import type { Scope, UrlPool } from "../lifecycle";
+import { safeImageSrc, safeMediaSrc } from "../media";
+import type { Job } from "../protocol";
+import type { VideoEntry } from "../state";
+import { viewError } from "../format";
+import { ErrorSlot, parseSize } from "./parts";
+
+export interface PlayerHost {
+  urls: UrlPool;
+  retryVideo(job: string): void;
+}
+
+export class Player {
+  readonly el: HTMLElement;
+  readonly video: HTMLVideoElement;
+  private readonly placeholder: HTMLElement;
+  private readonly progress: HTMLElement;
+  private readonly errors = new ErrorSlot();
+  private readonly retry: HTMLButtonElement;
+  private jobId: string | null = null;
+  private src: string | null = null;
+  private playbackFailed = false;
+
+  constructor(
+    private readonly host: PlayerHost,
+    scope: Scope,
+  ) {
+    this.video = h("video", { class: "sw-video", controls: true, loop: true, playsinline: true, preload: "metadata" });
+    this.video.playsInline = true;
+    this.progress = h("span", { class: "sw-placeholder-text" });
+    this.placeholder = h("div", { class: "sw-placeholder sw-video-placeholder" }, this.progress);
+    this.retry = h("button", { type: "button", class: "sw-button sw-button-small" }, "Retry");
+    this.el = h("div", { class: "sw-player" }, this.placeholder, this.video, this.errors.el);
+    this.video.hidden = true;
+    scope.listen(this.video, "error", () => {
+      // Only a failure of the current source counts (removing src also fires error).
+      if (!this.src || !this.video.getAttribute("src")) return;
+      this.playbackFailed = true;
+      this.paint();
+    });
+    scope.listen(this.retry, "click", () => {
+      if (this.jobId) this.host.retryVideo(this.jobId);
+    });
+  }
+
+  private job: Job | null = null;
+  private entry: VideoEntry | null = null;
+
+  /** Show a job's clip in whatever state its transfer is. */
+  show(job: Job, entry: VideoEntry): void {
+    if (job.id !== this.jobId) {
+      this.jobId = job.id;
+      this.playbackFailed = false;
+      this.setSrc(null);
+    }
+    this.job = job;
+    this.entry = entry;
+    this.paint();
+  }
+
+  private paint(): void {
+    const { job, entry } = this;
+    if (!job || !entry) return;
+
+    const size = parseSize(job.params.size);
+    const ratio = size ? `${size.width} / ${size.height}` : "";
+    if (this.placeholder.style.aspectRatio !== ratio) this.placeholder.style.aspectRatio = ratio;
+    if (this.video.style.aspectRatio !== ratio) this.video.style.aspectRatio = ratio;
+    this.video.setAttribute("aria-label", `Video: ${job.params.prompt}`);
+
+    if (entry.phase === "ready") {
+      const src = safeMediaSrc(this.host.urls.url(entry.blob));
+      this.setSrc(src);
+      const poster = safeImageSrc(entry.poster);
+      if (poster && this.video.getAttribute("poster") !== poster) this.video.setAttribute("poster", poster);
+    }
+    const ready = entry.phase === "ready" && this.src !== null && !this.playbackFailed;
+    show(this.video, ready);
+    show(this.placeholder, !ready && entry.phase !== "error" && !this.playbackFailed);
+    if (entry.phase === "loading") {
+      const { received, size: total } = entry;
+      setText(
+        this.progress,
+        total > 0 ? `Loading video… ${formatBytes(received)} of ${formatBytes(total)}` : "Loading video…",
+      );
+    } else if (entry.phase === "idle") {
+      setText(this.progress, "Waiting for the video…");
+    }
+    if (entry.phase === "error") this.errors.set(entry.error, this.retry);
+    else if (this.playbackFailed) {
+      this.errors.set(
+        viewError(
+          "PlaybackError",
+          "The clip arrived, but this browser could not decode it.",
+          "Use Download to save it and play it with another player (the file is also in the output folder).",
+        ),
+      );
+    } else this.errors.set(null);
+  }
+
+  private setSrc(src: string | null): void {
+    if (src === this.src) return;
+    this.src = src;
+    this.playbackFailed = false; // a new source deserves a new chance
+    if (src) this.video.src = src;
+    else if (this.video.getAttribute("src")) {
+      this.video.removeAttribute("src");
+      try {
+        this.video.load(); // let go of the old clip's decoder
+      } catch {
+        /* not supported in this DOM */
+      }
+    }
+  }
+}
