@@ -78,6 +78,15 @@ __all__ = [
 ]
 
 
+def _install_notebook_mirror() -> None:
+    from .notebook import install_mirror
+
+    install_mirror()
+
+
+_install_notebook_mirror()
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext sora_widget`: the %sora, %%sora and management magics."""
     from . import magics

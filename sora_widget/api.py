@@ -106,6 +106,10 @@ async def agenerate(
     if unknown:
         allowed = sorted(_CLIENT_OPTIONS | _JOB_OPTIONS | {"client"})
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
+    if "notebook" not in job_options:
+        from .notebook import cell_context
+
+        job_options["notebook"] = cell_context()
     kwargs = {"duration": duration, "size": size, "input_reference": input_reference, **job_options}
     if own_client is not None:
         return await own_client.generate(prompt, **kwargs)

@@ -271,3 +271,54 @@ def _write_notebook(path: str | os.PathLike[str], nb: dict[str, Any]) -> None:
     temp = target.with_name(f".{target.name}.sora-widget.tmp")
     temp.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(temp, target)
+
+
+# -- mirroring records into notebook metadata (through the frontend extension) ----------------
+
+COMM_TARGET = "sora_widget.records"
+
+
+class MetadataMirror:
+    """Sends every record change to the notebook extension, which writes it into the
+    notebook's and the cell's metadata. One short-lived comm per change, so a reloaded
+    page or a restarted frontend still receives the next one; without the extension
+    the frontend just closes each comm and nothing else happens."""
+
+    def __call__(self, event: str, record: Generation) -> None:
+        try:
+            import comm
+        except ImportError:
+            return
+        payload = {
+            "schema_version": SCHEMA_VERSION,
+            "event": event,
+            "record": record.to_dict(),
+            "cell_id": (record.notebook or {}).get("cell_id"),
+            "notebook_path": (record.notebook or {}).get("path"),
+        }
+        channel = comm.create_comm(target_name=COMM_TARGET, data=payload)
+        channel.close()
+
+
+_mirror: MetadataMirror | None = None
+
+
+def install_mirror() -> bool:
+    """Inside a kernel, mirror every record into the notebook's metadata (once)."""
+    global _mirror
+    if _mirror is not None:
+        return True
+    if not _in_kernel():
+        return False
+    from .client import _client
+
+    _mirror = MetadataMirror()
+    _client.observers.append(_mirror)
+    return True
+
+
+def _in_kernel() -> bool:
+    import sys
+
+    kernelbase = sys.modules.get("ipykernel.kernelbase")
+    return bool(kernelbase and kernelbase.Kernel.initialized())

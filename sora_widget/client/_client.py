@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import logging
 import os
 import platform
 import re
@@ -53,8 +54,15 @@ from ._policy import PollPolicy, RetryPolicy, latency_model, next_poll_delay, pa
 from ._requests import Clock, Limiter, Requester, SubmitNotAccepted
 from ._results import output_url, read_status
 
+log = logging.getLogger(__name__)
+
 OnUpdate = Callable[[Generation], Any]
 Job = Generation | str
+#: called with (event, record) whenever a record is written to the ledger
+Observer = Callable[[str, Generation], None]
+
+#: process-wide record observers (the notebook mirror registers one inside a kernel)
+observers: list[Observer] = []
 
 
 class AsyncSoraClient:
@@ -461,6 +469,11 @@ class AsyncSoraClient:
     async def _log(self, event: str, record: Generation) -> None:
         snapshot = record.to_dict()
         await asyncio.to_thread(self.ledger.append, event, snapshot)
+        for observe in list(observers):
+            try:
+                observe(event, record)
+            except Exception:  # an observer must never break a paid job
+                log.exception("record observer %r failed", observe)
 
     async def _fail(
         self, record: Generation, status: str, error: SoraError, *, event: str | None = None
