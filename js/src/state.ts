@@ -72,7 +72,9 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     case "generateStarted":
       return { ...state, generating: true, formError: null };
     case "generateFinished":
-      return { ...state, generating: false, formError: action.error ?? null };
+      // After a new submit the player goes back to following the newest clip.
+      if (action.error) return { ...state, generating: false, formError: action.error };
+      return { ...state, generating: false, formError: null, selected: null };
     case "uploadStarted":
       return { ...state, uploading: action.name, referenceError: null };
     case "uploadFinished":

@@ -27,6 +27,8 @@ describe("viewReducer", () => {
     expect(s).toMatchObject({ generating: false, formError: error });
     s = viewReducer(s, { type: "generateStarted" });
     expect(s.formError).toBeNull();
+    s = viewReducer(viewReducer(s, { type: "select", job: "a" }), { type: "generateFinished" });
+    expect(s.selected).toBeNull(); // the player follows the newest clip again
     s = run({ type: "jobActionStarted", job: "a", action: "stop" });
     expect(s.busy).toEqual({ a: "stop" });
     s = viewReducer(s, { type: "jobActionFinished", job: "a", error });

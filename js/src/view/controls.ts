@@ -14,6 +14,10 @@ import type { ViewState } from "../state";
 import { referenceKind, validateForm } from "../validate";
 import { ErrorSlot, aspectIcon } from "./parts";
 
+/** The generate shortcut as this platform's users know it. */
+const SHORTCUT =
+  typeof navigator !== "undefined" && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent) ? "⌘+Enter" : "Ctrl+Enter";
+
 export interface ControlsHost {
   model: WidgetModel;
   references: ReferenceCache;
@@ -220,7 +224,7 @@ export class Controls {
     if (!reason && state.generating) reason = "Submitting…";
     if (!reason && state.switchingBackend) reason = "Starting the local emulator…";
     this.generateButton.disabled = reason !== "";
-    setText(this.reason, reason || "Ctrl+Enter in the prompt also generates");
+    setText(this.reason, reason || `${SHORTCUT} in the prompt also generates`);
     this.reason.classList.toggle("sw-reason-blocking", reason !== "");
     this.formError.set(state.formError);
   }
@@ -287,11 +291,10 @@ export class Controls {
     } else if (this.thumb.hasAttribute("src")) this.thumb.removeAttribute("src");
     show(this.thumb, src !== null);
     const host = kind === "url" ? hostOf(reference) : null;
-    setText(this.thumbText, host ?? "");
+    setText(this.thumbText, host ? "URL" : "");
     show(this.thumbText, src === null && host !== null);
     setText(this.refName, reference ? referenceText(reference, name || local?.name || null) : "");
     show(this.preview, reference !== "");
-    this.removeButton.setAttribute("aria-label", `Remove reference image ${referenceText(reference, name || null)}`);
 
     const note = state.uploading
       ? `Uploading ${state.uploading}…`
