@@ -1,0 +1,83 @@
+// Mirrors every sora-widget generation record into the notebook's own metadata.
+//
+// The kernel opens one short comm per record change (target `sora_widget.records`);
+// this plugin writes the record under metadata.sora_widget.generations[id] and the id
+// under the originating cell's metadata.sora_widget.generation_ids. Metadata is saved
+// with the .ipynb and survives "clear outputs" — widget state does not.
+
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+
+import { ISection, METADATA_KEY, isUpdate, withId, withRecord } from './records';
+
+export const COMM_TARGET = 'sora_widget.records';
+
+// Derived from the notebook's own types, so this plugin never carries a second copy
+// of @jupyterlab/services' declarations.
+type KernelConnection = NonNullable<NonNullable<NotebookPanel['sessionContext']['session']>['kernel']>;
+type CommTargetHandler = Parameters<KernelConnection['registerCommTarget']>[1];
+
+function apply(panel: NotebookPanel, data: unknown): void {
+  const model = panel.content.model;
+  if (!model || !isUpdate(data)) {
+    return;
+  }
+  let cell = null;
+  for (const candidate of model.cells) {
+    if (data.cell_id && candidate.id === data.cell_id) {
+      cell = candidate;
+      break;
+    }
+  }
+  // Two notebooks can share a kernel: write only where the record belongs.
+  const path = data.notebook_path;
+  if (data.cell_id && !cell && path && !panel.context.path.endsWith(path)) {
+    return;
+  }
+  const section = model.getMetadata(METADATA_KEY) as Partial<ISection> | undefined;
+  model.setMetadata(METADATA_KEY, withRecord(section, data.record));
+  if (cell) {
+    const cellMeta = (cell.getMetadata(METADATA_KEY) ?? {}) as Record<string, unknown>;
+    cell.setMetadata(METADATA_KEY, {
+      ...cellMeta,
+      generation_ids: withId(cellMeta.generation_ids, data.record.id)
+    });
+  }
+}
+
+function follow(panel: NotebookPanel): void {
+  let current: KernelConnection | null = null;
+  const handler: CommTargetHandler = (_comm, msg) => {
+    apply(panel, msg.content.data);
+  };
+  const attach = (): void => {
+    const kernel = panel.sessionContext.session?.kernel ?? null;
+    if (kernel === current) {
+      return;
+    }
+    current?.removeCommTarget(COMM_TARGET, handler);
+    current = kernel;
+    current?.registerCommTarget(COMM_TARGET, handler);
+  };
+  panel.sessionContext.kernelChanged.connect(attach);
+  void panel.sessionContext.ready.then(attach);
+  attach();
+  panel.disposed.connect(() => {
+    panel.sessionContext.kernelChanged.disconnect(attach);
+    current?.removeCommTarget(COMM_TARGET, handler);
+    current = null;
+  });
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: 'sora-widget:records',
+  description: 'Writes sora-widget generation records into notebook and cell metadata.',
+  autoStart: true,
+  requires: [INotebookTracker],
+  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker) => {
+    tracker.forEach(follow);
+    tracker.widgetAdded.connect((_, panel) => follow(panel));
+  }
+};
+
+export default plugin;

@@ -1,0 +1,109 @@
+// Renders the record output (application/vnd.sora-widget.generation+json) as a compact
+// provenance strip with the saved clip, instead of the plain HTML fallback. Every value
+// is set as text; the video source is the saved file resolved through the notebook's
+// own file URLs.
+
+import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { Widget } from '@lumino/widgets';
+
+import { IRecord } from './records';
+
+export const MIME_TYPE = 'application/vnd.sora-widget.generation+json';
+
+interface IParams {
+  prompt?: string;
+  duration?: number;
+  size?: string;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+function isRelativePath(path: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:/i.test(path) && !path.startsWith('/') && !path.startsWith('\\');
+}
+
+export class RecordRenderer extends Widget implements IRenderMime.IRenderer {
+  constructor(private options: IRenderMime.IRendererOptions) {
+    super();
+    this.addClass('sora-widget-records');
+  }
+
+  async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
+    const data = model.data[MIME_TYPE] as { generations?: IRecord[] } | undefined;
+    const records = data?.generations ?? [];
+    this.node.replaceChildren();
+    if (records.length === 0) {
+      this.node.append(el('div', 'sora-widget-records-empty', 'sora-widget: no generations yet'));
+      return;
+    }
+    for (const record of records) {
+      this.node.append(await this.renderRecord(record));
+    }
+  }
+
+  private async renderRecord(record: IRecord): Promise<HTMLElement> {
+    const row = el('div', 'sora-widget-record');
+    const params = (record.params ?? {}) as IParams;
+    const status = String(record.status);
+    row.append(el('span', `sora-widget-record-status sora-widget-status-${status.toLowerCase()}`, status));
+    if (record.synthetic) {
+      row.append(el('span', 'sora-widget-record-synthetic', 'synthetic'));
+    }
+    row.append(el('span', 'sora-widget-record-params', `${params.duration ?? '?'}s ${params.size ?? ''}`));
+    row.append(el('span', 'sora-widget-record-prompt', String(params.prompt ?? '')));
+    const facts = el('div', 'sora-widget-record-facts');
+    const requestId = record.request_id ? `request ${String(record.request_id)}` : 'no request id';
+    const sha = record.sha256 ? ` · sha256 ${String(record.sha256).slice(0, 12)}…` : '';
+    facts.textContent = `${requestId}${sha}`;
+    row.append(facts);
+    const error = record.error as { message?: string; detail?: string } | null | undefined;
+    if (error) {
+      row.append(el('div', 'sora-widget-record-error', String(error.detail ?? error.message ?? '')));
+    }
+    const path = typeof record.video_path === 'string' ? record.video_path : '';
+    const resolver = this.options.resolver;
+    if (path && isRelativePath(path) && resolver) {
+      try {
+        const url = await resolver.getDownloadUrl(await resolver.resolveUrl(path));
+        const video = el('video', 'sora-widget-record-video');
+        video.controls = true;
+        video.loop = true;
+        video.playsInline = true;
+        video.preload = 'metadata';
+        video.src = url;
+        row.append(video);
+      } catch {
+        row.append(el('div', 'sora-widget-record-file', path));
+      }
+    } else if (path) {
+      row.append(el('div', 'sora-widget-record-file', path));
+    }
+    return row;
+  }
+}
+
+const extension: IRenderMime.IExtension = {
+  id: 'sora-widget:record-renderer',
+  description: 'Renders sora-widget generation records.',
+  rendererFactory: {
+    safe: true,
+    mimeTypes: [MIME_TYPE],
+    createRenderer: options => new RecordRenderer(options)
+  },
+  // Ahead of text/html (rank 50), which only carries the fallback table.
+  rank: 40,
+  dataType: 'json'
+};
+
+export default extension;
