@@ -158,6 +158,12 @@ class Generation:
     def __repr__(self) -> str:
         return f"<Generation {self.id} {self.summary()}>"
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """In a notebook a record shows as a record output, so the cell keeps its provenance."""
+        from .notebook import record_bundle
+
+        return record_bundle([self])
+
 
 def merge(a: Generation, b: Generation) -> Generation:
     """Combine two views of the same generation: a terminal status wins, then the newest.
