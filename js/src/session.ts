@@ -49,35 +49,64 @@ export function createSession(model: WidgetModel, options: SessionOptions = {}):
 
 interface Entry {
   session: Session;
+  /** the model (proxy) the session was opened with */
+  model: WidgetModel;
   /** opened by `initialize` (closed by its cleanup) or by the first view */
   byInitialize: boolean;
   views: number;
 }
 
-const sessions = new WeakMap<object, Entry>();
+// anywidget hands `initialize` and every `render` a fresh proxy of the model (bound
+// get/set/send/on/off), so the object itself cannot be the key. Open sessions are
+// found with sameModel() instead.
+const entries = new Set<Entry>();
+
+/**
+ * Whether two model proxies wrap the same widget model. Proxies of one model return the
+ * very same attribute objects from get(); another model's were deserialized separately,
+ * so they are different objects even when equal in value. The test is live (both read
+ * the current attributes), so it holds after the kernel replaces a trait.
+ */
+export function sameModel(a: WidgetModel, b: WidgetModel): boolean {
+  if (a === b) return true;
+  let compared = 0;
+  for (const trait of ["options", "backend", "jobs"] as const) {
+    const x: unknown = a.get(trait);
+    const y: unknown = b.get(trait);
+    if (typeof x !== "object" || x === null) continue;
+    if (x !== y) return false;
+    compared += 1;
+  }
+  return compared > 0;
+}
+
+function find(model: WidgetModel): Entry | undefined {
+  for (const entry of entries) if (sameModel(entry.model, model)) return entry;
+  return undefined;
+}
 
 /** For `initialize`: open the model's session; the returned cleanup closes it. */
 export function openSession(model: WidgetModel, options?: SessionOptions): () => void {
-  const existing = sessions.get(model);
-  if (existing) {
-    existing.byInitialize = true;
+  let entry = find(model);
+  if (entry) {
+    entry.byInitialize = true;
   } else {
-    sessions.set(model, { session: createSession(model, options), byInitialize: true, views: 0 });
+    entry = { session: createSession(model, options), model, byInitialize: true, views: 0 };
+    entries.add(entry);
   }
+  const opened = entry;
   return () => {
-    const entry = sessions.get(model);
-    if (!entry) return;
-    sessions.delete(model);
-    entry.session.dispose();
+    if (!entries.delete(opened)) return;
+    opened.session.dispose();
   };
 }
 
 /** For `render`: the model's session (opened now if `initialize` never ran) and its release. */
 export function acquireSession(model: WidgetModel, options?: SessionOptions): { session: Session; release: () => void } {
-  let entry = sessions.get(model);
+  let entry = find(model);
   if (!entry) {
-    entry = { session: createSession(model, options), byInitialize: false, views: 0 };
-    sessions.set(model, entry);
+    entry = { session: createSession(model, options), model, byInitialize: false, views: 0 };
+    entries.add(entry);
   }
   const held = entry;
   held.views += 1;
@@ -88,10 +117,12 @@ export function acquireSession(model: WidgetModel, options?: SessionOptions): { 
       if (released) return;
       released = true;
       held.views -= 1;
-      if (held.views === 0 && !held.byInitialize && sessions.get(model) === held) {
-        sessions.delete(model);
-        held.session.dispose();
-      }
+      if (held.views === 0 && !held.byInitialize && entries.delete(held)) held.session.dispose();
     },
   };
+}
+
+/** Sessions open now (for tests: each must be closed by its owner). */
+export function openSessionCount(): number {
+  return entries.size;
 }

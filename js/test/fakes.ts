@@ -139,6 +139,22 @@ export class FakeModel {
     return this as unknown as WidgetModel;
   }
 
+  /**
+   * A fresh proxy, as anywidget passes to `initialize` and to each `render`: bound
+   * get/set/send/on/off of this model, but a different object every time.
+   */
+  proxy(): WidgetModel {
+    return {
+      get: this.get.bind(this),
+      set: this.set.bind(this),
+      save_changes: this.save_changes.bind(this),
+      send: this.send.bind(this),
+      on: (name: string, callback: Handler) => this.on(name, callback),
+      off: (name?: string | null, callback?: Handler | null) => this.off(name, callback),
+      widget_manager: this.widget_manager,
+    } as unknown as WidgetModel;
+  }
+
   private emit(event: string): void {
     for (const handler of [...(this.handlers.get(event) ?? [])]) handler();
   }

@@ -3,6 +3,7 @@ import widget from "../src/widget";
 import { DETACHED_TEXT } from "../src/view/card";
 import { FakeModel, bytesView, completedJob, makeJob } from "./fakes";
 import { allByRole, byRole, visibleText } from "./dom";
+import { openSessionCount } from "../src/session";
 
 type Cleanup = () => void;
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -13,12 +14,12 @@ let initCleanups = new Map<FakeModel, Cleanup>();
 /** initialize (once per model) + render, as anywidget does. */
 async function mount(model: FakeModel): Promise<{ el: HTMLElement; root: HTMLElement; cleanup: Cleanup }> {
   if (!initCleanups.has(model)) {
-    const init = (await widget.initialize({ model: model.asModel() } as never)) as Cleanup;
+    const init = (await widget.initialize({ model: model.proxy() } as never)) as Cleanup;
     initCleanups.set(model, init);
   }
   const el = document.createElement("div");
   document.body.appendChild(el);
-  const done = (await widget.render({ model: model.asModel(), el } as never)) as Cleanup;
+  const done = (await widget.render({ model: model.proxy(), el } as never)) as Cleanup;
   let cleaned = false;
   const cleanup = () => {
     if (cleaned) return;
@@ -61,6 +62,7 @@ afterEach(() => {
   for (const cleanup of mounted.splice(0)) cleanup();
   for (const cleanup of initCleanups.values()) cleanup();
   initCleanups = new Map();
+  expect(openSessionCount()).toBe(0); // every session closed by its owner
   vi.useRealTimers();
   vi.restoreAllMocks();
 });
