@@ -394,7 +394,7 @@ describe("completed clips", () => {
     sendVideo(model, [[6, 5, 4, 3, 2, 1]], "b");
     await flush();
     const stage = el.querySelector<HTMLElement>(".sw-stage")!;
-    expect(stage.querySelectorAll("video:not([hidden])")).toHaveLength(1);
+    expect(el.querySelectorAll("video")).toHaveLength(1); // one main player, nothing hidden beside it
     for (const button of allByRole(el, "button", "Compare")) button.click();
     expect(allByRole(el, "button", "Compare").every((b) => b.getAttribute("aria-pressed") === "true")).toBe(true);
     expect(stage.dataset.mode).toBe("compare");
@@ -404,6 +404,7 @@ describe("completed clips", () => {
     expect(items).toHaveLength(2);
     items[1].click(); // the older clip, "a"
     expect(stage.dataset.mode).toBe("single");
+    expect(el.querySelectorAll("video")).toHaveLength(1);
     expect(items[1].getAttribute("aria-current")).toBe("true");
     expect(stage.querySelector("figcaption")!.textContent).toContain("paper boat");
   });

@@ -20,6 +20,7 @@ export class Stage {
   readonly el: HTMLElement;
   private readonly panes: { el: HTMLElement; caption: HTMLElement; player: Player }[];
   private readonly bar: HTMLElement;
+  private readonly paneList: HTMLElement;
   private readonly playBoth = h("button", { type: "button", class: "sw-button sw-button-primary" }, "Play both");
   private readonly exitCompare = h("button", { type: "button", class: "sw-button" }, "Exit compare");
   private readonly hint = h("p", { class: "sw-stage-hint" });
@@ -37,13 +38,10 @@ export class Stage {
       return { player, caption, el: h("figure", { class: "sw-pane" }, player.el, h("figcaption", null, caption)) };
     });
     this.bar = h("div", { class: "sw-stage-bar" }, this.playBoth, this.exitCompare);
-    this.el = h(
-      "section",
-      { class: "sw-stage", "aria-label": "Player" },
-      this.bar,
-      h("div", { class: "sw-panes" }, this.panes[0].el, this.panes[1].el),
-      this.hint,
-    );
+    // The second pane joins the DOM only in compare mode: outside it, the widget holds
+    // exactly one main <video>, which is what users (and browser tests) look for.
+    this.paneList = h("div", { class: "sw-panes" }, this.panes[0].el);
+    this.el = h("section", { class: "sw-stage", "aria-label": "Player" }, this.bar, this.paneList, this.hint);
 
     scope.listen(this.playBoth, "click", () => this.togglePlayBoth());
     scope.listen(this.exitCompare, "click", () => host.clearCompare());
@@ -60,7 +58,12 @@ export class Stage {
     this.el.dataset.mode = stage.mode;
     show(this.el, stage.mode !== "empty" || comparePicks > 0);
     show(this.bar, this.comparing);
-    show(this.panes[1].el, this.comparing);
+    const second = this.panes[1];
+    if (this.comparing && !second.el.isConnected) this.paneList.appendChild(second.el);
+    if (!this.comparing && second.el.parentNode) {
+      if (!second.player.video.paused) second.player.video.pause();
+      second.el.remove();
+    }
     const jobs: Job[] = stage.mode === "compare" ? stage.jobs : stage.mode === "single" ? [stage.job] : [];
     show(this.panes[0].el, jobs.length > 0);
     jobs.forEach((job, i) => {
@@ -68,7 +71,6 @@ export class Stage {
       pane.player.show(job, this.host.video(job.id));
       this.caption(pane.caption, job);
     });
-    if (!this.comparing) this.pauseIfHidden();
     setText(
       this.hint,
       comparePicks === 1 ? "Pick one more clip with its Compare button to play them side by side." : "",
@@ -124,10 +126,5 @@ export class Stage {
     const videos = this.videos();
     this.playBoth.disabled = videos.length < 2;
     setText(this.playBoth, videos.some((v) => !v.paused) ? "Pause both" : "Play both");
-  }
-
-  private pauseIfHidden(): void {
-    const second = this.panes[1].player.video;
-    if (!second.paused) second.pause();
   }
 }
