@@ -97,7 +97,11 @@ class SoraWidget(anywidget.AnyWidget):
     def _ipython_display_(self) -> None:
         from IPython.display import display
 
-        display(self._repr_mimebundle_(), raw=True)
+        self.backend = self._backend()
+        bundle = self._repr_mimebundle_()
+        # anywidget returns (data, metadata); ipywidgets returns data alone
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
         display(record_bundle(self.generations), raw=True, display_id=self._display_id)
         self._record_shown = True
 
@@ -146,6 +150,7 @@ class SoraWidget(anywidget.AnyWidget):
     def _on_message(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
         kind = content.get("kind")
         request = str(content.get("id", ""))
+        self.backend = self._backend()  # the key or the emulator may have been set meanwhile
         try:
             if kind == "generate":
                 p = content.get("params") or {}
@@ -157,7 +162,10 @@ class SoraWidget(anywidget.AnyWidget):
                 )
                 self._reply(request, job=record.id)
             elif kind == "video":
-                self._spawn(f"video:{request}", self._send_video(request, str(content.get("job"))))
+                self._spawn(
+                    f"video:{request}",
+                    self._answering(request, self._send_video(request, str(content.get("job")))),
+                )
             elif kind == "stop":
                 self._stop_waiting(str(content.get("job")))
                 self._reply(request)
@@ -167,15 +175,27 @@ class SoraWidget(anywidget.AnyWidget):
             elif kind == "upload":
                 data = bytes(buffers[0]) if buffers else b""
                 mime, name = str(content.get("mime", "")), str(content.get("name", "image"))
-                self._spawn(f"upload:{request}", self._upload(request, data, mime, name))
+                self._spawn(
+                    f"upload:{request}", self._answering(request, self._upload(request, data, mime, name))
+                )
             elif kind == "use_emulator":
-                self._spawn(f"emulator:{request}", self._use_emulator(request))
+                self._spawn(f"emulator:{request}", self._answering(request, self._use_emulator(request)))
             else:
                 self._reply_error(request, InvalidParams("kind", kind, "a request kind of protocol.ts"))
         except SoraError as error:
             self._reply_error(request, error)
         except Exception as error:  # a bug of ours: still tell the view, and the log
             log.exception("sora-widget could not handle a %r request", kind)
+            self._reply_error(request, _unexpected(error))
+
+    async def _answering(self, request: str, work: Any) -> None:
+        """Run a request's coroutine; whatever it raises is the request's answer."""
+        try:
+            await work
+        except SoraError as error:
+            self._reply_error(request, error)
+        except Exception as error:
+            log.exception("sora-widget request %s failed", request)
             self._reply_error(request, _unexpected(error))
 
     def _reply(self, request: str, **payload: Any) -> None:
@@ -275,25 +295,15 @@ class SoraWidget(anywidget.AnyWidget):
                     await asyncio.sleep(0)  # let other kernel work through between chunks
         except OSError as error:
             self._reply_error(request, _unexpected(error, "the saved video could not be read"))
-        except SoraError as error:
-            self._reply_error(request, error)
 
     async def _upload(self, request: str, data: bytes, mime: str, name: str) -> None:
-        try:
-            url = await self.client.upload_bytes(data, mime)
-        except SoraError as error:
-            self._reply_error(request, error)
-            return
+        url = await self.client.upload_bytes(data, mime)
         self.input_reference = url
         self.reference_name = name
         self._reply(request, url=url)
 
     async def _use_emulator(self, request: str) -> None:
-        try:
-            await asyncio.to_thread(api.use_emulator)
-        except ImportError as error:
-            self._reply_error(request, _unexpected(error, str(error)))
-            return
+        await asyncio.to_thread(api.use_emulator)
         self.backend = self._backend()
         self._reply(request)
 
