@@ -1,6 +1,8 @@
 # make demo · make test · make lint · make bench — each bootstraps .venv by itself.
 SHELL := /bin/bash
 PYTHON ?= python3
+# the notebook extension's build calls `jupyter labextension build` from the venv
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
