@@ -1,0 +1,41 @@
+"""A local, offline stand-in for Segmind's Sora 2 API that renders real MP4 files.
+
+    from sora_widget import emulator
+    with emulator.start(latency=1.0) as emu:      # http://127.0.0.1:<free port>
+        ...  # point a client (or the official segmind SDK) at emu.base_url
+
+Same paths, status codes and bodies as the real API (submit, poll, result, sync,
+upload), plus chaos knobs for testing clients, and `GET /_emulator/stats` to see what
+a client did. Every response carries `x-sora-emulator`, and every clip says
+"synthetic" on screen. `sora-widget emulator` runs it from the command line.
+
+Importing this package is cheap; the web server and the encoder load on first use,
+and without the `emulator` extra that use fails with an ImportError saying how to
+install it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .config import EmulatorConfig
+
+if TYPE_CHECKING:
+    from .app import create_app
+    from .server import Emulator, start
+
+__all__ = ["Emulator", "EmulatorConfig", "create_app", "start"]
+
+_LAZY = {"start": "server", "Emulator": "server", "create_app": "app"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    from . import _extra
+
+    _extra.require()
+    return getattr(importlib.import_module(f".{module}", __name__), name)

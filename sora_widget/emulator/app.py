@@ -1,0 +1,342 @@
+"""The HTTP face of the emulator: Segmind's paths, status codes and bodies.
+
+Every API request goes through the same gate, in this order: count it → chaos may
+delay it or answer 5xx (before anything is created) → the key (401) → the rate limit
+(429) → the handler → chaos may cut the answer short (after the job was created,
+which is the case a client must survive without paying twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from .._version import __version__
+from ..errors import InvalidParams
+from ..params import DEFAULT_DURATION, DEFAULT_SIZE, MODEL, GenerationParams, validate
+from .assets import AssetRejected
+from .config import EmulatorConfig, from_options
+from .jobs import COMPLETED, FAILED, Job, OutOfCredits
+from .ranges import Unsatisfiable, parse_range
+from .ratelimit import retry_after
+from .responses import Dropped, FileSlice, LabelMiddleware, error
+from .runtime import Runtime
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+_RETENTION_NOTE = "results are kept for a limited time after completion"
+
+
+def create_app(
+    config: EmulatorConfig | None = None, *, runtime: Runtime | None = None, **options: Any
+) -> ASGIApp:
+    """The emulator as an ASGI app (e.g. `uvicorn --factory sora_widget.emulator:create_app`).
+
+    Given a `runtime`, the app serves it and leaves closing it to the caller; otherwise
+    it makes its own and closes it at lifespan shutdown.
+    """
+    if runtime is None:
+        runtime = Runtime(config if config is not None else from_options(options))
+        owned = True
+    else:
+        owned = False
+    api = _Api(runtime)
+    routes = [
+        Route("/v2/requests/{request_id}/status", api.gate("status", api.status), methods=["GET"]),
+        Route("/v2/requests/{request_id}", api.gate("result", api.result), methods=["GET"]),
+        Route("/v2/{model}", api.gate("submit", api.submit), methods=["POST"]),
+        Route("/v1/{model}", api.gate("sync", api.sync), methods=["POST"]),
+        Route("/upload-asset", api.gate("upload", api.upload), methods=["POST"]),
+        Route("/assets/{name}", api.gate("asset", api.asset, keyed=False), methods=["GET"]),
+        Route("/_emulator/stats", api.stats, methods=["GET"]),
+        Route("/_emulator/config", api.configure, methods=["POST"]),
+        Route("/", api.about, methods=["GET"]),
+    ]
+    if not runtime.config.separate_output_host:
+        routes.append(_output_route(api))
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        runtime.ensure_running()
+        yield
+        if owned:
+            await runtime.aclose()
+
+    return LabelMiddleware(Starlette(routes=routes, lifespan=lifespan, exception_handlers=_HANDLERS))
+
+
+def create_output_app(runtime: Runtime) -> ASGIApp:
+    """The output host alone (a different origin, like Segmind's CDN)."""
+    return LabelMiddleware(Starlette(routes=[_output_route(_Api(runtime))], exception_handlers=_HANDLERS))
+
+
+def _output_route(api: _Api) -> Route:
+    return Route("/outputs/{name}", api.gate("output", api.output, keyed=False), methods=["GET"])
+
+
+class _Api:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    # -- the gate --------------------------------------------------------------------------
+
+    def gate(self, endpoint: str, handler: Handler, *, keyed: bool = True) -> Handler:
+        async def gated(request: Request) -> Response:
+            rt = self.rt
+            rt.ensure_running()
+            rt.traffic.arrived(endpoint)
+            verdict = rt.chaos.decide(endpoint)
+            if verdict.delay:
+                await asyncio.sleep(verdict.delay)
+            if verdict.error is not None:
+                response: Response = error(verdict.error, f"emulated server error {verdict.error} (chaos)")
+            elif keyed and (refusal := self._refuse(request)) is not None:
+                response = refusal
+            elif verdict.drop and endpoint == "submit" and not rt.config.chaos_drop_after_accept:
+                # cut before the job exists: the client cannot know, but nothing was billed
+                response = error(502, "connection dropped before the job was accepted (chaos)")
+            else:
+                response = await handler(request)
+            rt.traffic.answered(endpoint, response.status_code)
+            return Dropped(response) if verdict.drop else response
+
+        return gated
+
+    def _refuse(self, request: Request) -> Response | None:
+        key = request.headers.get("x-api-key", "")
+        if not key:
+            return error(401, "missing API key: send it in the x-api-key header")
+        accepted = self.rt.config.api_keys
+        # never echo the key, right or wrong: the message is the same for every bad key
+        if accepted and not any(hmac.compare_digest(key.encode(), ok.encode()) for ok in accepted):
+            return error(401, "invalid API key")
+        wait = self.rt.limiter.wait_for(key)
+        if wait > 0:
+            seconds = retry_after(wait)
+            return error(
+                429, f"rate limit exceeded: retry after {seconds} s", headers={"Retry-After": seconds}
+            )
+        return None
+
+    # -- the API ---------------------------------------------------------------------------
+
+    async def submit(self, request: Request) -> Response:
+        accepted = await self._accept(request, kind="async")
+        if isinstance(accepted, Response):
+            return accepted
+        base = _origin(request)
+        rid = accepted.request_id
+        return JSONResponse(
+            {
+                "request_id": rid,
+                "status_url": f"{base}/v2/requests/{rid}/status",
+                "response_url": f"{base}/v2/requests/{rid}",
+                "status": "QUEUED",
+            }
+        )
+
+    async def status(self, request: Request) -> Response:
+        job = self._job(request, "status")
+        if job is None:
+            return _not_found(request)
+        if job.status == FAILED:
+            return _failed(job)
+        return JSONResponse({"request_id": job.request_id, "status": job.status})
+
+    async def result(self, request: Request) -> Response:
+        job = self._job(request, "result")
+        if job is None:
+            return _not_found(request)
+        if job.status == FAILED:
+            return _failed(job)
+        body: dict[str, Any] = {"request_id": job.request_id, "status": job.status}
+        if job.status == COMPLETED:
+            body["output"] = self._output_url(request, job)
+            body["metrics"] = job.metrics()
+        return JSONResponse(body)
+
+    async def sync(self, request: Request) -> Response:
+        accepted = await self._accept(request, kind="sync")
+        if isinstance(accepted, Response):
+            return accepted
+        job = await self.rt.finished(accepted)
+        if job.status == FAILED or job.video is None:
+            return _failed(job)
+        headers = {"content-type": "video/mp4", "x-request-id": job.request_id, "etag": job.video.etag}
+        headers["content-length"] = str(job.video.size)
+        return FileSlice(job.video.path, start=0, length=job.video.size, status_code=200, headers=headers)
+
+    async def upload(self, request: Request) -> Response:
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        urls = body.get("data_urls")
+        if not isinstance(urls, list) or not urls:
+            return error(400, "data_urls must be a non-empty list of data:image/...;base64 URIs")
+        try:
+            assets = [self.rt.assets.add(url, label=f"data_urls[{i}]") for i, url in enumerate(urls)]
+        except AssetRejected as rejected:
+            return error(400, str(rejected))
+        base = _origin(request)
+        return JSONResponse(
+            {
+                "file_urls": [f"{base}/assets/{asset.name}" for asset in assets],
+                "message": "Files uploaded successfully",
+            }
+        )
+
+    async def output(self, request: Request) -> Response:
+        if "x-api-key" in request.headers:
+            self.rt.traffic.outputs_with_api_key += 1
+        name: str = request.path_params["name"]
+        job = self._job(request, "output", name.removesuffix(".mp4")) if name.endswith(".mp4") else None
+        if job is None or job.video is None or job.status != COMPLETED:
+            return error(404, f"no such output (or it expired: {_RETENTION_NOTE}): {name}")
+        video = job.video
+        headers = {"accept-ranges": "bytes", "etag": video.etag, "content-type": "video/mp4"}
+        asked = request.headers.get("range")
+        if_range = request.headers.get("if-range")
+        if if_range is not None and if_range != video.etag:
+            asked = None  # the file changed since the client's first part: send it all
+        try:
+            part = parse_range(asked, video.size)
+        except Unsatisfiable:
+            return error(
+                416, "range not satisfiable", headers={**headers, "content-range": f"bytes */{video.size}"}
+            )
+        if part is None:
+            headers["content-length"] = str(video.size)
+            return FileSlice(video.path, start=0, length=video.size, status_code=200, headers=headers)
+        headers["content-length"] = str(part.length)
+        headers["content-range"] = part.content_range(video.size)
+        return FileSlice(video.path, start=part.start, length=part.length, status_code=206, headers=headers)
+
+    async def asset(self, request: Request) -> Response:
+        asset = self.rt.assets.get(request.path_params["name"])
+        if asset is None:
+            return error(404, f"no such asset: {request.path_params['name']}")
+        size = asset.path.stat().st_size
+        headers = {"content-type": asset.mime, "content-length": str(size), "etag": f'"{asset.sha256[:32]}"'}
+        return FileSlice(asset.path, start=0, length=size, status_code=200, headers=headers)
+
+    # -- emulator control (no key: it is not part of the emulated API) --------------------
+
+    async def stats(self, request: Request) -> Response:
+        return JSONResponse(self.rt.stats())
+
+    async def configure(self, request: Request) -> Response:
+        changes = await _json_object(request)
+        if isinstance(changes, Response):
+            return changes
+        try:
+            config = self.rt.configure(changes)
+        except (TypeError, ValueError) as problem:
+            return error(400, str(problem))
+        return JSONResponse({"config": config.public()})
+
+    async def about(self, request: Request) -> Response:
+        return JSONResponse(
+            {
+                "emulator": "sora-widget",
+                "version": __version__,
+                "synthetic": True,
+                "model": MODEL,
+                "endpoints": ["POST /v2/sora-2", "GET /v2/requests/{id}/status", "GET /v2/requests/{id}"],
+            }
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    async def _accept(self, request: Request, *, kind: str) -> Job | Response:
+        """Model, body and credits checked, then the job created; or the refusal."""
+        model = request.path_params["model"]
+        if model != MODEL:
+            return error(404, f"model not found: {model}")
+        body = await _json_object(request)
+        if isinstance(body, Response):
+            return body
+        try:
+            params = _params(body)
+            return self.rt.submit(params, kind=kind)
+        except InvalidParams as invalid:
+            return error(400, str(invalid))
+        except OutOfCredits as short:
+            return error(406, str(short))
+
+    def _job(self, request: Request, endpoint: str, request_id: str | None = None) -> Job | None:
+        rid = request_id if request_id is not None else request.path_params["request_id"]
+        job = self.rt.job(rid)
+        if job is not None:
+            self.rt.traffic.concerns(rid, endpoint)
+        return job
+
+    def _output_url(self, request: Request, job: Job) -> str:
+        if self.rt.config.separate_output_host:
+            host = request.url.hostname or self.rt.config.host
+            host = f"[{host}]" if ":" in host else host
+            base = f"{request.url.scheme}://{host}:{self.rt.config.output_port}"
+        else:
+            base = _origin(request)
+        return f"{base}/outputs/{job.request_id}.mp4"
+
+
+def _params(body: dict[str, Any]) -> GenerationParams:
+    return validate(
+        body.get("prompt"),
+        duration=body.get("duration", DEFAULT_DURATION),
+        size=body.get("size", DEFAULT_SIZE),
+        input_reference=body.get("input_reference"),
+        allow_local_reference=False,
+    )
+
+
+async def _json_object(request: Request) -> dict[str, Any] | Response:
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        return error(400, "the request body must be a JSON object")
+    return body
+
+
+def _origin(request: Request) -> str:
+    """Scheme and host as the client addressed us (its Host header), for absolute URLs."""
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _not_found(request: Request) -> Response:
+    rid = request.path_params["request_id"]
+    return error(404, f"request not found: {rid} (unknown, or expired: {_RETENTION_NOTE})")
+
+
+def _failed(job: Job) -> Response:
+    """A FAILED job is served as 422, with the reason in the body (as Segmind does)."""
+    return JSONResponse(
+        {"request_id": job.request_id, "status": FAILED, "error": job.failure or "the generation failed"},
+        status_code=422,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    detail = exc.detail if isinstance(exc, HTTPException) else "internal error"
+    return error(status, f"{detail}: {request.method} {request.url.path}")
+
+
+_HANDLERS: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+    404: _http_error,
+    405: _http_error,
+}

@@ -1,0 +1,154 @@
+"""Every knob of the emulator, in one frozen dataclass.
+
+The same object configures `start()`, `create_app()` and the command line; run-time
+changes (`Emulator.configure`, `POST /_emulator/config`) go through `patched()`, which
+returns a new, validated config rather than mutating the running one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: the endpoints requests are counted under; chaos and rate limits are set per name
+API_ENDPOINTS = ("submit", "status", "result", "upload", "sync")
+ENDPOINTS = (*API_ENDPOINTS, "output", "asset")
+DEFAULT_CHAOS_ENDPOINTS = (*API_ENDPOINTS, "output")
+
+#: what may change while the server runs; the rest shapes sockets and files
+RUNTIME_FIELDS = frozenset(
+    {
+        "latency",
+        "latency_jitter",
+        "workers",
+        "block_words",
+        "retention",
+        "credits",
+        "rate_limit",
+        "chaos_error_rate",
+        "chaos_endpoints",
+        "chaos_delay",
+        "chaos_delay_rate",
+        "chaos_drop_rate",
+        "chaos_drop_after_accept",
+        "seed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    host: str = "127.0.0.1"
+    #: 0 picks a free port
+    port: int = 0
+    #: serve /outputs from a second server (a different origin, like a CDN)
+    separate_output_host: bool = False
+    #: its port when `separate_output_host` (0 picks a free one)
+    output_port: int = 0
+    #: accepted keys; empty accepts any non-empty key
+    api_keys: tuple[str, ...] = ()
+    #: seconds a job spends PROCESSING (the real API takes ~180 s)
+    latency: float = 5.0
+    #: ± this fraction of `latency`, uniformly, drawn from the seeded generator
+    latency_jitter: float = 0.0
+    #: jobs processed at once; the rest wait QUEUED
+    workers: int = 4
+    #: prompts containing one of these (case-insensitive) end FAILED, like a content block
+    block_words: tuple[str, ...] = ()
+    #: seconds a finished job (and its output URL) stays retrievable
+    retention: float = 3600.0
+    #: None is unlimited; otherwise each second of video costs one credit
+    credits: float | None = None
+    #: requests per second per key (token bucket); None is no limit
+    rate_limit: float | None = None
+    chaos_error_rate: float = 0.0
+    chaos_endpoints: tuple[str, ...] = DEFAULT_CHAOS_ENDPOINTS
+    chaos_delay: float = 0.0
+    chaos_delay_rate: float = 1.0
+    chaos_drop_rate: float = 0.0
+    #: a dropped submit still created (and billed) its job: the dangerous real case
+    chaos_drop_after_accept: bool = True
+    seed: int = 0
+    #: render cache and uploaded assets; None is a temporary directory removed on stop
+    data_dir: Path | None = None
+    #: libx264 preset and threads; fixed threads keep the bytes reproducible
+    encoder_preset: str = "ultrafast"
+    encoder_threads: int = 2
+    #: renders at once (each one a thread)
+    render_threads: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("api_keys", "block_words", "chaos_endpoints"):
+            object.__setattr__(self, name, _as_tuple(name, getattr(self, name)))
+        if self.data_dir is not None:
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
+        _check(self)
+
+    def patched(self, changes: Mapping[str, Any]) -> EmulatorConfig:
+        """A copy with run-time `changes` applied; ValueError/TypeError names a bad one."""
+        _refuse_unknown(changes)
+        fixed = set(changes) - RUNTIME_FIELDS
+        if fixed:
+            raise ValueError(
+                f"cannot change {', '.join(sorted(fixed))} while running; "
+                f"changeable: {', '.join(sorted(RUNTIME_FIELDS))}"
+            )
+        return dataclasses.replace(self, **changes)
+
+    def public(self) -> dict[str, Any]:
+        """The config as JSON, with the keys themselves left out."""
+        data = dataclasses.asdict(self)
+        data["api_keys"] = len(self.api_keys)
+        data["data_dir"] = None if self.data_dir is None else str(self.data_dir)
+        for name in ("block_words", "chaos_endpoints"):
+            data[name] = list(data[name])
+        return data
+
+
+def from_options(options: Mapping[str, Any]) -> EmulatorConfig:
+    """Build a config from keyword options, refusing unknown names with a TypeError."""
+    _refuse_unknown(options)
+    return EmulatorConfig(**options)
+
+
+def _refuse_unknown(options: Mapping[str, Any]) -> None:
+    unknown = set(options) - {f.name for f in dataclasses.fields(EmulatorConfig)}
+    if unknown:
+        raise TypeError(f"unknown emulator options: {', '.join(sorted(unknown))}")
+
+
+def _as_tuple(name: str, value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        # a single string is one item (a CLI "a,b" list is split before it gets here)
+        return (value,)
+    if not isinstance(value, Iterable) or not all(isinstance(v, str) for v in value):
+        raise TypeError(f"{name} must be a list of strings")
+    return tuple(value)
+
+
+def _check(config: EmulatorConfig) -> None:
+    def require(ok: bool, message: str) -> None:
+        if not ok:
+            raise ValueError(message)
+
+    for name in ("chaos_error_rate", "chaos_delay_rate", "chaos_drop_rate"):
+        rate = getattr(config, name)
+        require(isinstance(rate, int | float) and 0.0 <= rate <= 1.0, f"{name} must be between 0 and 1")
+    for name in ("latency", "retention", "chaos_delay"):
+        value = getattr(config, name)
+        require(isinstance(value, int | float) and math.isfinite(value) and value >= 0, f"{name} must be ≥ 0")
+    require(0.0 <= config.latency_jitter <= 1.0, "latency_jitter must be between 0 and 1")
+    require(isinstance(config.workers, int) and config.workers >= 1, "workers must be an integer ≥ 1")
+    require(config.credits is None or config.credits >= 0, "credits must be ≥ 0 or None")
+    require(config.rate_limit is None or config.rate_limit > 0, "rate_limit must be > 0 or None")
+    require(config.render_threads >= 1 and config.encoder_threads >= 1, "threads must be ≥ 1")
+    unknown = set(config.chaos_endpoints) - set(ENDPOINTS)
+    require(not unknown, f"unknown chaos endpoints {sorted(unknown)}; known: {', '.join(ENDPOINTS)}")
+    require(all(key for key in config.api_keys), "api_keys must not hold an empty key")
+    require(all(word.strip() for word in config.block_words), "block_words must not hold an empty word")
+    for name in ("port", "output_port"):
+        require(0 <= getattr(config, name) <= 65535, f"{name} must be a port number (0 picks a free one)")

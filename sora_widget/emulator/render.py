@@ -1,0 +1,117 @@
+"""Encoding a scene into a browser-playable MP4 file.
+
+H.264 in yuv420p at 24 fps, with the moov atom first (`+faststart`) so a `<video>`
+can start playing before the whole file arrived. faststart rewrites the file after
+encoding, so the muxer needs a real, seekable file — never a BytesIO. The bytes are
+a pure function of the parameters, the reference and the encoder settings (fixed
+thread count included), which is what makes renders cacheable and testable.
+
+`av`, numpy and Pillow are imported inside the functions: the job store imports this
+module for `VideoFile` and must stay importable without the `emulator` extra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..params import GenerationParams
+
+if TYPE_CHECKING:
+    from .scene import Reference
+
+#: bump when the picture or the encoding changes, so cached files are not reused
+RENDER_VERSION = 1
+
+
+class RenderCancelled(Exception):
+    """The emulator is stopping; the half-written file was removed."""
+
+
+@dataclass(frozen=True)
+class VideoFile:
+    path: Path
+    size: int
+    sha256: str
+    #: seconds the render took (when it was cached, the time it took back then)
+    render_s: float
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.sha256[:32]}"'
+
+
+@dataclass(frozen=True)
+class EncoderSettings:
+    preset: str = "ultrafast"
+    threads: int = 2
+
+
+def render_key(params: GenerationParams, reference: Reference, encoder: EncoderSettings) -> str:
+    """The cache key: everything the bytes depend on."""
+    fields = params.to_dict()
+    if params.input_reference is not None:
+        # a data URI can be megabytes: its digest identifies it just as well
+        fields["input_reference"] = hashlib.sha256(params.input_reference.encode()).hexdigest()
+    identity = {
+        "version": RENDER_VERSION,
+        "params": fields,
+        "reference": reference.fingerprint(),
+        "encoder": [encoder.preset, encoder.threads],
+    }
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def render_video(
+    params: GenerationParams,
+    reference: Reference,
+    path: Path,
+    *,
+    encoder: EncoderSettings | None = None,
+    cancelled: threading.Event | None = None,
+) -> VideoFile:
+    """Render the clip to `path` (atomically: a partial file never has that name)."""
+    import av
+
+    from .scene import FPS, Scene
+
+    encoder = encoder or EncoderSettings()
+    started = time.perf_counter()
+    scene = Scene(params, reference)
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as container:
+            stream = container.add_stream("libx264", rate=FPS)
+            stream.width, stream.height, stream.pix_fmt = scene.width, scene.height, "yuv420p"
+            stream.codec_context.thread_count = encoder.threads
+            # a keyframe every second keeps seeking in the browser snappy
+            stream.codec_context.gop_size = FPS
+            stream.options = {"preset": encoder.preset, "crf": "26"}
+            for index in range(scene.frames):
+                if cancelled is not None and cancelled.is_set():
+                    raise RenderCancelled()
+                frame = av.VideoFrame.from_ndarray(scene.frame(index), format="rgb24")
+                frame.pts = index
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return describe(path, render_s=time.perf_counter() - started)
+
+
+def describe(path: Path, *, render_s: float) -> VideoFile:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return VideoFile(path=path, size=size, sha256=digest.hexdigest(), render_s=render_s)
