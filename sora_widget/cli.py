@@ -103,11 +103,13 @@ def _client(args: argparse.Namespace) -> AsyncSoraClient:
 
 async def _watch(client: AsyncSoraClient, record: Generation, progress: ProgressLine) -> None:
     """Refresh the progress line every second while the job runs."""
-    expected = client.expected_seconds(record)
-    started = time.monotonic()
     while True:
-        progress.show(record, time.monotonic() - started, expected)
+        _show(client, record, progress)
         await asyncio.sleep(1.0)
+
+
+def _show(client: AsyncSoraClient, record: Generation, progress: ProgressLine) -> None:
+    progress.show(record, record.elapsed_s(time.time()), client.expected_seconds(record))
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -122,7 +124,12 @@ def _generate(args: argparse.Namespace) -> int:
             submitted.append(record)
             watcher = asyncio.ensure_future(_watch(client, record, progress))
             try:
-                return await client.wait(record, timeout=args.timeout, save_to=args.out)
+                return await client.wait(
+                    record,
+                    timeout=args.timeout,
+                    save_to=args.out,
+                    on_update=lambda r: _show(client, r, progress),
+                )
             finally:
                 watcher.cancel()
 

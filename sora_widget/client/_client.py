@@ -336,16 +336,21 @@ class AsyncSoraClient:
         path ending in .mp4 or a directory); checks its length and records its sha256."""
         record = self._record(job)
         request_id = _request_id(record)
-        if url is None:
-            body = await self.result(record)
-            if read_status(body, request_id=request_id) != "COMPLETED":
-                raise UnexpectedResponse(
-                    f"asked to download a job that is {body.get('status')}", request_id=request_id
-                )
-            url = output_url(body, request_id=request_id)
         dest = _destination(self.output_dir, save_to, video_filename(record, datetime.now()))
         try:
+            if url is None:
+                body = await self.result(record)
+                if read_status(body, request_id=request_id) != "COMPLETED":
+                    raise UnexpectedResponse(
+                        f"asked to download a job that is {body.get('status')}", request_id=request_id
+                    )
+                url = output_url(body, request_id=request_id)
             saved = await download(self.requester, url, dest, request_id=request_id)
+        except RequestExpired as exc:
+            # Finished, but its result is gone before we saved it.
+            await self._fail(record, "EXPIRED", exc)
+            _attach(exc, record)
+            raise
         except SoraError as exc:
             record.error = exc.to_dict()
             await self._log("download failed", record)
