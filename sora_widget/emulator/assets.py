@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ..errors import InvalidParams
 from ..params import decode_data_uri
+from .render import write_atomic
 
 #: the file extension each accepted image type is served with
 EXTENSIONS = {
@@ -66,7 +67,7 @@ class AssetStore:
         digest = hashlib.sha256(data).hexdigest()
         asset = Asset(sha256=digest, mime=mime, path=self.directory / f"{digest}.{EXTENSIONS[mime]}")
         if not asset.path.exists():
-            asset.path.write_bytes(data)
+            write_atomic(asset.path, data)
         self._assets[asset.name] = asset
         return asset
 

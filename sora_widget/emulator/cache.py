@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..params import GenerationParams
-from .render import EncoderSettings, VideoFile, describe, render_key, render_video
+from .render import EncoderSettings, VideoFile, describe, render_key, render_video, write_atomic
 from .scene import Reference
 
 
@@ -66,7 +66,7 @@ class RenderCache:
         if path.exists() and sidecar.exists():
             return describe(path, render_s=float(json.loads(sidecar.read_text())["render_s"])), False
         video = render_video(params, reference, path, encoder=self.encoder, cancelled=self._cancelled)
-        sidecar.write_text(json.dumps({"render_s": video.render_s}))
+        write_atomic(sidecar, json.dumps({"render_s": video.render_s}).encode())
         return video, True
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         return ByteRange(max(0, size - suffix), size - 1)
     start = int(first)
     end = int(last) if last else size - 1
-    if end < start:
+    if last and end < start:
         return None  # an invalid range-spec makes the whole header ignorable
     if start >= size:
         raise Unsatisfiable(size)

@@ -107,6 +107,17 @@ def render_video(
     return describe(path, render_s=time.perf_counter() - started)
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file under its final name only once complete: several emulators (in
+    tests, or several processes given one `data_dir`) may share a cache directory."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def describe(path: Path, *, render_s: float) -> VideoFile:
     digest = hashlib.sha256()
     size = 0

@@ -155,7 +155,10 @@ class Scene:
         border = max(2, min(self.width, self.height) // 120)
         limit = (int(self.width * 0.5), int(self.height * 0.3))
         image = image.convert("RGBA")
-        image.thumbnail(limit)
+        # small references are enlarged too: the point is to see that it was used
+        scale = min(limit[0] / image.width, limit[1] / image.height)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
         framed = Image.new(
             "RGBA", (image.width + 2 * border, image.height + 2 * border), (255, 255, 255, 255)
         )

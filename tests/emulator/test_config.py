@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from sora_widget.emulator import EmulatorConfig, _extra
+from sora_widget.emulator.config import from_options
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"chaos_error_rate": 1.5},
+        {"chaos_drop_rate": -0.1},
+        {"latency": -1},
+        {"workers": 0},
+        {"rate_limit": 0},
+        {"credits": -1},
+        {"chaos_endpoints": ("submit", "teleport")},
+        {"api_keys": ("",)},
+        {"latency_jitter": 2},
+        {"port": 70000},
+    ],
+)
+def test_bad_values_are_refused_with_the_field_named(options):
+    name = next(iter(options))
+    with pytest.raises(ValueError, match=name.split("_")[0]):
+        EmulatorConfig(**options)
+
+
+def test_unknown_options_are_a_type_error():
+    with pytest.raises(TypeError, match="colour"):
+        from_options({"colour": "red"})
+
+
+def test_lists_become_tuples_and_a_single_string_is_one_item():
+    config = EmulatorConfig(block_words=["a", "b"], chaos_endpoints="status")
+    assert config.block_words == ("a", "b") and config.chaos_endpoints == ("status",)
+
+
+def test_patched_changes_only_run_time_knobs():
+    config = EmulatorConfig(latency=1.0)
+    assert config.patched({"latency": 2.0, "chaos_error_rate": 0.5}).latency == 2.0
+    with pytest.raises(ValueError, match="cannot change port"):
+        config.patched({"port": 1})
+    with pytest.raises(TypeError, match="unknown"):
+        config.patched({"nonsense": 1})
+    with pytest.raises(ValueError):
+        config.patched({"workers": -3})
+
+
+def test_public_view_never_shows_keys():
+    public = EmulatorConfig(api_keys=("sk-secret-1", "sk-secret-2")).public()
+    assert public["api_keys"] == 2
+    assert "sk-secret" not in repr(public)
+
+
+def test_missing_extra_names_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "av", None)
+    with pytest.raises(ImportError, match=r'pip install "sora-widget\[emulator\]"') as caught:
+        _extra.require()
+    assert "av" in str(caught.value)

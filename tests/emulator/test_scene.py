@@ -1,0 +1,59 @@
+"""The picture, without encoding: deterministic, labelled, sized as asked."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from sora_widget.emulator.scene import FPS, Reference, Scene, _font, _line_width, _wrap
+from sora_widget.params import GenerationParams
+
+
+def test_frames_have_the_requested_size_and_count():
+    scene = Scene(GenerationParams("a fox", duration=4, size="1280x720"))
+    assert scene.frames == 4 * FPS
+    frame = scene.frame(0)
+    assert frame.shape == (720, 1280, 3) and frame.dtype == np.uint8
+
+
+def test_same_prompt_same_pictures_other_prompt_other_pictures():
+    params = GenerationParams("a fox in the snow", duration=4)
+    a, b = Scene(params), Scene(params)
+    other = Scene(GenerationParams("a heron at dawn", duration=4))
+    assert np.array_equal(a.frame(30), b.frame(30))
+    assert not np.array_equal(a.frame(30), other.frame(30))
+
+
+def test_the_scene_moves():
+    scene = Scene(GenerationParams("waves", duration=4))
+    assert not np.array_equal(scene.frame(0), scene.frame(12))
+
+
+def test_a_reference_image_is_composited():
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (0, 0, 255)).save(buffer, "PNG")
+    params = GenerationParams("a fox", duration=4)
+    plain = Scene(params).frame(0)
+    with_image = Scene(params, Reference(image=buffer.getvalue())).frame(0)
+    changed = np.any(plain != with_image, axis=2)
+    assert changed.sum() > 10_000
+    # pure blue pixels from the reference are in the frame
+    assert np.any(np.all(with_image == (0, 0, 255), axis=2))
+
+
+def test_an_unreadable_reference_becomes_a_note_not_an_error():
+    Scene(GenerationParams("a fox", duration=4), Reference(image=b"not an image")).frame(0)
+
+
+def test_long_prompts_are_wrapped_and_shortened_with_an_ellipsis():
+    font = _font(36)
+    lines = _wrap("word " * 200, font, 600, max_lines=4)
+    assert len(lines) == 4 and lines[-1].endswith("…")
+    assert all(_line_width(line, font) <= 600 for line in lines)
+
+
+def test_dashes_missing_from_the_font_are_measured_as_bars():
+    font = _font(40)
+    assert _line_width("a — b", font) == font.getlength("a ") + 40 + font.getlength(" b")
