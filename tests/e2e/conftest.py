@@ -1,0 +1,103 @@
+"""Fixtures for browser tests: one Chromium per session, a Jupyter server per flavour,
+and the emulator the kernels talk to over 127.0.0.1.
+
+Under CI=true a missing browser fails the run; elsewhere those tests are skipped with
+the reason, so a laptop without Chromium can still run the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, JupyterServer
+
+FAKE_KEY = "sk-e2e-FAKE-5e1f0c4d9a"
+BLOCK_WORD = "forbidden"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="session")
+def e2e_emulator() -> Iterator[Any]:
+    from sora_widget.emulator import start
+
+    with start(latency=1.5, workers=8, block_words=(BLOCK_WORD,)) as handle:
+        yield handle
+
+
+@pytest.fixture(scope="module", params=["lab", "notebook"], ids=["lab", "notebook7"])
+def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, e2e_emulator: Any):
+    root = tmp_path_factory.mktemp(f"root-{request.param}")
+    env = {
+        "SEGMIND_API_KEY": FAKE_KEY,
+        "SEGMIND_BASE_URL": e2e_emulator.base_url,
+        "SORA_WIDGET_OUTPUT_DIR": "sora-outputs",
+    }
+    server = JupyterServer(request.param, root, env=env).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(browser: Any, jupyter: JupyterServer, request: pytest.FixtureRequest) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = request.node.name.replace("/", "_")
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        except Exception as error:  # the page may be gone; the log still helps
+            problems.append(f"no screenshot: {error}")
+        (ARTIFACTS / f"{name}.log").write_text(jupyter.log() + "\n\n" + "\n".join(problems))
+    context.close()
+    jupyter.shutdown_kernels()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    path = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def clean_outputs(root: Path) -> None:
+    shutil.rmtree(root / "sora-outputs", ignore_errors=True)

@@ -1,0 +1,256 @@
+"""Drive a real JupyterLab 4 or Notebook 7 in headless Chromium.
+
+    server = JupyterServer("lab", root_dir, env={...}).start()
+    page = NotebookPage.open(browser_page, server, "demo.ipynb", cells=["import sora_widget as sw"])
+    page.run_cell(0)                      # Shift+Enter in the real UI, waits for the kernel
+    page.output(0)                        # a Locator on the cell's output area
+    page.save(); page.saved_notebook()    # what is on disk
+    server.stop()
+
+Readiness is judged from the app itself (`window.jupyterapp`, exposed with
+expose_app_in_browser): the notebook's kernel must be connected and idle. The toolbar's
+idle indicator alone can read "idle" before the kernel connects.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import nbformat
+from playwright.sync_api import Locator, Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+ARTIFACTS = Path(__file__).parent / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class JupyterServer:
+    """A jupyter-server process with JupyterLab ("lab") or Notebook 7 ("notebook")."""
+
+    def __init__(self, flavour: str, root_dir: Path, env: dict[str, str] | None = None) -> None:
+        if flavour not in ("lab", "notebook"):
+            raise ValueError(flavour)
+        self.flavour = flavour
+        self.root_dir = root_dir
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = env or {}
+        self.log_path = root_dir.parent / f"jupyter-{flavour}-{self.port}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> JupyterServer:
+        state = self.root_dir.parent / f"jupyter-state-{self.port}"
+        for sub in ("settings", "workspaces", "runtime"):
+            (state / sub).mkdir(parents=True, exist_ok=True)
+        app = "LabApp" if self.flavour == "lab" else "JupyterNotebookApp"
+        args = [
+            sys.executable,
+            "-m",
+            "jupyter",
+            self.flavour,
+            "--no-browser",
+            f"--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root_dir}",
+            "--ServerApp.allow_root=True",
+            "--ServerApp.disable_check_xsrf=True",
+            f"--{app}.expose_app_in_browser=True",
+            f"--{app}.user_settings_dir={state / 'settings'}",
+            f"--{app}.workspaces_dir={state / 'workspaces'}",
+            # offline: no news feed, no update check, no extension manager queries
+            "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabServerApp.extension_manager=readonly",
+        ]
+        env = dict(os.environ)
+        env.update(self.env)
+        env["JUPYTER_RUNTIME_DIR"] = str(state / "runtime")
+        env.pop("JUPYTER_CONFIG_DIR", None)
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"jupyter {self.flavour} exited early:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.base_url}/api/status", params={"token": self.token}, timeout=2).is_success:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"jupyter {self.flavour} did not start in {timeout} s:\n{self.log()}")
+
+    def url(self, notebook: str) -> str:
+        path = f"lab/tree/{notebook}" if self.flavour == "lab" else f"notebooks/{notebook}"
+        return f"{self.base_url}/{path}?token={self.token}"
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-6000:]
+        except OSError:
+            return ""
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel (keeps the server), so the next test starts clean."""
+        sessions = httpx.get(f"{self.base_url}/api/sessions", params={"token": self.token}, timeout=10).json()
+        for session in sessions:
+            httpx.delete(
+                f"{self.base_url}/api/sessions/{session['id']}", params={"token": self.token}, timeout=30
+            )
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        self._proc = None
+        self._log.close()
+
+
+_KERNEL_READY = """() => {
+  const app = window.jupyterapp;
+  const panel = app && app.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session
+    && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle'
+    && !!panel.content && !!panel.content.model;
+}"""
+
+_CELL_DONE = """(index) => {
+  const panel = window.jupyterapp.shell.currentWidget;
+  const cell = panel.content.widgets[index];
+  const kernel = panel.sessionContext.session.kernel;
+  const count = cell.model.executionCount;
+  return count !== null && count !== undefined && cell.model.executionState !== 'running'
+    && !cell.node.querySelector('.jp-InputArea-prompt').textContent.includes('*')
+    && kernel.status === 'idle';
+}"""
+
+
+class NotebookPage:
+    """One notebook opened in the real UI of either flavour."""
+
+    def __init__(self, page: Page, server: JupyterServer, name: str) -> None:
+        self.page = page
+        self.server = server
+        self.name = name
+        self.path = server.root_dir / name
+
+    @classmethod
+    def open(
+        cls, page: Page, server: JupyterServer, name: str, cells: list[str], *, timeout: float = 90_000
+    ) -> NotebookPage:
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, server.root_dir / name)
+        notebook = cls(page, server, name)
+        page.goto(server.url(name))
+        page.wait_for_function(_KERNEL_READY, timeout=timeout)
+        if server.flavour == "lab":
+            # JupyterLab's status bar says "| Idle" only once the kernel is really there
+            page.get_by_text("| Idle").first.wait_for(timeout=timeout)
+        return notebook
+
+    # -- cells ----------------------------------------------------------------------------------
+
+    def cell(self, index: int) -> Locator:
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def output(self, index: int) -> Locator:
+        return self.cell(index).locator(".jp-OutputArea")
+
+    def run_cell(self, index: int, *, wait: bool = True, timeout: float = 120_000) -> None:
+        """Select the cell and press Shift+Enter, as a person would."""
+        self.page.evaluate(
+            """(index) => {
+              const panel = window.jupyterapp.shell.currentWidget;
+              panel.content.activeCellIndex = index;
+              panel.content.mode = 'command';
+              panel.content.node.focus();
+            }""",
+            index,
+        )
+        self.cell(index).locator(".jp-InputPrompt").click()
+        self.page.keyboard.press("Shift+Enter")
+        if wait:
+            self.wait_cell(index, timeout=timeout)
+
+    def wait_cell(self, index: int, *, timeout: float = 120_000) -> None:
+        self.page.wait_for_function(_CELL_DONE, arg=index, timeout=timeout, polling=100)
+
+    def set_source(self, index: int, source: str) -> None:
+        self.page.evaluate(
+            """([index, source]) => {
+              const panel = window.jupyterapp.shell.currentWidget;
+              panel.content.widgets[index].model.sharedModel.setSource(source);
+            }""",
+            [index, source],
+        )
+
+    def output_text(self, index: int) -> str:
+        return self.output(index).inner_text()
+
+    # -- the notebook on disk ----------------------------------------------------------------------
+
+    def save(self, timeout: float = 30.0) -> dict[str, Any]:
+        before = self.path.stat().st_mtime_ns
+        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.path.stat().st_mtime_ns != before:
+                dirty = self.page.evaluate(
+                    "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
+                )
+                if not dirty:
+                    return self.saved_notebook()
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name} was not saved within {timeout} s")
+
+    def saved_notebook(self) -> dict[str, Any]:
+        return json.loads(self.path.read_text())
+
+    def run_command(self, command: str, args: dict[str, Any] | None = None) -> None:
+        self.page.evaluate(
+            "([command, args]) => window.jupyterapp.commands.execute(command, args)", [command, args or {}]
+        )
+
+    def set_theme(self, dark: bool) -> None:
+        theme = "JupyterLab Dark" if dark else "JupyterLab Light"
+        self.run_command("apputils:change-theme", {"theme": theme})
+        self.page.wait_for_function(
+            "(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')", arg=dark, timeout=30_000
+        )
