@@ -16,6 +16,8 @@ $(BIN)/python:
 # Installing the package builds js/ (hatch-jupyter-builder runs npm install + npm run build).
 $(STAMP): $(BIN)/python pyproject.toml js/package.json js/package-lock.json
 	$(BIN)/pip install -q -e ".[dev]"
+	# an editable install does not place the notebook extension: link it into the venv
+	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
 	touch $(STAMP)
 
 js: $(STAMP)

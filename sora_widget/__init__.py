@@ -87,6 +87,11 @@ def _install_notebook_mirror() -> None:
 _install_notebook_mirror()
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where JupyterLab finds the prebuilt notebook extension (for `jupyter labextension develop`)."""
+    return [{"src": "labextension", "dest": "sora-widget"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext sora_widget`: the %sora, %%sora and management magics."""
     from . import magics
