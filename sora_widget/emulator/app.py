@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -94,6 +95,7 @@ class _Api:
     def gate(self, endpoint: str, handler: Handler, *, keyed: bool = True) -> Handler:
         async def gated(request: Request) -> Response:
             rt = self.rt
+            arrived = time.perf_counter()
             rt.ensure_running()
             rt.traffic.arrived(endpoint)
             verdict = rt.chaos.decide(endpoint)
@@ -108,7 +110,7 @@ class _Api:
                 response = error(502, "connection dropped before the job was accepted (chaos)")
             else:
                 response = await handler(request)
-            rt.traffic.answered(endpoint, response.status_code)
+            rt.traffic.answered(endpoint, response.status_code, time.perf_counter() - arrived)
             return Dropped(response) if verdict.drop else response
 
         return gated

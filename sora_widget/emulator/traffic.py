@@ -4,8 +4,11 @@ output host). Only counts and ids — never headers."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from typing import Any
+
+#: handling times kept per endpoint, for percentiles (the most recent ones)
+SAMPLES = 20_000
 
 
 class Traffic:
@@ -14,12 +17,15 @@ class Traffic:
         self.answers: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.by_request: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.outputs_with_api_key = 0
+        self.handling: defaultdict[str, deque[float]] = defaultdict(lambda: deque(maxlen=SAMPLES))
 
     def arrived(self, endpoint: str) -> None:
         self.requests[endpoint] += 1
 
-    def answered(self, endpoint: str, status: int) -> None:
+    def answered(self, endpoint: str, status: int, seconds: float) -> None:
+        """A response is ready, `seconds` after the request arrived (chaos delays included)."""
         self.answers[endpoint][str(status)] += 1
+        self.handling[endpoint].append(seconds)
         if status == 429:
             self.requests["rate_limited"] += 1
 
@@ -32,4 +38,14 @@ class Traffic:
             "answers": {endpoint: dict(counts) for endpoint, counts in self.answers.items()},
             "by_request": {rid: dict(counts) for rid, counts in self.by_request.items()},
             "outputs_with_api_key": self.outputs_with_api_key,
+            "handling_ms": {endpoint: _summary(times) for endpoint, times in self.handling.items()},
         }
+
+
+def _summary(seconds: deque[float]) -> dict[str, float]:
+    ordered = sorted(seconds)
+
+    def at(fraction: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] * 1000, 3)
+
+    return {"p50": at(0.5), "p99": at(0.99), "max": at(1.0)}

@@ -1,0 +1,97 @@
+"""The official segmind SDK (1.3.0), unchanged, against the emulator: if the SDK is
+happy, the emulator speaks Segmind's dialect (paths, codes, bodies, 422-on-FAILED)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+segmind = pytest.importorskip("segmind")
+from segmind import InferenceFailed, InferenceTimeout, SegmindClient, SegmindError  # noqa: E402
+from segmind.files import Files  # noqa: E402
+
+KEY = "test-key"
+CLIP = {"prompt": "A monk meditating under a waterfall", "duration": "4", "size": "1280x720"}
+
+
+def sdk(emu, key: str = KEY) -> SegmindClient:
+    return SegmindClient(api_key=key, base_url=emu.base_url + "/v1")
+
+
+def test_the_sdk_version_is_the_one_we_target():
+    assert segmind.__version__ == "1.3.0"
+
+
+def test_submit_async_and_wait_completes_with_an_output_url(emulator):
+    emu = emulator()
+    client = sdk(emu)
+    job = client.submit_async("sora-2", prompt=CLIP["prompt"], duration="8", size="720x1280")
+    assert job.request_id and job.status()["status"] in ("QUEUED", "PROCESSING")
+    result = job.wait(interval=0.2, timeout=60)
+    assert result["status"] == "COMPLETED"
+    assert result["output"] == f"{emu.base_url}/outputs/{job.request_id}.mp4"
+    assert result["metrics"]["synthetic"] is True
+    assert job.result() == result
+    assert emu.stats()["jobs"][job.request_id]["params"]["duration"] == 8
+
+
+def test_a_blocked_prompt_raises_inference_failed_with_the_detail(emulator):
+    emu = emulator(block_words=("waterfall",))
+    job = sdk(emu).submit_async("sora-2", **CLIP)
+    with pytest.raises(InferenceFailed) as caught:
+        job.wait(interval=0.1, timeout=60)
+    assert "content policy" in caught.value.detail
+    assert caught.value.status_body["status"] == "FAILED"
+    assert job.result()["status"] == "FAILED"  # the SDK reads the 422 body as a result
+
+
+def test_wait_times_out_while_the_job_runs_on(emulator):
+    emu = emulator(latency=30)
+    job = sdk(emu).submit_async("sora-2", **CLIP)
+    with pytest.raises(InferenceTimeout) as caught:
+        job.wait(interval=0.05, timeout=0.2)
+    assert caught.value.request_id == job.request_id
+
+
+@pytest.mark.parametrize(
+    ("options", "slug", "params", "status", "detail"),
+    [
+        ({}, "sora-2", {**CLIP, "duration": "5"}, 400, "duration"),
+        ({"api_keys": ("another-key",)}, "sora-2", CLIP, 401, "invalid API key"),
+        ({}, "sora-3", CLIP, 404, "model not found: sora-3"),
+        ({"credits": 1}, "sora-2", CLIP, 406, "insufficient credits"),
+    ],
+)
+def test_errors_surface_as_segmind_error_with_the_status(emulator, options, slug, params, status, detail):
+    emu = emulator(**options)
+    for call in (sdk(emu).submit_async, sdk(emu).run_sync):
+        with pytest.raises(SegmindError) as caught:
+            call(slug, **params)
+        assert caught.value.status == status
+        assert detail in caught.value.detail
+
+
+def test_run_sync_returns_the_mp4(emulator):
+    emu = emulator(latency=0.05)
+    response = sdk(emu).run_sync("sora-2", **CLIP)
+    assert response.headers["content-type"] == "video/mp4"
+    assert response.content[4:8] == b"ftyp"
+    assert emu.stats()["syncs"] == 1
+
+
+def test_files_upload_then_use_as_reference(emulator, tmp_path, monkeypatch):
+    emu = emulator()
+    monkeypatch.setattr(Files, "STORAGE_BASE_URL", emu.base_url)
+    image = tmp_path / "reference.jpg"
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(image)
+    client = sdk(emu)
+    uploaded = client.files.upload(image)
+    assert uploaded["message"]
+    (url,) = uploaded["file_urls"]
+    assert url.startswith(emu.base_url + "/assets/") and url.endswith(".jpg")
+    result = client.submit_async("sora-2", **CLIP, input_reference=url).wait(interval=0.1, timeout=60)
+    assert result["status"] == "COMPLETED"
+    served = client._client.get(url)
+    assert Image.open(io.BytesIO(served.content)).size == (40, 30)
