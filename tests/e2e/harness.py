@@ -67,6 +67,10 @@ class JupyterServer:
         state = self.root_dir.parent / f"jupyter-state-{self.port}"
         for sub in ("settings", "workspaces", "runtime"):
             (state / sub).mkdir(parents=True, exist_ok=True)
+        # no "get notified about Jupyter news?" toast over the page (and no fetch for it)
+        notification = state / "settings" / "@jupyterlab" / "apputils-extension"
+        notification.mkdir(parents=True, exist_ok=True)
+        (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
         app = "LabApp" if self.flavour == "lab" else "JupyterNotebookApp"
         args = [
             sys.executable,
@@ -74,7 +78,7 @@ class JupyterServer:
             "jupyter",
             self.flavour,
             "--no-browser",
-            f"--ServerApp.ip=127.0.0.1",
+            "--ServerApp.ip=127.0.0.1",
             f"--ServerApp.port={self.port}",
             "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}",
@@ -100,7 +104,9 @@ class JupyterServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"jupyter {self.flavour} exited early:\n{self.log()}")
             try:
-                if httpx.get(f"{self.base_url}/api/status", params={"token": self.token}, timeout=2).is_success:
+                if httpx.get(
+                    f"{self.base_url}/api/status", params={"token": self.token}, timeout=2
+                ).is_success:
                     return self
             except httpx.HTTPError:
                 pass
@@ -109,8 +115,10 @@ class JupyterServer:
         raise RuntimeError(f"jupyter {self.flavour} did not start in {timeout} s:\n{self.log()}")
 
     def url(self, notebook: str) -> str:
-        path = f"lab/tree/{notebook}" if self.flavour == "lab" else f"notebooks/{notebook}"
-        return f"{self.base_url}/{path}?token={self.token}"
+        if self.flavour == "lab":
+            # ?reset: a fresh workspace, so no earlier test's documents are restored
+            return f"{self.base_url}/lab/tree/{notebook}?reset&token={self.token}"
+        return f"{self.base_url}/notebooks/{notebook}?token={self.token}"
 
     def log(self) -> str:
         try:
@@ -140,17 +148,34 @@ class JupyterServer:
         self._log.close()
 
 
-_KERNEL_READY = """() => {
+# Finds our notebook's panel by path: JupyterLab may restore other documents around it.
+_PANEL = """(name) => {
   const app = window.jupyterapp;
-  const panel = app && app.shell.currentWidget;
-  const kernel = panel && panel.sessionContext && panel.sessionContext.session
-    && panel.sessionContext.session.kernel;
-  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle'
-    && !!panel.content && !!panel.content.model;
+  if (!app) { return null; }
+  for (const widget of app.shell.widgets('main')) {
+    if (widget.context && widget.context.path === name && widget.content) { return widget; }
+  }
+  return null;
 }"""
 
-_CELL_DONE = """(index) => {
-  const panel = window.jupyterapp.shell.currentWidget;
+
+def _js(source: str) -> str:
+    """Inline the panel finder where a script says FIND_PANEL."""
+    return source.replace("FIND_PANEL", f"({_PANEL})")
+
+
+_KERNEL_READY = _js(
+    """(name) => {
+  const panel = FIND_PANEL(name);
+  const kernel = panel && panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle'
+    && !!panel.content.model;
+}"""
+)
+
+_CELL_DONE = _js(
+    """([name, index]) => {
+  const panel = FIND_PANEL(name);
   const cell = panel.content.widgets[index];
   const kernel = panel.sessionContext.session.kernel;
   const count = cell.model.executionCount;
@@ -158,6 +183,7 @@ _CELL_DONE = """(index) => {
     && !cell.node.querySelector('.jp-InputArea-prompt').textContent.includes('*')
     && kernel.status === 'idle';
 }"""
+)
 
 
 class NotebookPage:
@@ -179,7 +205,7 @@ class NotebookPage:
         nbformat.write(nb, server.root_dir / name)
         notebook = cls(page, server, name)
         page.goto(server.url(name))
-        page.wait_for_function(_KERNEL_READY, timeout=timeout)
+        page.wait_for_function(_KERNEL_READY, arg=name, timeout=timeout)
         if server.flavour == "lab":
             # JupyterLab's status bar says "| Idle" only once the kernel is really there
             page.get_by_text("| Idle").first.wait_for(timeout=timeout)
@@ -188,7 +214,8 @@ class NotebookPage:
     # -- cells ----------------------------------------------------------------------------------
 
     def cell(self, index: int) -> Locator:
-        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+        # the notebook panel that is visible: ours (the harness opened it last)
+        return self.page.locator(".jp-NotebookPanel:visible .jp-Notebook .jp-Cell").nth(index)
 
     def output(self, index: int) -> Locator:
         return self.cell(index).locator(".jp-OutputArea")
@@ -196,13 +223,13 @@ class NotebookPage:
     def run_cell(self, index: int, *, wait: bool = True, timeout: float = 120_000) -> None:
         """Select the cell and press Shift+Enter, as a person would."""
         self.page.evaluate(
-            """(index) => {
-              const panel = window.jupyterapp.shell.currentWidget;
+            _js("""([name, index]) => {
+              const panel = FIND_PANEL(name);
               panel.content.activeCellIndex = index;
               panel.content.mode = 'command';
               panel.content.node.focus();
-            }""",
-            index,
+            }"""),
+            [self.name, index],
         )
         self.cell(index).locator(".jp-InputPrompt").click()
         self.page.keyboard.press("Shift+Enter")
@@ -210,15 +237,14 @@ class NotebookPage:
             self.wait_cell(index, timeout=timeout)
 
     def wait_cell(self, index: int, *, timeout: float = 120_000) -> None:
-        self.page.wait_for_function(_CELL_DONE, arg=index, timeout=timeout, polling=100)
+        self.page.wait_for_function(_CELL_DONE, arg=[self.name, index], timeout=timeout, polling=100)
 
     def set_source(self, index: int, source: str) -> None:
         self.page.evaluate(
-            """([index, source]) => {
-              const panel = window.jupyterapp.shell.currentWidget;
-              panel.content.widgets[index].model.sharedModel.setSource(source);
-            }""",
-            [index, source],
+            _js("""([name, index, source]) => {
+              FIND_PANEL(name).content.widgets[index].model.sharedModel.setSource(source);
+            }"""),
+            [self.name, index, source],
         )
 
     def output_text(self, index: int) -> str:
@@ -228,13 +254,11 @@ class NotebookPage:
 
     def save(self, timeout: float = 30.0) -> dict[str, Any]:
         before = self.path.stat().st_mtime_ns
-        self.page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+        self.page.evaluate(_js("(name) => FIND_PANEL(name).context.save()"), self.name)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.path.stat().st_mtime_ns != before:
-                dirty = self.page.evaluate(
-                    "() => window.jupyterapp.shell.currentWidget.context.model.dirty"
-                )
+                dirty = self.page.evaluate(_js("(name) => FIND_PANEL(name).context.model.dirty"), self.name)
                 if not dirty:
                     return self.saved_notebook()
             time.sleep(0.1)
@@ -252,5 +276,10 @@ class NotebookPage:
         theme = "JupyterLab Dark" if dark else "JupyterLab Light"
         self.run_command("apputils:change-theme", {"theme": theme})
         self.page.wait_for_function(
-            "(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')", arg=dark, timeout=30_000
+            "(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')",
+            arg=dark,
+            timeout=30_000,
         )
+        # the theme switch shows a splash screen over the page until the new CSS is in
+        self.page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=30_000)
+        self.page.wait_for_timeout(300)  # one more frame for transitions to settle in the picture

@@ -30,7 +30,7 @@ export class Player {
     private readonly host: PlayerHost,
     scope: Scope,
   ) {
-    this.video = h("video", { class: "sw-video", controls: true, loop: true, playsinline: true, preload: "metadata" });
+    this.video = h("video", { class: "sw-video", controls: true, loop: true, playsinline: true, preload: "auto" }); // the source is an in-memory blob: load it all
     this.video.playsInline = true;
     this.progress = h("span", { class: "sw-placeholder-text" });
     this.placeholder = h("div", { class: "sw-placeholder sw-video-placeholder" }, this.progress);
