@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import params
 from ._version import __version__
-from .api import agenerate, aresume, configure, generate, pending, resume, settings, use_emulator
+from .api import agenerate, aresume, configure, connect, generate, pending, resume, settings, use_emulator
 from .client import AsyncSoraClient, PollPolicy, RetryPolicy
 from .errors import (
     APIStatusError,
@@ -68,6 +68,7 @@ __all__ = [
     "agenerate",
     "aresume",
     "configure",
+    "connect",
     "emulator",
     "generate",
     "params",
