@@ -214,9 +214,8 @@ class _Api:
         try:
             part = parse_range(asked, video.size)
         except Unsatisfiable:
-            return error(
-                416, "range not satisfiable", headers={**headers, "content-range": f"bytes */{video.size}"}
-            )
+            refused = {"accept-ranges": "bytes", "content-range": f"bytes */{video.size}"}
+            return error(416, "range not satisfiable", headers=refused)
         if part is None:
             headers["content-length"] = str(video.size)
             return FileSlice(video.path, start=0, length=video.size, status_code=200, headers=headers)

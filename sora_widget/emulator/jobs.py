@@ -10,6 +10,7 @@ client sees exact, and lets the tests drive time by hand.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from collections import deque
@@ -80,7 +81,7 @@ class Job:
             "kind": self.kind,
             "status": self.status,
             "expired": self.expired,
-            "params": self.params.to_dict(),
+            "params": _shown(self.params),
             "submitted_at": self.submitted_at,
             "started_at": self.started_at,
             "completed_at": self.completed_at,
@@ -247,3 +248,14 @@ class JobStore:
     @property
     def submitted(self) -> int:
         return self._seq
+
+
+def _shown(params: GenerationParams) -> dict[str, Any]:
+    """The parameters for the stats: a data URI (up to megabytes) is summarised."""
+    shown = params.to_dict()
+    reference = params.input_reference
+    if reference is not None and reference[:5].lower() == "data:":
+        head = reference.split(",", 1)[0]
+        digest = hashlib.sha256(reference.encode()).hexdigest()[:16]
+        shown["input_reference"] = f"{head},… ({len(reference)} characters, sha256 {digest}…)"
+    return shown

@@ -296,6 +296,7 @@ async def test_range_requests(emulator, finish_job):
     assert rest.status_code == 206 and rest.content == data[-10:]
     assert stale.status_code == 200 and stale.content == data
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{size}"
+    assert beyond.headers["content-type"] == "application/json" and "error" in beyond.json()
     assert headers_only.status_code == 200 and headers_only.content == b""
     assert headers_only.headers["content-length"] == str(size)
 
@@ -429,3 +430,12 @@ def test_a_private_cache_directory_is_removed_on_stop(emulator):
     assert directory.is_dir() and (directory / "renders").is_dir()
     emu.stop()
     assert not directory.exists()
+
+
+async def test_stats_summarise_data_uri_references(emulator):
+    emu = emulator()
+    uri = png_data_uri(size=(400, 400))
+    async with client_for(emu) as client:
+        rid = (await client.post("/v2/sora-2", json={**CLIP, "input_reference": uri})).json()["request_id"]
+    shown = emu.stats()["jobs"][rid]["params"]["input_reference"]
+    assert shown.startswith("data:image/png;base64,…") and f"({len(uri)} characters" in shown

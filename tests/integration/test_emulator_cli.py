@@ -86,3 +86,14 @@ def test_bad_options_exit_2_with_a_message(launch):
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert "chaos_error_rate must be between 0 and 1" in err
+
+
+def test_the_package_and_its_cli_stay_light_until_the_emulator_runs():
+    script = (
+        "import sys, sora_widget, sora_widget.cli, sora_widget.emulator\n"
+        "sora_widget.cli.build_parser()\n"
+        "print(sorted(m for m in ('starlette', 'uvicorn', 'av', 'numpy', 'PIL') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
