@@ -125,7 +125,8 @@ class SoraWidget(anywidget.AnyWidget):
             duration=duration if duration is not None else self.duration,
             size=size if size is not None else self.size,
             input_reference=reference,
-            notebook=cell_context() or self._context,
+            # the widget's own cell (where its record output lives) names the job's origin
+            notebook={**(cell_context() or {}), **(self._context or {})} or None,
         )
         self._records[record.id] = record
         self._spawn(record.id, self._submit_and_wait(record, save_to))
