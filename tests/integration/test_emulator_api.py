@@ -440,3 +440,20 @@ async def test_stats_summarise_data_uri_references(emulator):
         rid = (await client.post("/v2/sora-2", json={**CLIP, "input_reference": uri})).json()["request_id"]
     shown = emu.stats()["jobs"][rid]["params"]["input_reference"]
     assert shown.startswith("data:image/png;base64,…") and f"({len(uri)} characters" in shown
+
+
+async def test_create_app_is_a_plain_asgi_app(tmp_path):
+    from sora_widget.emulator import create_app
+
+    app = create_app(data_dir=tmp_path, latency=0, block_words=("x",))  # blocked: nothing to render
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://emulator.test", headers={"x-api-key": KEY}
+    ) as c:
+        submitted = await c.post("/v2/sora-2", json={**CLIP, "prompt": "x"})
+        refused = await c.post("/v2/sora-2", json={"prompt": ""})
+    assert submitted.status_code == 200
+    assert submitted.json()["status_url"].startswith("http://emulator.test/v2/requests/")
+    assert refused.status_code == 400 and refused.headers["x-sora-emulator"] == __version__
+    with pytest.raises(TypeError, match="colour"):
+        create_app(colour="red")
