@@ -15,13 +15,15 @@ have names no prompt can be mistaken for: %sora_jobs, %sora_resume, %sora_wait,
 
 from __future__ import annotations
 
+import dataclasses
+import shlex
 import string
 import time
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode
 
 from . import api, params
@@ -51,6 +53,18 @@ def _generation_arguments(func: Any) -> Any:
     ):
         func = decorator(func)
     return func
+
+
+class Quiet(Generation):
+    """A magic's result: its cell already shows the live job view and record output, so
+    as the cell's value it prints one line instead of a second record output."""
+
+    @classmethod
+    def of(cls, record: Generation) -> Quiet:
+        return cls(**{f.name: getattr(record, f.name) for f in dataclasses.fields(record)})
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"text/plain": repr(self)}
 
 
 class Job:
@@ -125,10 +139,14 @@ class SoraMagics(Magics):
         return self._generate(prompt, args)
 
     def _parse(self, magic: Any, line: str) -> Any:
+        """Shell-style quoting, as a terminal user expects: 'a paper boat' is one word
+        of the prompt and its quotes go away (IPython's own splitter keeps them)."""
         try:
-            return parse_argstring(magic, line)
-        except UsageError:
-            raise
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise UsageError(f"cannot read the options ({exc}); check the quotes") from None
+        try:
+            return magic.parser.parse_args(words)
         except SystemExit as exc:  # argparse's exit on bad usage
             raise UsageError(str(exc)) from None
 
@@ -158,7 +176,7 @@ class SoraMagics(Magics):
         job = Job(view, record)
         if not wait:
             return job
-        return job.result()
+        return Quiet.of(job.result())
 
     def _generate_in_text(self, p: params.GenerationParams, out: str | None) -> Generation:
         """The terminal: a progress line, then the record as text."""
@@ -197,7 +215,9 @@ class SoraMagics(Magics):
         return is_headless() or not self._frontend_has_widgets()
 
     def _frontend_has_widgets(self) -> bool:
-        return type(self.shell).__name__ != "TerminalInteractiveShell"
+        """A kernel (ipykernel's shell) can show widgets and keeps a loop running between
+        cells; a terminal or plain IPython shell can do neither."""
+        return any(cls.__module__.startswith("ipykernel") for cls in type(self.shell).__mro__)
 
     # -- management -------------------------------------------------------------------------
 
