@@ -40,9 +40,7 @@ class Row:
 
 def print_table(rows: Sequence[Row]) -> None:
     headers = ("bench", "contender", "metric", "value", "goal")
-    lines = [
-        (r.bench, r.contender, r.metric, f"{r.value:,.3f} {r.unit}".strip(), r.goal) for r in rows
-    ]
+    lines = [(r.bench, r.contender, r.metric, f"{r.value:,.3f} {r.unit}".strip(), r.goal) for r in rows]
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)))
     print("  ".join("-" * w for w in widths))

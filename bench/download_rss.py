@@ -90,10 +90,28 @@ def run(size_mb: int = 300) -> list[Row]:
             server.terminate()
             server.wait(timeout=10)
     goal = "< 32 MB"
-    rows.append(Row("download", "sora-widget (streamed)", f"peak RSS growth, {size_mb} MB file", ours, "MB", goal,
-                    {"seconds": ours_s}))
-    rows.append(Row("download", "whole body (SDK-style .content)", f"peak RSS growth, {size_mb} MB file", naive, "MB",
-                    "", {"seconds": naive_s}))
+    rows.append(
+        Row(
+            "download",
+            "sora-widget (streamed)",
+            f"peak RSS growth, {size_mb} MB file",
+            ours,
+            "MB",
+            goal,
+            {"seconds": ours_s},
+        )
+    )
+    rows.append(
+        Row(
+            "download",
+            "whole body (SDK-style .content)",
+            f"peak RSS growth, {size_mb} MB file",
+            naive,
+            "MB",
+            "",
+            {"seconds": naive_s},
+        )
+    )
     return rows
 
 

@@ -36,7 +36,8 @@ async def _jobs(base_url: str, out: Path, count: int, latency: float) -> tuple[l
         monitor = asyncio.create_task(_monitor(lags, stop))
         started = time.perf_counter()
         results = await asyncio.gather(
-            *(client.generate(f"loop lag clip {i % 4}", duration=4) for i in range(count)), return_exceptions=True
+            *(client.generate(f"loop lag clip {i % 4}", duration=4) for i in range(count)),
+            return_exceptions=True,
         )
         elapsed = time.perf_counter() - started
         stop.set()
@@ -48,15 +49,20 @@ async def _jobs(base_url: str, out: Path, count: int, latency: float) -> tuple[l
 def run(counts: tuple[int, ...] = (10, 100, 500), latency: float = 5.0) -> list[Row]:
     rows = []
     for count in counts:
-        with tempfile.TemporaryDirectory() as tmp, EmulatorProcess(
-            "--latency", str(latency), "--workers", str(count)
-        ) as emu:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            EmulatorProcess("--latency", str(latency), "--workers", str(count)) as emu,
+        ):
             lags, elapsed, failures = asyncio.run(_jobs(emu.base_url, Path(tmp), count, latency))
         ms = [lag * 1000 for lag in lags]
         extra = {"jobs": count, "failures": failures, "wall_s": round(elapsed, 2), "samples": len(ms)}
         goal = "< 20 ms" if count >= 100 else ""
-        rows.append(Row("loop lag", "sora-widget", f"p50 with {count} jobs", percentile(ms, 50), "ms", "", extra))
-        rows.append(Row("loop lag", "sora-widget", f"p99 with {count} jobs", percentile(ms, 99), "ms", goal, extra))
+        rows.append(
+            Row("loop lag", "sora-widget", f"p50 with {count} jobs", percentile(ms, 50), "ms", "", extra)
+        )
+        rows.append(
+            Row("loop lag", "sora-widget", f"p99 with {count} jobs", percentile(ms, 99), "ms", goal, extra)
+        )
     return rows
 
 
