@@ -152,6 +152,7 @@ class _Api:
         job = self._job(request, "status")
         if job is None:
             return _not_found(request)
+        self.rt.traffic.told_status(job.request_id, job.status, self.rt.clock())
         if job.status == FAILED:
             return _failed(job)
         return JSONResponse({"request_id": job.request_id, "status": job.status})

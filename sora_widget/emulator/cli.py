@@ -20,6 +20,7 @@ _OPTIONS = (
     "host",
     "latency",
     "latency_jitter",
+    "latency_distribution",
     "workers",
     "api_keys",
     "block_words",
@@ -50,6 +51,11 @@ def add_parser(subparsers: Any) -> None:
     add("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
     add("--latency", type=float, help="seconds a job spends PROCESSING (default 5)")
     add("--latency-jitter", type=float, metavar="F", help="± this fraction of the latency, at random")
+    add(
+        "--latency-distribution",
+        choices=("uniform", "lognormal"),
+        help="uniform (jitter = ± fraction) or lognormal (jitter = log-space sigma); default uniform",
+    )
     add("--workers", type=int, help="jobs processed at once; the rest wait QUEUED (default 4)")
     add(
         "--api-key",

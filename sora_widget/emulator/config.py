@@ -24,6 +24,7 @@ RUNTIME_FIELDS = frozenset(
     {
         "latency",
         "latency_jitter",
+        "latency_distribution",
         "workers",
         "block_words",
         "retention",
@@ -53,8 +54,10 @@ class EmulatorConfig:
     api_keys: tuple[str, ...] = ()
     #: seconds a job spends PROCESSING (the real API takes ~180 s)
     latency: float = 5.0
-    #: ± this fraction of `latency`, uniformly, drawn from the seeded generator
+    #: spread of the latency, drawn from the seeded generator: ± this fraction of
+    #: `latency` (uniform), or the log-space sigma around it (lognormal)
     latency_jitter: float = 0.0
+    latency_distribution: str = "uniform"
     #: jobs processed at once; the rest wait QUEUED
     workers: int = 4
     #: prompts containing one of these (case-insensitive) end FAILED, like a content block
@@ -142,6 +145,10 @@ def _check(config: EmulatorConfig) -> None:
         value = getattr(config, name)
         require(isinstance(value, int | float) and math.isfinite(value) and value >= 0, f"{name} must be ≥ 0")
     require(0.0 <= config.latency_jitter <= 1.0, "latency_jitter must be between 0 and 1")
+    require(
+        config.latency_distribution in ("uniform", "lognormal"),
+        "latency_distribution must be 'uniform' or 'lognormal'",
+    )
     require(isinstance(config.workers, int) and config.workers >= 1, "workers must be an integer ≥ 1")
     require(config.credits is None or config.credits >= 0, "credits must be ≥ 0 or None")
     require(config.rate_limit is None or config.rate_limit > 0, "rate_limit must be > 0 or None")

@@ -11,6 +11,7 @@ client sees exact, and lets the tests drive time by hand.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import uuid
 from collections import deque
@@ -145,14 +146,18 @@ class JobStore:
             if cost > self.credits:
                 raise OutOfCredits(cost, self.credits)
             self.credits -= cost
-        jitter = self.config.latency_jitter * (2 * self._rng.random() - 1)
+        if self.config.latency_distribution == "lognormal":
+            # a long right tail, like real generation times: jitter is the log-space sigma
+            factor = math.exp(self._rng.gauss(0.0, self.config.latency_jitter))
+        else:
+            factor = 1 + self.config.latency_jitter * (2 * self._rng.random() - 1)
         self._seq += 1
         job = Job(
             request_id=str(uuid.uuid4()),
             params=params,
             kind=kind,
             submitted_at=now,
-            processing_s=max(0.0, self.config.latency * (1 + jitter)),
+            processing_s=max(0.0, self.config.latency * factor),
             seq=self._seq,
         )
         if blocked_word(params.prompt, self.config.block_words) is not None:

@@ -18,6 +18,8 @@ class Traffic:
         self.by_request: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.outputs_with_api_key = 0
         self.handling: defaultdict[str, deque[float]] = defaultdict(lambda: deque(maxlen=SAMPLES))
+        #: when a client was first told a job had ended (benchmarks measure detection lag)
+        self.detected_at: dict[str, float] = {}
 
     def arrived(self, endpoint: str) -> None:
         self.requests[endpoint] += 1
@@ -32,6 +34,10 @@ class Traffic:
     def concerns(self, request_id: str, endpoint: str) -> None:
         self.by_request[request_id][endpoint] += 1
 
+    def told_status(self, request_id: str, status: str, at: float) -> None:
+        if status in ("COMPLETED", "FAILED"):
+            self.detected_at.setdefault(request_id, at)
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "requests": dict(self.requests),
@@ -39,6 +45,7 @@ class Traffic:
             "by_request": {rid: dict(counts) for rid, counts in self.by_request.items()},
             "outputs_with_api_key": self.outputs_with_api_key,
             "handling_ms": {endpoint: _summary(times) for endpoint, times in self.handling.items()},
+            "detected_at": dict(self.detected_at),
         }
 
 

@@ -156,6 +156,17 @@ def test_jitter_is_seeded_and_bounded(clock):
     assert max(first) - min(first) > 2.0
 
 
+def test_lognormal_latency_is_seeded_and_spread_around_the_median(clock):
+    import statistics
+
+    store = make_store(clock, latency=10.0, latency_jitter=0.15, latency_distribution="lognormal", seed=3)
+    drawn = [store.submit(CAT).processing_s for _ in range(400)]
+    assert 9.5 <= statistics.median(drawn) <= 10.5
+    assert max(drawn) > 13.0 and min(drawn) < 7.5  # a real spread, both ways
+    again = make_store(clock, latency=10.0, latency_jitter=0.15, latency_distribution="lognormal", seed=3)
+    assert drawn[:20] == [again.submit(CAT).processing_s for _ in range(20)]
+
+
 def test_next_event_is_unknown_until_the_video_is_ready(clock):
     store = make_store(clock, latency=3.0)
     job = store.submit(CAT)

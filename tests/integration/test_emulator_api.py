@@ -457,3 +457,17 @@ async def test_create_app_is_a_plain_asgi_app(tmp_path):
     assert refused.status_code == 400 and refused.headers["x-sora-emulator"] == __version__
     with pytest.raises(TypeError, match="colour"):
         create_app(colour="red")
+
+
+async def test_stats_say_when_a_client_first_learned_a_job_ended(emulator, finish_job):
+    emu = emulator()
+    async with client_for(emu) as client:
+        submitted = (await client.post("/v2/sora-2", json=CLIP)).json()
+        rid = submitted["request_id"]
+        first = (await client.get(submitted["status_url"])).json()
+        assert rid not in emu.stats()["detected_at"] or first["status"] == "COMPLETED"
+        await finish_job(client, submitted["status_url"])
+        await client.get(submitted["status_url"])  # asking again does not move the moment
+    stats = emu.stats()
+    job = stats["jobs"][rid]
+    assert job["completed_at"] <= stats["detected_at"][rid]
