@@ -50,7 +50,14 @@ from ._config import (
     resolve_upload_url,
 )
 from ._download import download
-from ._policy import PollPolicy, RetryPolicy, latency_model, next_poll_delay, parse_retry_after
+from ._policy import (
+    LatencyModel,
+    PollPolicy,
+    RetryPolicy,
+    latency_model,
+    next_poll_delay,
+    parse_retry_after,
+)
 from ._requests import Clock, Limiter, Requester, SubmitNotAccepted
 from ._results import output_url, read_status
 
@@ -288,7 +295,7 @@ class AsyncSoraClient:
         """
         record = self._record(job)
         request_id = _request_id(record)
-        model = latency_model(record.params.duration, self._past_latencies(record))
+        model = self._latency_model(record)
         waited_from = self.clock.now()
         already = _seconds_since(record.submitted_at)
         checks = 0
@@ -443,8 +450,13 @@ class AsyncSoraClient:
     def expected_seconds(self, job: Generation) -> float:
         """The typical latency of a job like this one (learned, else the prior)."""
         if self.poll.expected_s is not None:
-            return self.poll.expected_s
-        return latency_model(job.params.duration, self._past_latencies(job)).median_s
+            return self.poll.expected_s * self.poll.time_scale
+        return self._latency_model(job).median_s * self.poll.time_scale
+
+    def _latency_model(self, job: Generation) -> LatencyModel:
+        # past latencies are in our seconds; the model is in the backend's
+        scale = self.poll.time_scale
+        return latency_model(job.params.duration, [x / scale for x in self._past_latencies(job)])
 
     # -- helpers ----------------------------------------------------------------------------
 

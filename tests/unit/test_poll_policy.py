@@ -94,8 +94,12 @@ def test_expected_override_and_scaling():
     times = schedule(quick, latency_model(8), horizon=10)
     assert len([t for t in times if 4 <= t <= 8]) >= 3
     scaled = POLICY.scaled(0.1)
-    assert scaled.first_check == pytest.approx(0.15)
-    assert scaled.max_interval == pytest.approx(1.5)
+    model = latency_model(8)
+    assert next_poll_delay(scaled, model, 0.0, checks_done=0) == pytest.approx(0.15)
+    for t in (5.0, 17.0, 40.0):  # the same schedule, ten times faster
+        assert next_poll_delay(scaled, model, t, checks_done=3) == pytest.approx(
+            0.1 * next_poll_delay(POLICY, model, t * 10, checks_done=3)
+        )
 
 
 def test_hazard_is_a_probability_rate():
