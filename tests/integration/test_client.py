@@ -13,7 +13,6 @@ import pytest
 
 import sora_widget as sw
 from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
-from sora_widget.emulator import start as start_emulator
 
 FAKE_KEY = "sk-test-FAKE-7f3a9c2e51b4"
 FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
@@ -21,18 +20,9 @@ FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.02, max_delay=0.2, total_b
 
 
 @pytest.fixture
-def emu():
-    handles = []
-
-    def start(**config):
-        config.setdefault("latency", 0.2)
-        handle = start_emulator(**config)
-        handles.append(handle)
-        return handle
-
-    yield start
-    for handle in handles:
-        handle.stop()
+def emu(emulator):
+    """The shared emulator launcher (renders cached for the session; see conftest.py)."""
+    return emulator
 
 
 def make_client(emulator, tmp_path, **kwargs) -> AsyncSoraClient:
@@ -67,7 +57,7 @@ async def test_generate_saves_a_verified_clip_and_records_everything(emu, tmp_pa
     events = [e["event"] for e in ledger_events(tmp_path)]
     assert events[:2] == ["submitting", "submitted"]
     assert events[-1] == "completed"
-    assert [h["status"] for h in clip.status_history][0] == "SUBMITTING"
+    assert next(h["status"] for h in clip.status_history) == "SUBMITTING"
     assert clip.status_history[-1]["status"] == "COMPLETED"
     assert clip.latency_s is not None and clip.latency_s > 0
 

@@ -55,9 +55,8 @@ def test_a_process_killed_after_submit_is_finished_by_the_next_one(emulator, tmp
         asyncio.run(main())
         """
     )
-    run = subprocess.run(
-        [sys.executable, "-c", script], env=env_for(emulator, tmp_path), capture_output=True, text=True, timeout=60
-    )
+    env = env_for(emulator, tmp_path)
+    run = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
     assert run.returncode == -signal.SIGKILL
     request_id = run.stdout.strip()
     pending = sw.pending(tmp_path / "out")
@@ -94,9 +93,8 @@ def test_ledger_is_safe_with_concurrent_processes(tmp_path):
 
 
 def run_cli(args, env, timeout=120):
-    return subprocess.run(
-        [sys.executable, "-m", "sora_widget.cli", *args], env=env, capture_output=True, text=True, timeout=timeout
-    )
+    command = [sys.executable, "-m", "sora_widget.cli", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def test_cli_generate_prints_the_file_and_request_id(emulator, tmp_path):
@@ -139,7 +137,7 @@ def test_cli_ctrl_c_detaches_honestly_then_resume_finishes(tmp_path):
             time.sleep(0.05)
         time.sleep(0.3)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _out, err = proc.communicate(timeout=30)
         assert proc.returncode == 130
         assert "still running and billed" in err
         request_id = err.split("sora-widget resume ")[1].split()[0]
