@@ -58,7 +58,7 @@ def _sdk(base_url: str, jobs: int, interval: float) -> list[str]:
     return ids
 
 
-def run(jobs: int = 20, scale: float = 0.1, seed: int = 1) -> list[Row]:
+def run(jobs: int = 40, scale: float = 0.2, seed: int = 1) -> list[Row]:
     contenders = {
         "sora-widget": lambda url: _ours(url, jobs, scale),
         "segmind SDK interval=1.0": lambda url: _sdk(url, jobs, 1.0 * scale),
@@ -100,8 +100,8 @@ def run(jobs: int = 20, scale: float = 0.1, seed: int = 1) -> list[Row]:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--jobs", type=int, default=20)
-    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--jobs", type=int, default=40)
+    parser.add_argument("--scale", type=float, default=0.2)
     from .common import print_table
 
     options = parser.parse_args()
