@@ -99,3 +99,4 @@ class EmulatorProcess:
         except Exception:
             self._proc.kill()
             self._proc.wait()
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import inspect
 import logging
 import os
@@ -58,7 +59,7 @@ from ._policy import (
     next_poll_delay,
     parse_retry_after,
 )
-from ._requests import Clock, Limiter, Requester, SubmitNotAccepted
+from ._requests import MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
 from ._results import output_url, read_status
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ class AsyncSoraClient:
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(request_timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
             headers={"user-agent": f"sora-widget/{__version__}"},
         )
         self.clock = clock or Clock()
@@ -295,6 +296,8 @@ class AsyncSoraClient:
         """
         record = self._record(job)
         request_id = _request_id(record)
+        if self._latencies is None:  # read the ledger's history once, off the loop
+            self._latencies = await asyncio.to_thread(self._load_latencies)
         model = self._latency_model(record)
         waited_from = self.clock.now()
         already = _seconds_since(record.submitted_at)
@@ -507,12 +510,17 @@ class AsyncSoraClient:
 
     def _past_latencies(self, record: Generation) -> list[float]:
         if self._latencies is None:
-            self._latencies = {}
-            for past in self.ledger.records().values():
-                if past.status == "COMPLETED" and past.latency_s and past.api_host == self.api_host:
-                    key = (past.params.duration, past.params.size)
-                    self._latencies.setdefault(key, []).append(past.latency_s)
+            self._latencies = self._load_latencies()
         return self._latencies.get((record.params.duration, record.params.size), [])[-20:]
+
+    def _load_latencies(self) -> dict[tuple[int, str], list[float]]:
+        """Latencies of past completed jobs on this API, by (duration, size), oldest first."""
+        found: dict[tuple[int, str], list[float]] = {}
+        done = [r for r in self.ledger.records().values() if r.status == "COMPLETED" and r.latency_s]
+        for past in sorted(done, key=lambda r: r.completed_at or ""):
+            if past.api_host == self.api_host and past.latency_s:
+                found.setdefault((past.params.duration, past.params.size), []).append(past.latency_s)
+        return found
 
     def _remember_latency(self, record: Generation) -> None:
         latency = record.timings.get("latency_s")
@@ -555,12 +563,18 @@ def _display_path(path: Path) -> str:
         return str(resolved)
 
 
+@functools.lru_cache(maxsize=1)
+def _platform() -> str:
+    # platform.platform() reads the interpreter binary to find the libc version (~10 ms)
+    return platform.platform(terse=True)
+
+
 def _versions() -> dict[str, str]:
     versions = {
         "sora_widget": __version__,
         "python": platform.python_version(),
         "httpx": httpx.__version__,
-        "platform": platform.platform(terse=True),
+        "platform": _platform(),
     }
     kernel = sys.modules.get("ipykernel")
     if kernel is not None:

@@ -67,7 +67,7 @@ async def download(
             while True:
                 attempt += 1
                 try:
-                    async with _open_stream(requester, url, received, etag) as response:
+                    async with requester.slot(), _open_stream(requester, url, received, etag) as response:
                         if response.status_code not in (200, 206):
                             retry_after = parse_retry_after(response.headers.get("retry-after"))
                             decision = decide_retry(

@@ -30,6 +30,10 @@ class Clock:
     random: Callable[[], float] = field(default=random.random)
 
 
+#: requests on the wire at once per client (the connection pool is sized to match)
+MAX_IN_FLIGHT = 32
+
+
 class Limiter(Protocol):
     """Something that paces requests (one per client, shared by every job)."""
 
@@ -68,6 +72,7 @@ class Requester:
         retry: RetryPolicy,
         clock: Clock,
         limiter: Limiter | None = None,
+        max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
         self.http = http
         self._api_key = api_key
@@ -77,6 +82,14 @@ class Requester:
         self.limiter = limiter
         #: requests sent, by kind — benchmarks and tests read it
         self.sent: dict[str, int] = {}
+        # Requests beyond this wait here, not in httpcore's pool: the pool rescans every
+        # waiting request against every connection on each change (quadratic CPU on the
+        # kernel's loop with hundreds of jobs), a semaphore queue costs nothing.
+        self._slots = asyncio.Semaphore(max_in_flight)
+
+    def slot(self) -> asyncio.Semaphore:
+        """Hold one while a request (or a streamed download) uses a connection."""
+        return self._slots
 
     def headers_for(self, url: str) -> dict[str, str]:
         """The key goes to the API's origins only."""
@@ -187,7 +200,8 @@ class Requester:
         if self.limiter is not None:
             await self.limiter.acquire()
         self.sent[kind] = self.sent.get(kind, 0) + 1
-        response = await self.http.request(method, url, json=json, headers=self.headers_for(url))
+        async with self._slots:
+            response = await self.http.request(method, url, json=json, headers=self.headers_for(url))
         if self.limiter is not None:
             self.limiter.observe(response.status_code, parse_retry_after(response.headers.get("retry-after")))
         return response
