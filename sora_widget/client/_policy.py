@@ -101,6 +101,8 @@ class PollPolicy:
     max_interval: float = 15.0
     #: request cost in seconds of expected lag; larger → fewer requests, more lag
     request_cost: float = 0.025
+    #: no gap in which more than this share of the still-running jobs would finish
+    max_finish_share: float = 0.1
     #: overrides the learned/prior expectation (seconds), e.g. for a known-fast backend
     expected_s: float | None = None
     #: how fast the backend's clock runs against ours: every other field (and the latency
@@ -134,11 +136,29 @@ def next_poll_delay(
             model = replace(model, median_s=policy.expected_s)
         hazard = max(model.hazard(elapsed), 1e-9)
         delay = math.sqrt(2 * policy.request_cost / hazard)
-        delay = min(policy.max_interval, max(policy.min_interval, delay))
+        delay = min(policy.max_interval, delay, _gap_within_share(model, elapsed, policy.max_finish_share))
+        delay = max(policy.min_interval, delay)
     delay *= scale
     if retry_after is not None:
         delay = max(delay, retry_after)
     return delay
+
+
+def _gap_within_share(model: LatencyModel, t: float, share: float, longest: float = 3600.0) -> float:
+    """The longest gap after `t` in which at most `share` of the jobs still running
+    would finish. The hazard rule looks only at the present instant; when the finish
+    is near but the hazard still low (short jobs, early on), it would leap over it."""
+    left = model.survival(t)
+    if left <= 0.0 or (left - model.survival(t + longest)) <= share * left:
+        return longest
+    low, high = 0.0, longest
+    for _ in range(40):  # bisection to well under a millisecond
+        middle = (low + high) / 2
+        if left - model.survival(t + middle) <= share * left:
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 def _lognormal_survival(t: float, median: float, sigma: float) -> float:

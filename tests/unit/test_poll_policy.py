@@ -107,3 +107,15 @@ def test_hazard_is_a_probability_rate():
     assert model.survival(0) == pytest.approx(1.0)
     assert model.survival(10_000) < 1e-4
     assert all(model.hazard(t) > 0 for t in (0.5, 60, 180, 600))
+
+
+def test_a_near_finish_is_never_leapt_over():
+    # Learned: jobs like this take ~2.5 s. At the first check (1.5 s) the hazard is still
+    # low, but most jobs will finish within the next second: the next check must not wait
+    # past them.
+    model = latency_model(4, [2.5])
+    times = schedule(POLICY, model, horizon=10)
+    assert times[0] == pytest.approx(1.5)
+    assert times[1] <= 2.6
+    late = [detection(times, x)[1] for x in (2.2, 2.5, 2.9, 3.4)]
+    assert max(late) <= POLICY.min_interval + 1e-9
