@@ -102,20 +102,6 @@ class Ledger:
         """Submits whose outcome is unknown: possibly running and billed, with no request id."""
         return [r for r in self.records().values() if r.status == "UNKNOWN"]
 
-    def latencies(self, *, api_host: str | None, duration: int, size: str, limit: int = 20) -> list[float]:
-        """Latencies of the most recent completed jobs like this one (for the poll schedule)."""
-        done = [
-            r
-            for r in self.records().values()
-            if r.status == "COMPLETED"
-            and r.api_host == api_host
-            and r.params.duration == duration
-            and r.params.size == size
-            and r.latency_s
-        ]
-        done.sort(key=lambda r: r.completed_at or "")
-        return [r.latency_s for r in done[-limit:] if r.latency_s is not None]
-
 
 def needs_finishing(record: Generation) -> bool:
     """Accepted by the server, and either unfinished or finished without a saved file."""

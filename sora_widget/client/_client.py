@@ -303,6 +303,7 @@ class AsyncSoraClient:
         already = _seconds_since(record.submitted_at)
         checks = 0
         retry_after: float | None = None
+        unfinished_at = 0.0  # the latest moment the job was known to be still running
         while record.status != "COMPLETED":
             now = self.clock.now()
             elapsed = already + (now - waited_from)
@@ -327,8 +328,11 @@ class AsyncSoraClient:
                 raise
             checks += 1
             record.timings["status_checks"] = record.timings.get("status_checks", 0) + 1
+            checked_at = already + (self.clock.now() - waited_from)
+            if status in ("QUEUED", "PROCESSING"):
+                unfinished_at = checked_at
             if status != before:
-                self._note_phase(record, status, elapsed=already + (self.clock.now() - waited_from))
+                self._note_phase(record, status, elapsed=checked_at, unfinished_at=unfinished_at)
                 await self._log("status", record)
                 await _notify(on_update, record)
             if status == "FAILED":
@@ -502,11 +506,14 @@ class AsyncSoraClient:
         record.set_status(status)
         await self._log(event or status.lower(), record)
 
-    def _note_phase(self, record: Generation, status: str, *, elapsed: float) -> None:
+    def _note_phase(self, record: Generation, status: str, *, elapsed: float, unfinished_at: float) -> None:
         if status == "PROCESSING":
             record.timings["queued_s"] = round(elapsed, 3)
         elif status in ("COMPLETED", "FAILED"):
             record.timings["latency_s"] = round(elapsed, 3)
+            # It ended between the last check that saw it running and this one; learning
+            # from the detection time instead would feed each lag into the next schedule.
+            record.timings["finish_estimate_s"] = round((unfinished_at + elapsed) / 2, 3)
 
     def _past_latencies(self, record: Generation) -> list[float]:
         if self._latencies is None:
@@ -516,14 +523,15 @@ class AsyncSoraClient:
     def _load_latencies(self) -> dict[tuple[int, str], list[float]]:
         """Latencies of past completed jobs on this API, by (duration, size), oldest first."""
         found: dict[tuple[int, str], list[float]] = {}
-        done = [r for r in self.ledger.records().values() if r.status == "COMPLETED" and r.latency_s]
+        done = [r for r in self.ledger.records().values() if r.status == "COMPLETED"]
         for past in sorted(done, key=lambda r: r.completed_at or ""):
-            if past.api_host == self.api_host and past.latency_s:
-                found.setdefault((past.params.duration, past.params.size), []).append(past.latency_s)
+            latency = _finish_time(past)
+            if past.api_host == self.api_host and latency:
+                found.setdefault((past.params.duration, past.params.size), []).append(latency)
         return found
 
     def _remember_latency(self, record: Generation) -> None:
-        latency = record.timings.get("latency_s")
+        latency = _finish_time(record)
         if latency and self._latencies is not None:
             self._latencies.setdefault((record.params.duration, record.params.size), []).append(latency)
 
@@ -552,6 +560,11 @@ def slugify(text: str, limit: int = 40) -> str:
             break
         slug = candidate
     return slug or "clip"
+
+
+def _finish_time(record: Generation) -> float | None:
+    """Seconds from submit to the job's end: estimated between two checks when known."""
+    return record.timings.get("finish_estimate_s") or record.latency_s
 
 
 def _display_path(path: Path) -> str:

@@ -60,6 +60,8 @@ async def test_generate_saves_a_verified_clip_and_records_everything(emu, tmp_pa
     assert next(h["status"] for h in clip.status_history) == "SUBMITTING"
     assert clip.status_history[-1]["status"] == "COMPLETED"
     assert clip.latency_s is not None and clip.latency_s > 0
+    # what the schedule learns: the moment the job ended lies between the last two checks
+    assert 0 < clip.timings["finish_estimate_s"] <= clip.timings["latency_s"]
 
 
 async def test_invalid_params_and_missing_key_send_nothing(emu, tmp_path, monkeypatch):

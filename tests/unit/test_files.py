@@ -105,17 +105,21 @@ def test_ledger_pending_is_unfinished_within_retention(tmp_path):
     assert ledger.get("req-running").id == "running"
 
 
-def test_ledger_latencies_are_per_kind_and_host(tmp_path):
+def test_the_schedule_learns_finish_estimates_per_kind_and_host(tmp_path):
+    from sora_widget.client import AsyncSoraClient
+
     ledger = Ledger(tmp_path / "ledger.jsonl")
-    for i, finished in enumerate(["00:01:40", "00:02:00", "00:02:20"]):
+    for i, (finished, estimate) in enumerate([("00:01:40", 95.0), ("00:02:00", None), ("00:02:20", 138.0)]):
         g = record(f"g{i}", api_host="api.segmind.com")
         g.set_status("COMPLETED", at=f"2026-01-01T{finished}.000Z")
+        if estimate is not None:
+            g.timings["finish_estimate_s"] = estimate  # between the last two checks
         ledger.append("completed", g)
     other = record("other", api_host="127.0.0.1:1")
     other.set_status("COMPLETED", at="2026-01-01T00:00:05.000Z")
     ledger.append("completed", other)
-    assert ledger.latencies(api_host="api.segmind.com", duration=8, size="720x1280") == [100.0, 120.0, 140.0]
-    assert ledger.latencies(api_host="api.segmind.com", duration=4, size="720x1280") == []
+    client = AsyncSoraClient("k", "https://api.segmind.com", tmp_path)
+    assert client._load_latencies() == {(8, "720x1280"): [95.0, 120.0, 138.0]}
 
 
 @pytest.mark.parametrize(
