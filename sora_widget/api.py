@@ -170,7 +170,8 @@ def use_emulator(**config: Any) -> Emulator:
 
     with _emulator_lock:
         if _emulator is None:
-            _emulator = emulator.start(**config)
+            # a few seconds per job: long enough to watch QUEUED → PROCESSING → COMPLETED
+            _emulator = emulator.start(**{"latency": 3.0, **config})
         elif config:
             _emulator.configure(**config)
         _defaults["base_url"] = _emulator.base_url

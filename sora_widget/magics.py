@@ -171,9 +171,17 @@ class SoraMagics(Magics):
         except SoraError as error:
             raise UsageError(str(error)) from None
         self.jobs.append(view)
+        job = Job(view, record)
+        if wait and is_headless():
+            # Nobody watches a headless run: show the job once, finished, so the saved
+            # notebook holds its final record without relying on display updates
+            # (which some runners, nbval among them, do not apply).
+            result = job.result()
+            if self.show_widget:
+                view._ipython_display_()
+            return Quiet.of(result)
         if self.show_widget:
             view._ipython_display_()
-        job = Job(view, record)
         if not wait:
             return job
         return Quiet.of(job.result())

@@ -147,6 +147,9 @@ class Generation:
         text = f"{self.status} · {p.duration}s {p.size} · {prompt!r}"
         if self.request_id:
             text += f" · request {self.request_id}"
+        if self.video:
+            v = self.video
+            text += f" · video {v.get('width')}x{v.get('height')} {v.get('duration_s')}s {v.get('codec')}"
         if self.video_path:
             text += f" · {self.video_path}"
         if self.error:

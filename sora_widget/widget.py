@@ -86,6 +86,13 @@ class SoraWidget(anywidget.AnyWidget):
 
     # -- what Python users see ---------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
+        return (
+            f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, size={self.size!r}, "
+            f"generations={len(self._records)})"
+        )
+
     @property
     def generations(self) -> list[Generation]:
         return list(self._records.values())
