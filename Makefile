@@ -6,8 +6,9 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb
 
-.PHONY: demo test lint bench js clean
+.PHONY: demo test lint bench js notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +27,11 @@ js: $(STAMP)
 demo: $(STAMP) js
 	$(BIN)/python -m sora_widget.demo
 
+# The notebooks run on the embedded emulator: a key in your environment is never used by tests.
 test: $(STAMP) js
 	cd js && npm run typecheck && npm test
-	$(BIN)/python -m pytest
+	env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR $(BIN)/python -m pytest tests notebooks \
+		--nbval --nbval-sanitize-with notebooks/sanitize.cfg
 
 lint: $(STAMP)
 	$(BIN)/ruff check sora_widget tests bench
@@ -38,6 +41,12 @@ lint: $(STAMP)
 
 bench: $(STAMP) js
 	$(BIN)/python -m bench
+
+# Re-run the example notebooks and store their outputs (offline: on the embedded emulator).
+notebooks: $(STAMP) js
+	cd notebooks && env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL ../$(BIN)/jupyter nbconvert --to notebook \
+		--execute --inplace --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=False \
+		$(NOTEBOOKS)
 
 clean:
 	rm -rf $(VENV) js/node_modules sora_widget/static sora_widget/labextension

@@ -285,6 +285,8 @@ class MetadataMirror:
     the frontend just closes each comm and nothing else happens."""
 
     def __call__(self, event: str, record: Generation) -> None:
+        if is_headless():
+            return  # no frontend to write metadata: `sora-widget embed` does it afterwards
         try:
             import comm
         except ImportError:
