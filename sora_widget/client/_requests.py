@@ -18,7 +18,7 @@ import httpx
 
 from ._config import origin
 from ._errors import error_from_response, error_from_transport
-from ._policy import Outcome, RetryPolicy, decide_retry, parse_retry_after
+from ._policy import Outcome, RequestKind, RetryDecision, RetryPolicy, decide_retry, parse_retry_after
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,25 @@ class Requester:
     ) -> httpx.Response:
         """A request that may be repeated (status, result, upload). Statuses in `accept`
         are answers, not errors (a FAILED job is served as 422)."""
+        return await self._attempts("read", method, url, kind, during, request_id, accept, json)
+
+    async def submit(self, url: str, json: dict[str, Any]) -> httpx.Response:
+        """POST a job. Repeated only after a refusal that certainly billed nothing
+        (no connection, 429); raises `SubmitNotAccepted` when the outcome is unknown."""
+        return await self._attempts("submit", "POST", url, "submit", "submitting the job", None, (), json)
+
+    async def _attempts(
+        self,
+        request_kind: RequestKind,
+        method: str,
+        url: str,
+        kind: str,
+        during: str,
+        request_id: str | None,
+        accept: Collection[int],
+        json: Any,
+    ) -> httpx.Response:
+        """Send until an answer, a final error, or the retry policy says stop."""
         start = self.clock.now()
         attempt = 0
         while True:
@@ -120,81 +139,43 @@ class Requester:
                 outcome = classify(exc)
                 if outcome is None:
                     raise error_from_transport(exc, during=during, url=url, request_id=request_id) from exc
-                decision = decide_retry(
-                    self.retry,
-                    "read",
-                    outcome,
-                    attempt=attempt,
-                    elapsed=self.clock.now() - start,
-                    jitter=self.clock.random(),
-                )
+                decision = self._decide(request_kind, outcome, attempt, start, None)
+                if decision.outcome_unknown:
+                    raise SubmitNotAccepted(f"{type(exc).__name__} after the request was sent") from exc
                 if not decision.retry:
                     raise error_from_transport(
                         exc, during=during, url=url, request_id=request_id, attempts=attempt
                     ) from exc
-                await self.clock.sleep(decision.delay)
-                continue
-            if response.is_success or response.status_code in accept:
-                return response
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            decision = decide_retry(
-                self.retry,
-                "read",
-                response.status_code,
-                attempt=attempt,
-                elapsed=self.clock.now() - start,
-                retry_after=retry_after,
-                jitter=self.clock.random(),
-            )
-            if not decision.retry:
-                raise error_from_response(response, during=during, request_id=request_id, attempts=attempt)
+            else:
+                if response.is_success or response.status_code in accept:
+                    return response
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                decision = self._decide(request_kind, response.status_code, attempt, start, retry_after)
+                if decision.outcome_unknown:
+                    raise SubmitNotAccepted(f"HTTP {response.status_code}", http_status=response.status_code)
+                if not decision.retry:
+                    raise error_from_response(
+                        response, during=during, request_id=request_id, attempts=attempt
+                    )
             await self.clock.sleep(decision.delay)
 
-    async def submit(self, url: str, json: dict[str, Any]) -> httpx.Response:
-        """POST a job. Repeated only after a refusal that certainly billed nothing
-        (no connection, 429); raises `SubmitNotAccepted` when the outcome is unknown."""
-        start = self.clock.now()
-        attempt = 0
-        during = "submitting the job"
-        while True:
-            attempt += 1
-            try:
-                response = await self._send("POST", url, "submit", json)
-            except httpx.HTTPError as exc:
-                outcome = classify(exc)
-                if outcome is None:
-                    raise error_from_transport(exc, during=during, url=url) from exc
-                decision = decide_retry(
-                    self.retry,
-                    "submit",
-                    outcome,
-                    attempt=attempt,
-                    elapsed=self.clock.now() - start,
-                    jitter=self.clock.random(),
-                )
-                if decision.outcome_unknown:
-                    raise SubmitNotAccepted(f"{type(exc).__name__} after the request was sent") from exc
-                if not decision.retry:
-                    raise error_from_transport(exc, during=during, url=url, attempts=attempt) from exc
-                await self.clock.sleep(decision.delay)
-                continue
-            if response.is_success:
-                return response
-            retry_after = parse_retry_after(response.headers.get("retry-after"))
-            decision = decide_retry(
-                self.retry,
-                "submit",
-                response.status_code,
-                attempt=attempt,
-                elapsed=self.clock.now() - start,
-                retry_after=retry_after,
-                jitter=self.clock.random(),
-            )
-            if decision.outcome_unknown:
-                raise SubmitNotAccepted(f"HTTP {response.status_code}", http_status=response.status_code)
-            if not decision.retry:
-                raise error_from_response(response, during=during, attempts=attempt)
-            await self.clock.sleep(decision.delay)
+    def _decide(
+        self,
+        request_kind: RequestKind,
+        outcome: Outcome,
+        attempt: int,
+        start: float,
+        retry_after: float | None,
+    ) -> RetryDecision:
+        return decide_retry(
+            self.retry,
+            request_kind,
+            outcome,
+            attempt=attempt,
+            elapsed=self.clock.now() - start,
+            retry_after=retry_after,
+            jitter=self.clock.random(),
+        )
 
     async def _send(self, method: str, url: str, kind: str, json: Any) -> httpx.Response:
         if self.limiter is not None:
