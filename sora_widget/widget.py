@@ -229,24 +229,21 @@ class SoraWidget(anywidget.AnyWidget):
         self._publish()
 
     async def _submit_and_wait(self, record: Generation, save_to: str | None = None) -> None:
-        client = self.client
-        try:
-            await client.submit_prepared(record, on_update=self._on_update)
-            await client.wait(record, on_update=self._on_update, save_to=save_to)
-        except asyncio.CancelledError:
-            self._detached.add(record.id)
-            raise
-        except SoraError as error:
-            record.error = error.to_dict()
-        except Exception as error:
-            log.exception("sora-widget job %s failed unexpectedly", record.id)
-            record.error = _unexpected(error).to_dict()
+        async def work() -> None:
+            await self.client.submit_prepared(record, on_update=self._on_update)
+            await self.client.wait(record, on_update=self._on_update, save_to=save_to)
+
+        await self._job(record, work())
 
     async def _wait_again(self, record: Generation) -> None:
+        await self._job(record, self.client.wait(record, on_update=self._on_update))
+
+    async def _job(self, record: Generation, work: Any) -> None:
+        """Run a job's work; whatever happens ends up in its record, for its card."""
         try:
-            await self.client.wait(record, on_update=self._on_update)
+            await work
         except asyncio.CancelledError:
-            self._detached.add(record.id)
+            self._detached.add(record.id)  # "Stop waiting" or the widget closed
             raise
         except SoraError as error:
             record.error = error.to_dict()
