@@ -59,6 +59,7 @@ from ._policy import (
     next_poll_delay,
     parse_retry_after,
 )
+from ._ratelimit import AdaptiveLimiter
 from ._requests import MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
 from ._results import output_url, read_status
 
@@ -78,6 +79,8 @@ class AsyncSoraClient:
 
     The API key comes from `api_key` or `SEGMIND_API_KEY`; it is sent to the API and
     its upload endpoint only, and never appears in records, the ledger, logs or errors.
+    Every request of every job goes through one rate limiter (`limiter`, by default an
+    `AdaptiveLimiter` that learns the API's limit from its 429s).
     """
 
     def __init__(
@@ -110,13 +113,14 @@ class AsyncSoraClient:
             headers={"user-agent": f"sora-widget/{__version__}"},
         )
         self.clock = clock or Clock()
+        self.limiter: Limiter = limiter if limiter is not None else AdaptiveLimiter(self.clock)
         self.requester = Requester(
             self.http,
             api_key=self._api_key,
             api_origins={origin(self.base_url), origin(self.upload_url)},
             retry=retry or RetryPolicy(),
             clock=self.clock,
-            limiter=limiter,
+            limiter=self.limiter,
         )
         self._latencies: dict[tuple[int, str], list[float]] | None = None
 
