@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from . import params
 from ._version import __version__
 from .api import agenerate, aresume, configure, connect, generate, pending, resume, settings, use_emulator
+from .batch import agenerate_many, generate_many
 from .client import AsyncSoraClient, PollPolicy, RetryPolicy
 from .errors import (
     APIStatusError,
@@ -66,11 +67,13 @@ __all__ = [
     "UnexpectedResponse",
     "__version__",
     "agenerate",
+    "agenerate_many",
     "aresume",
     "configure",
     "connect",
     "emulator",
     "generate",
+    "generate_many",
     "params",
     "pending",
     "resume",

@@ -7,6 +7,10 @@ keeps only weak references) and every failure reaches the job's card.
 
 Displaying the widget also displays a record output (see notebook.py) that is
 updated as jobs advance, so the saved notebook says what produced each clip.
+
+In mode "batch" the widget shows jobs run by someone else (`generate_many` calls
+`track`): a progress header and every item's status, updated at a bounded pace so a
+thousand items do not flood the kernel's loop or the frontend.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import anywidget
 import traitlets
 
 from . import api, params
+from ._progress import tally
 from .client import AsyncSoraClient
 from .errors import InvalidParams, SoraError
 from .notebook import cell_context, record_bundle
@@ -58,6 +63,8 @@ class SoraWidget(anywidget.AnyWidget):
     jobs = traitlets.List(traitlets.Dict()).tag(sync=True)
     jobs_clock_ms = traitlets.Float(0.0).tag(sync=True)
     mode = traitlets.Unicode("full").tag(sync=True)
+    #: mode "batch": the batch id and its tally (see _progress.BatchTally.to_dict)
+    batch = traitlets.Dict().tag(sync=True)
 
     def __init__(
         self,
@@ -78,6 +85,10 @@ class SoraWidget(anywidget.AnyWidget):
         self._records: dict[str, Generation] = {}
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._detached: set[str] = set()
+        # jobs run by someone else (mode "batch"): worked on now / ended in this call
+        self._active: set[str] = set()
+        self._finished: set[str] = set()
+        self._publish_handle: asyncio.TimerHandle | None = None
         self._display_id = f"sora-widget-{uuid.uuid4().hex}"
         self._record_shown = False
         self._context = cell_context()
@@ -88,6 +99,8 @@ class SoraWidget(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
+        if self.mode == "batch":
+            return f"SoraWidget(batch={self.batch.get('id')!r}, items={len(self._records)})"
         return (
             f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, size={self.size!r}, "
             f"generations={len(self._records)})"
@@ -151,7 +164,62 @@ class SoraWidget(anywidget.AnyWidget):
         """Stop waiting for this widget's jobs (they keep running on the server)."""
         for task in list(self._tasks.values()):
             task.cancel()
+        if self._publish_handle is not None:
+            self._publish_handle.cancel()
         super().close()
+
+    # -- jobs run by someone else (mode "batch") ----------------------------------------------
+
+    @classmethod
+    def for_batch(
+        cls,
+        batch_id: str,
+        records: list[Generation],
+        finished: set[str],
+        client: AsyncSoraClient | None = None,
+    ) -> SoraWidget:
+        """A view of a batch's items (in order), for `generate_many` to drive with `track`;
+        `finished` holds the ids of those already ended before it started."""
+        widget = cls(client=client, mode="batch")
+        widget.batch = {"id": batch_id}
+        for record in records:
+            widget._records[record.id] = record
+        widget._finished |= finished
+        widget._publish()
+        return widget
+
+    def track(self, record: Generation, *, active: bool = False, finished: bool = False) -> None:
+        """Show a job's record as it stands: being worked on now (`active`), or its work
+        ended (`finished`). Shown at a bounded pace; `flush()` shows it now."""
+        self._records[record.id] = record
+        (self._active.add if active and not finished else self._active.discard)(record.id)
+        if finished:
+            self._finished.add(record.id)
+        self._publish_soon()
+
+    def flush(self) -> None:
+        """Show every change now (the batch has ended)."""
+        if self._publish_handle is not None:
+            self._publish_handle.cancel()
+            self._publish_handle = None
+        self._publish()
+
+    def _publish_soon(self) -> None:
+        if self._publish_handle is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._publish()
+            return
+        # Each publish sends every job to the view and rewrites the record output: pace
+        # them by the batch's size (0.25 s for a few items, about 1 s for a thousand).
+        delay = 0.25 + 0.00075 * len(self._records)
+        self._publish_handle = loop.call_later(delay, self._publish_due)
+
+    def _publish_due(self) -> None:
+        self._publish_handle = None
+        self._publish()
 
     # -- messages from the view -------------------------------------------------------------
 
@@ -333,6 +401,9 @@ class SoraWidget(anywidget.AnyWidget):
         now = time.time()
         self.jobs = [self._job_view(r, now) for r in self._records.values()]
         self.jobs_clock_ms = now * 1000
+        if self.mode == "batch":
+            counts = tally(list(self._records.values()), self._finished, self._active)
+            self.batch = {"id": self.batch.get("id"), **counts.to_dict()}
         if self._record_shown:
             from IPython.display import update_display
 
@@ -340,11 +411,14 @@ class SoraWidget(anywidget.AnyWidget):
 
     def _job_view(self, record: Generation, now: float) -> dict[str, Any]:
         data = record.to_dict()
+        status = record.status
+        if self.mode == "batch" and status == "SUBMITTING" and record.submitted_at is None:
+            status = "PENDING"  # not sent yet: waiting for its turn in the batch
         return {
             "id": record.id,
             "request_id": record.request_id,
-            "status": record.status,
-            "waiting": record.id in self._tasks,
+            "status": status,
+            "waiting": record.id in self._tasks or record.id in self._active,
             "detached": record.id in self._detached and record.id not in self._tasks,
             "params": data["params"],
             "reference_source": record.reference_source,

@@ -1,0 +1,128 @@
+"""What `generate_many` accepts, made into validated parameters, and the ids that name them.
+
+Items are prompts, parameter dicts, or a pandas DataFrame with those columns. Every
+item is checked before anything is sent, and a bad one is named by its index. The
+batch id is a hash of the normalised items, so the same call made again — after a
+kernel restart — finds its own jobs in the ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import InvalidParams
+from .params import MODEL, GenerationParams, reference_kind, validate
+
+#: the keys an item dict (or the columns a DataFrame) may have
+ITEM_KEYS = ("prompt", "duration", "size", "input_reference")
+_ITEMS_ALLOWED = "a list of prompts, of dicts with prompt/duration/size/input_reference, or a DataFrame"
+
+
+def normalize_items(items: object, *, duration: object, size: object) -> list[GenerationParams]:
+    """Validated parameters, one per item, in order. `duration` and `size` apply where an
+    item does not say. Raises `InvalidParams` naming the first bad item's index."""
+    rows = _rows(items)
+    if not rows:
+        raise InvalidParams("items", items, f"{_ITEMS_ALLOWED}, with at least one item")
+    return [_item(index, row, duration=duration, size=size) for index, row in enumerate(rows)]
+
+
+def param_hash(params: GenerationParams) -> str:
+    """A short, stable hash of one item's parameters (a local reference image by content)."""
+    data = params.to_dict()
+    reference = params.input_reference
+    if reference is not None and reference_kind(reference) == "path":
+        # the same file name with other pixels is another item
+        data["input_reference"] = {"path": reference, "sha256": _file_sha256(Path(reference))}
+    return _digest(data)
+
+
+def batch_id_for(hashes: Iterable[str], model: str = MODEL) -> str:
+    """The default batch id: the same items (in the same order) give the same id."""
+    return _digest({"model": model, "items": list(hashes)})
+
+
+def _rows(items: object) -> list[object]:
+    if isinstance(items, (str, bytes, Mapping)):
+        raise InvalidParams("items", items, f"{_ITEMS_ALLOWED} (a single prompt goes in a list)")
+    if _is_dataframe(items):
+        return _dataframe_rows(items)
+    if not isinstance(items, Iterable):
+        raise InvalidParams("items", items, _ITEMS_ALLOWED)
+    return list(items)
+
+
+def _is_dataframe(items: object) -> bool:
+    # pandas is optional: recognise a DataFrame without importing it
+    kind = type(items)
+    return kind.__name__ == "DataFrame" and kind.__module__.split(".")[0] == "pandas"
+
+
+def _dataframe_rows(frame: Any) -> list[object]:
+    columns = [str(c) for c in frame.columns]
+    if "prompt" not in columns:
+        raise InvalidParams(
+            "items", f"a DataFrame with columns {columns}", "a DataFrame with a 'prompt' column"
+        )
+    # Other columns (notes, ids, …) are the user's own and are left alone.
+    wanted = [c for c in ITEM_KEYS if c in columns]
+    return [
+        {key: _missing_to_none(value) for key, value in zip(wanted, row, strict=True)}
+        for row in frame[wanted].itertuples(index=False, name=None)
+    ]
+
+
+def _missing_to_none(value: object) -> object:
+    """pandas fills gaps with NaN (or NA/NaT): an empty cell means "not given"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    kind = type(value)
+    if kind.__name__ in ("NAType", "NaTType"):
+        return None
+    item = getattr(value, "item", None)  # numpy scalars (int64 durations) → Python values
+    if callable(item) and kind.__module__ == "numpy":
+        return item()
+    return value
+
+
+def _item(index: int, row: object, *, duration: object, size: object) -> GenerationParams:
+    if isinstance(row, GenerationParams):
+        row = row.to_dict()
+    if isinstance(row, str):
+        row = {"prompt": row}
+    if not isinstance(row, Mapping):
+        raise InvalidParams(f"items[{index}]", row, "a prompt, or a dict with " + "/".join(ITEM_KEYS))
+    unknown = sorted(str(k) for k in row if k not in ITEM_KEYS)
+    if unknown:
+        raise InvalidParams(f"items[{index}]", f"keys {unknown}", f"only the keys {', '.join(ITEM_KEYS)}")
+    try:
+        return validate(
+            row.get("prompt"),
+            duration=_or(row.get("duration"), duration),
+            size=_or(row.get("size"), size),
+            input_reference=row.get("input_reference"),
+        )
+    except InvalidParams as error:
+        raise InvalidParams(f"items[{index}].{error.field}", error.value, error.allowed) from None
+
+
+def _or(value: object, default: object) -> object:
+    return default if value is None else value
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest(data: object) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
