@@ -78,6 +78,7 @@ export function truncate(text: string, max: number): string {
 }
 
 const STATUS_TEXT: Record<Status, string> = {
+  PENDING: "Waiting for its turn in the batch",
   SUBMITTING: "Sending the request…",
   QUEUED: "Waiting in the queue",
   PROCESSING: "Rendering the clip",

@@ -3,7 +3,7 @@
 // become "not known yet" instead of exceptions in the middle of a render.
 
 import type { AnyModel } from "@anywidget/types";
-import type { Backend, Job, JobError, JobParams, Model, Options, Status } from "./protocol";
+import type { Backend, BatchProgress, Job, JobError, JobParams, Mode, Model, Options, Status } from "./protocol";
 import { normalizeError } from "./dispatch";
 
 /** The traits as a type alias (an interface would not satisfy AnyModel's index type). */
@@ -42,8 +42,24 @@ export function readDuration(model: WidgetModel): number {
   return Number.isFinite(value) ? value : NaN;
 }
 
-export function readMode(model: WidgetModel): "full" | "job" {
-  return model.get("mode") === "job" ? "job" : "full";
+export function readMode(model: WidgetModel): Mode {
+  const mode = model.get("mode");
+  return mode === "job" || mode === "batch" ? mode : "full";
+}
+
+/** `batch`, with every count a whole number ≥ 0 (zero when missing). */
+export function readBatch(model: WidgetModel): BatchProgress {
+  const b = (model.get("batch") ?? {}) as Partial<Record<keyof BatchProgress, unknown>>;
+  const count = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+  return {
+    id: typeof b.id === "string" ? b.id : "",
+    total: count(b.total),
+    done: count(b.done),
+    completed: count(b.completed),
+    failed: count(b.failed),
+    unknown: count(b.unknown),
+    running: count(b.running),
+  };
 }
 
 export function readClock(model: WidgetModel): number {

@@ -32,7 +32,10 @@ export interface Backend {
   host: string; // "api.segmind.com" or "127.0.0.1:PORT"
 }
 
+export type Mode = "full" | "job" | "batch";
+
 export type Status =
+  | "PENDING" // mode "batch": not sent yet, waiting for its turn
   | "SUBMITTING"
   | "QUEUED"
   | "PROCESSING"
@@ -95,6 +98,18 @@ export interface Job {
   reproduce: string;
 }
 
+/** `batch` trait (mode "batch"): the batch id and where it stands, counted by the kernel. */
+export interface BatchProgress {
+  id: string;
+  total: number;
+  /** items whose work has ended: completed + failed + unknown */
+  done: number;
+  completed: number; // clips saved
+  failed: number; // ended without a clip (failed, expired, timed out, not saved)
+  unknown: number; // submit outcome unknown: may be running and billed
+  running: number; // being worked on now
+}
+
 /** Widget traits the view reads (and, for the first four, writes). */
 export interface Model {
   prompt: string;
@@ -107,8 +122,10 @@ export interface Model {
   jobs: Job[];
   /** kernel wall clock (ms since epoch) when `jobs` was last sent: corrects clock skew */
   jobs_clock_ms: number;
-  /** "full": controls + jobs + gallery; "job": one compact job card (the %sora view) */
-  mode: "full" | "job";
+  /** "full": controls + jobs + gallery; "job": one compact job card (the %sora view);
+   * "batch": a progress header and a gallery of every item (sw.generate_many) */
+  mode: Mode;
+  batch: Partial<BatchProgress>;
 }
 
 // -- view → kernel ----------------------------------------------------------------------

@@ -424,6 +424,39 @@ describe("job mode (%sora)", () => {
   });
 });
 
+describe("batch mode (sw.generate_many)", () => {
+  const items = () => [
+    completedJob("a", { params: { prompt: "first item", duration: 4, size: "720x1280", input_reference: null } }),
+    makeJob({ id: "b", status: "FAILED", waiting: false, error: { type: "GenerationFailed", message: "blocked", http_status: null, request_id: null, detail: null, hint: "", retryable: false } }),
+    makeJob({ id: "c", status: "PENDING", waiting: false, request_id: null }),
+  ];
+
+  it("shows a progress header and every item in order, fetching no clip until one is chosen", async () => {
+    const batch = { id: "b1", total: 3, done: 2, completed: 1, failed: 1, unknown: 0, running: 0 };
+    const model = new FakeModel({ mode: "batch", jobs: items(), batch });
+    const { el } = await mount(model);
+    expect(allByRole(el, "button", "Generate")).toHaveLength(0);
+    expect(el.querySelectorAll(".sw-card")).toHaveLength(0); // no card per item
+    const bar = byRole(el, "progressbar", "Batch progress");
+    expect(bar.getAttribute("aria-valuenow")).toBe("66");
+    expect(visibleText(el)).toContain("2 of 3 done · 1 completed · 1 failed");
+    const shown = [...el.querySelectorAll<HTMLElement>(".sw-gallery-list > li")];
+    expect(shown.map((li) => li.dataset.status)).toEqual(["COMPLETED", "FAILED", "PENDING"]);
+    expect(shown[1].textContent).toContain("Generation failed");
+    expect(model.sent.filter((s) => s.content.kind === "video")).toHaveLength(0);
+
+    shown[0].querySelector("button")!.click();
+    expect(model.lastSent("video").content.job).toBe("a");
+    sendVideo(model, [[1, 2, 3, 4, 5, 6]]);
+    await flush();
+    expect(el.querySelector(".sw-stage video")!.getAttribute("src")).toMatch(/^blob:/);
+
+    model.kernelSet({ batch: { ...batch, done: 3, failed: 2 } });
+    expect(bar.getAttribute("aria-valuenow")).toBe("100");
+    expect(el.querySelector('[role="status"]')!.textContent).toContain("Batch finished");
+  });
+});
+
 describe("cleanup", () => {
   it("removes every listener, timer and object URL, and a new view still works", async () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });

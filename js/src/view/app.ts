@@ -2,19 +2,21 @@
 // to the components (controls, main player, job cards, gallery). Everything acquired
 // here is owned by `scope` and released by destroy().
 
+import { batchSummary } from "../batch";
 import { Dispatcher, RequestError, type MessageChannel, type RequestBody } from "../dispatch";
 import { errorTitle, statusLabel, truncate, viewError } from "../format";
 import { h, replaceChildren, setText, show } from "../h";
 import { Scope, UrlPool } from "../lifecycle";
-import { readClock, readDuration, readJobs, readMode, readOptions, readString, type WidgetModel } from "../model";
-import type { Job, JobError, Options } from "../protocol";
+import { readBatch, readClock, readDuration, readJobs, readMode, readOptions, readString, type WidgetModel } from "../model";
+import type { Job, JobError, Mode, Options } from "../protocol";
 import type { Session } from "../session";
 import { initialViewState, isPlayable, stageOf, viewReducer, type ViewAction, type ViewState } from "../state";
 import { isTicking } from "../timing";
 import { checkImageFile, validateForm } from "../validate";
+import { BatchHeader } from "./batchbar";
 import { JobCard, type CardHost } from "./card";
 import { Controls } from "./controls";
-import { Gallery } from "./gallery";
+import { Gallery, type GalleryOptions } from "./gallery";
 import { Stage } from "./stage";
 
 /** How long the kernel may stay silent before a request counts as failed (ms). */
@@ -36,6 +38,7 @@ const TRAITS = [
   "backend",
   "jobs",
   "jobs_clock_ms",
+  "batch",
 ] as const;
 
 export class SoraView {
@@ -46,8 +49,10 @@ export class SoraView {
   private readonly live = h("div", { class: "sw-visually-hidden", role: "status", "aria-live": "polite" });
   private state: ViewState = initialViewState;
   private content: Scope | null = null;
-  private mode: "full" | "job" = "full";
+  private mode: Mode = "full";
   private controls: Controls | null = null;
+  private batchHeader: BatchHeader | null = null;
+  private batchAnnounced = false;
   private stage: Stage | null = null;
   private gallery: Gallery | null = null;
   private jobList: HTMLElement | null = null;
@@ -94,6 +99,7 @@ export class SoraView {
     this.mode = readMode(this.model);
     this.root.dataset.mode = this.mode;
 
+    this.batchHeader = null;
     const jobsTitleId = `sw-jobs-${Math.random().toString(36).slice(2, 8)}`;
     this.jobList = h("ol", { class: "sw-job-list" });
     this.emptyNote = h("p", { class: "sw-empty" });
@@ -118,26 +124,8 @@ export class SoraView {
         },
         scope,
       );
-      this.stage = new Stage(
-        {
-          urls: this.urls,
-          options: () => this.options(),
-          video: (job) => this.session.videos.get(job),
-          retryVideo: (job) => this.session.videos.retry(job),
-          clearCompare: () => this.dispatch({ type: "clearCompare" }),
-          announce: (message) => this.announce(message),
-        },
-        scope,
-      );
-      this.gallery = new Gallery(
-        {
-          options: () => this.options(),
-          video: (job) => this.session.videos.get(job),
-          select: (job) => this.select(job),
-          focusCard: (job) => this.cards.get(job)?.card.focus(),
-        },
-        scope,
-      );
+      this.stage = this.newStage(scope);
+      this.gallery = this.newGallery(scope);
       replaceChildren(
         this.root,
         this.live,
@@ -149,6 +137,14 @@ export class SoraView {
         this.gallery.el,
       );
       this.listenForDrops(scope);
+    } else if (this.mode === "batch") {
+      // Python drives a batch: no controls and no cards (a thousand items would be a
+      // thousand cards); each item's status is in the gallery, a clip plays when chosen.
+      this.controls = null;
+      this.batchHeader = new BatchHeader();
+      this.stage = this.newStage(scope);
+      this.gallery = this.newGallery(scope, { title: "Items", newestFirst: false });
+      replaceChildren(this.root, this.live, this.batchHeader.el, this.stage.el, this.gallery.el);
     } else {
       this.controls = null;
       this.stage = null;
@@ -156,6 +152,33 @@ export class SoraView {
       replaceChildren(this.root, this.live, this.jobsSection);
     }
     this.update();
+  }
+
+  private newStage(scope: Scope): Stage {
+    return new Stage(
+      {
+        urls: this.urls,
+        options: () => this.options(),
+        video: (job) => this.session.videos.get(job),
+        retryVideo: (job) => this.session.videos.retry(job),
+        clearCompare: () => this.dispatch({ type: "clearCompare" }),
+        announce: (message) => this.announce(message),
+      },
+      scope,
+    );
+  }
+
+  private newGallery(scope: Scope, options?: GalleryOptions): Gallery {
+    return new Gallery(
+      {
+        options: () => this.options(),
+        video: (job) => this.session.videos.get(job),
+        select: (job) => this.select(job),
+        focusCard: (job) => this.cards.get(job)?.card.focus(),
+      },
+      scope,
+      options,
+    );
   }
 
   // -- rendering ------------------------------------------------------------------------------
@@ -181,17 +204,33 @@ export class SoraView {
   private render(): void {
     const jobs = readJobs(this.model);
     this.state = viewReducer(this.state, { type: "jobsChanged", jobs });
+    const batch = this.mode === "batch";
     // Ask for every finished clip (once per model): the player and the gallery need them.
-    for (const job of jobs) if (isPlayable(job)) this.session.videos.ensure(job.id);
+    // A batch's clips are fetched one by one as they are chosen: it may hold a thousand.
+    if (!batch) for (const job of jobs) if (isPlayable(job)) this.session.videos.ensure(job.id);
 
     this.controls?.update();
-    const stage = stageOf(jobs, this.state);
+    this.batchHeader?.update(readBatch(this.model));
+    const stage = batch && this.state.selected === null ? ({ mode: "empty" } as const) : stageOf(jobs, this.state);
+    if (batch && stage.mode === "single") this.session.videos.ensure(stage.job.id);
     const current = new Set(stage.mode === "single" ? [stage.job.id] : stage.mode === "compare" ? stage.jobs.map((j) => j.id) : []);
     this.stage?.update(stage, this.state.compare.length);
-    this.renderCards(jobs, current);
     this.gallery?.update(jobs, current);
+    if (batch) {
+      // One announcement for the batch, not one per item.
+      this.announceBatch();
+      return;
+    }
+    this.renderCards(jobs, current);
     this.announceTransitions(jobs);
     this.updateTicker(jobs);
+  }
+
+  private announceBatch(): void {
+    const b = readBatch(this.model);
+    const complete = b.total > 0 && b.done >= b.total;
+    if (complete && !this.batchAnnounced) this.announce(`Batch finished: ${batchSummary(b)}`);
+    this.batchAnnounced = complete;
   }
 
   private renderCards(jobs: readonly Job[], current: ReadonlySet<string>): void {

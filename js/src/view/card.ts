@@ -7,14 +7,14 @@ import { formatBytes, formatClock, formatElapsed, paramsSummary, referenceText, 
 import { h, setText, show } from "../h";
 import type { Scope, UrlPool } from "../lifecycle";
 import { safeImageSrc, safeMediaSrc } from "../media";
-import type { Job, JobError, Options } from "../protocol";
+import type { Job, JobError, Mode, Options } from "../protocol";
 import { canResume, isPlayable, type JobAction, type VideoEntry } from "../state";
 import { isTerminal, isTicking, liveElapsed, progressPercent } from "../timing";
 import { ErrorSlot, chip, copyButton, setStatus, statusBadge } from "./parts";
 import { Player } from "./player";
 
 export interface CardHost {
-  mode: "full" | "job";
+  mode: Mode;
   urls: UrlPool;
   options(): Options | null;
   video(job: string): VideoEntry;

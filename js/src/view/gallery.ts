@@ -1,14 +1,22 @@
 // The history of this widget's generations as thumbnails (the first frame of each
 // clip; a placeholder until there is one). Choosing a finished clip plays it in the
 // main player; choosing one still under way (or failed) moves focus to its card.
+// In a batch view it lists the batch's items in their order, each with its status
+// and, when it ended without a clip, why.
 
-import { paramsSummary, statusLabel, truncate } from "../format";
+import { errorTitle, paramsSummary, statusLabel, truncate } from "../format";
 import { h, setText, show } from "../h";
 import type { Scope } from "../lifecycle";
 import { safeImageSrc } from "../media";
 import type { Job, Options } from "../protocol";
 import { isPlayable, type VideoEntry } from "../state";
 import { chip, parseSize } from "./parts";
+
+export interface GalleryOptions {
+  title: string;
+  /** newest first (a widget's history) or in the order given (a batch's items) */
+  newestFirst: boolean;
+}
 
 export interface GalleryHost {
   options(): Options | null;
@@ -27,6 +35,7 @@ interface Item {
   prompt: HTMLElement;
   params: HTMLElement;
   synthetic: HTMLElement;
+  error: HTMLElement;
   job: Job;
 }
 
@@ -38,23 +47,24 @@ export class Gallery {
   constructor(
     private readonly host: GalleryHost,
     private readonly scope: Scope,
+    private readonly options: GalleryOptions = { title: "History", newestFirst: true },
   ) {
     const titleId = `sw-gallery-${Math.random().toString(36).slice(2, 8)}`;
     this.el = h(
       "section",
       { class: "sw-gallery", "aria-labelledby": titleId },
-      h("div", { class: "sw-section-title", id: titleId }, "History"),
+      h("div", { class: "sw-section-title", id: titleId }, options.title),
       this.list,
     );
   }
 
-  /** `jobs` oldest first; shown newest first. */
+  /** `jobs` oldest first; shown newest first, or in that order. */
   update(jobs: readonly Job[], current: ReadonlySet<string>): void {
     show(this.el, jobs.length > 0);
     const seen = new Set<string>();
+    const ordered = this.options.newestFirst ? [...jobs].reverse() : jobs;
     let before: ChildNode | null = this.list.firstChild;
-    for (let i = jobs.length - 1; i >= 0; i -= 1) {
-      const job = jobs[i];
+    for (const job of ordered) {
       seen.add(job.id);
       let item = this.items.get(job.id);
       if (!item) {
@@ -81,13 +91,14 @@ export class Gallery {
     const prompt = h("span", { class: "sw-gallery-prompt" });
     const params = h("span", { class: "sw-gallery-params" });
     const synthetic = chip("Synthetic", "synthetic");
+    const error = h("span", { class: "sw-gallery-error" });
     const button = h(
       "button",
       { type: "button", class: "sw-gallery-item" },
       thumb,
-      h("span", { class: "sw-gallery-text" }, prompt, h("span", { class: "sw-gallery-meta" }, status, params, synthetic)),
+      h("span", { class: "sw-gallery-text" }, prompt, h("span", { class: "sw-gallery-meta" }, status, params, synthetic), error),
     );
-    const item: Item = { el: h("li", null, button), button, thumb, img, placeholder, status, prompt, params, synthetic, job };
+    const item: Item = { el: h("li", null, button), button, thumb, img, placeholder, status, prompt, params, synthetic, error, job };
     this.scope.listen(button, "click", () => {
       if (isPlayable(item.job)) this.host.select(item.job.id);
       else this.host.focusCard(item.job.id);
@@ -112,11 +123,16 @@ export class Gallery {
     setText(item.prompt, truncate(job.params.prompt, 80));
     setText(item.params, paramsSummary(job.params, this.host.options()));
     show(item.synthetic, job.synthetic);
+    const problem = job.error ? errorTitle(job.error) : "";
+    setText(item.error, problem);
+    show(item.error, problem !== "");
+    item.el.dataset.status = label;
     item.el.classList.toggle("sw-current", current);
     if (current) item.button.setAttribute("aria-current", "true");
     else item.button.removeAttribute("aria-current");
     const action = isPlayable(job) ? "Play" : "Show job";
-    item.button.title = `${action}: ${truncate(job.params.prompt, 200)}`;
+    const why = job.error ? `\n${errorTitle(job.error)}: ${job.error.message}` : "";
+    item.button.title = `${action}: ${truncate(job.params.prompt, 200)}${why}`;
   }
 }
 
@@ -126,6 +142,7 @@ function placeholderText(job: Job, entry: VideoEntry | null): string {
     if (status === "COMPLETED") return "Not saved";
     return status === "FAILED" || status === "EXPIRED" ? "—" : "…";
   }
+  if (entry.phase === "idle") return "▶"; // not fetched until asked for (a batch's items)
   if (entry.phase === "error") return "Unavailable";
   if (entry.phase === "ready") return entry.posterDone ? "▶" : "…";
   return "Loading…";
