@@ -6,11 +6,13 @@ paid for: `pending()` finds it and `resume()` finishes it. Each line holds the w
 record as it stood, so reading back is a merge of snapshots (`records.merge`).
 
 Lines are flushed and fsync'd, and appended under a file lock, so tasks, threads and
-processes can share one ledger. A torn last line (a crash mid-write) is skipped.
+processes can share one ledger. A torn last line (a crash mid-write) is skipped; a line
+that did not fit on a full disk is cut off again, so the ledger stays readable.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -50,10 +52,24 @@ class Ledger:
             separators=(",", ":"),
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._thread_lock, self._file_lock, open(self.path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        data = memoryview((line + "\n").encode("utf-8"))
+        with self._thread_lock, self._file_lock:
+            # Plain os.write: no buffer that could write the rest of a failed line later.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                end = os.lseek(fd, 0, os.SEEK_END)
+                try:
+                    while data:
+                        data = data[os.write(fd, data) :]
+                    os.fsync(fd)
+                except OSError:
+                    # A full disk may take part of the line. Cut it off: the next entry
+                    # would otherwise be glued to it, and both would be unreadable.
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, end)
+                    raise
+            finally:
+                os.close(fd)
 
     def events(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():

@@ -371,7 +371,10 @@ class AsyncSoraClient:
             raise
         except SoraError as exc:
             record.error = exc.to_dict()
-            await self._log("download failed", record)
+            try:
+                await self._log("download failed", record)
+            except OSError:  # the disk that refused the clip may refuse this line too
+                log.warning("the ledger could not note a failed download of %s", request_id, exc_info=True)
             _attach(exc, record)
             raise
         record.video_path = _display_path(saved.path)

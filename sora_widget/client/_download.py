@@ -9,6 +9,8 @@ is complete, its length checked against what the server announced.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -50,7 +52,17 @@ async def download(
     request_id: str | None = None,
     chunk_size: int = CHUNK_SIZE,
 ) -> SavedFile:
-    """Stream `url` into `dest` (created atomically); retry and resume per the retry policy."""
+    """Stream `url` into `dest` (created atomically); retry and resume per the retry policy.
+    Failing to write it (a full disk) is a `DownloadError` saying so."""
+    try:
+        return await _download(requester, url, dest, request_id=request_id, chunk_size=chunk_size)
+    except OSError as exc:  # the network's errors arrive as httpx's: this is our own disk
+        raise _disk_error(exc, dest, request_id) from exc
+
+
+async def _download(
+    requester: Requester, url: str, dest: Path, *, request_id: str | None, chunk_size: int
+) -> SavedFile:
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(f".{dest.name}.part")
     clock = requester.clock
@@ -122,8 +134,7 @@ async def download(
                     await clock.sleep(decision.delay)
             await asyncio.to_thread(_flush_and_sync, sink)
         except BaseException:
-            sink.close()
-            part.unlink(missing_ok=True)
+            _discard(sink, part)
             raise
     os.replace(part, dest)
     return SavedFile(
@@ -198,6 +209,30 @@ def _transport_error(exc: Exception, url: str, request_id: str | None, attempts:
     return DownloadError(
         f"the video transfer kept breaking ({exc}), after {attempts} attempts", request_id=request_id
     )
+
+
+def _discard(sink: IO[bytes], part: Path) -> None:
+    """Remove the partial file, which also gives back the space it took."""
+    with contextlib.suppress(OSError):
+        sink.close()  # flushes what is buffered: fails again on a full disk
+    part.unlink(missing_ok=True)
+
+
+def _disk_error(exc: OSError, dest: Path, request_id: str | None) -> DownloadError:
+    """Writing the clip failed on our side (a full disk, a quota, a read-only folder): say
+    so plainly. The job is finished on the server and the download can be repeated."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        what = f"no space for the file ({reason})"
+    else:
+        what = f"the file could not be written ({reason})"
+    error = DownloadError(f"could not save the video to {dest.parent}: {what}", request_id=request_id)
+    error.detail = f"errno {exc.errno}: {reason}"
+    error.hint = (
+        "Free some space (or choose another output dir), then download it again within the hour: "
+        "sw.resume() or the same call again. The job is finished and paid for; the ledger keeps it."
+    )
+    return error
 
 
 def _flush_and_sync(sink: IO[bytes]) -> None:
