@@ -42,9 +42,10 @@ def param_hash(params: GenerationParams) -> str:
     return _digest(data)
 
 
-def batch_id_for(hashes: Iterable[str], model: str = MODEL) -> str:
-    """The default batch id: the same items (in the same order) give the same id."""
-    return _digest({"model": model, "items": list(hashes)})
+def batch_id_for(hashes: Iterable[str], *, api_host: str, model: str = MODEL) -> str:
+    """The default batch id: the same items (in the same order), sent to the same API,
+    give the same id. (A batch run on the emulator is not done on Segmind.)"""
+    return _digest({"model": model, "api_host": api_host, "items": list(hashes)})
 
 
 def _rows(items: object) -> list[object]:

@@ -46,13 +46,15 @@ def plan(
     hashes: Sequence[str],
     known: Iterable[Generation],
     *,
+    api_host: str,
     retry_failed: bool,
     file_exists: Callable[[Generation], bool],
 ) -> list[Step]:
-    """One step per item, in order."""
+    """One step per item, in order. Only records of jobs sent to `api_host` count: a
+    request id means nothing to another API."""
     best: dict[int, tuple[Action, Generation]] = {}
     for record in known:
-        index = _index_in(record, batch_id, hashes)
+        index = _index_in(record, batch_id, hashes) if record.api_host == api_host else None
         if index is None:
             continue
         action = classify(record, file_exists)

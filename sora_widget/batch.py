@@ -113,12 +113,12 @@ async def agenerate_many(
         raise InvalidParams("concurrency", concurrency, "a whole number of jobs, at least 1")
     params = normalize_items(items, duration=duration, size=size)
     hashes = [param_hash(p) for p in params]
-    batch_id = batch_id or batch_id_for(hashes)
     own = client is None and not _in_kernel()
     # In a kernel: the shared client, whose limiter every widget and magic uses too.
     # Elsewhere (a script, asyncio.run) a client for this call, closed at its end.
     runner = client or (api.client() if own else api.shared_client())
     try:
+        batch_id = batch_id or batch_id_for(hashes, api_host=runner.api_host)
         return await _run(runner, params, hashes, batch_id, concurrency, timeout, show, retry_failed)
     finally:
         if own:
@@ -137,7 +137,12 @@ async def _run(
 ) -> Batch:
     known = await asyncio.to_thread(_records_of_batch, client.ledger, batch_id)
     steps = plan(
-        batch_id, hashes, known, retry_failed=retry_failed, file_exists=lambda r: _saved(r, client.output_dir)
+        batch_id,
+        hashes,
+        known,
+        api_host=client.api_host,
+        retry_failed=retry_failed,
+        file_exists=lambda r: _saved(r, client.output_dir),
     )
     records = [_record_for(client, step, params, hashes, batch_id) for step in steps]
     for step, record in zip(steps, records, strict=True):

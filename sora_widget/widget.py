@@ -100,7 +100,7 @@ class SoraWidget(anywidget.AnyWidget):
     def __repr__(self) -> str:
         # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
         if self.mode == "batch":
-            return f"SoraWidget(batch={self.batch.get('id')!r}, items={len(self._records)})"
+            return f"SoraWidget(mode='batch', items={len(self._records)})"
         return (
             f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, size={self.size!r}, "
             f"generations={len(self._records)})"

@@ -146,7 +146,7 @@ async def test_unknown_submit_outcomes_are_never_resubmitted(emulator, tmp_path)
         # A process that died during a POST leaves "submitting" without a request id.
         params = normalize_items(items, duration=4, size="720x1280")
         hashes = [param_hash(p) for p in params]
-        batch_id = batch_id_for(hashes)
+        batch_id = batch_id_for(hashes, api_host=client.api_host)
         crashed = client.prepare(
             params[0].prompt, duration=4, batch=batch_info(batch_id, 0, hashes[0], len(hashes))
         )
@@ -233,6 +233,6 @@ def test_a_headless_kernel_leaves_the_final_records_in_the_cell(emulator, tmp_pa
     ]
     assert all(r["batch"]["size"] == 3 for r in records)
     widget = [o for o in outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
-    assert len(widget) == 1 and "SoraWidget(batch=" in widget[0]["data"]["text/plain"]
+    assert len(widget) == 1 and widget[0]["data"]["text/plain"] == "SoraWidget(mode='batch', items=3)"
     assert "2 of 3 completed, 1 failed" in "".join(o.get("text", "") for o in nb.cells[1].outputs)
     assert FAKE_KEY not in json.dumps(nb)

@@ -70,14 +70,18 @@ def test_a_dataframe_gives_its_rows_with_gaps_filled_by_the_defaults():
         normalize_items(pd.DataFrame({"text": ["a"]}), duration=8, size="portrait")
 
 
-def test_the_batch_id_is_stable_and_depends_on_every_item_and_its_order():
+def test_the_batch_id_is_stable_and_depends_on_every_item_its_order_and_the_api():
+    def batch_id(hashes, api_host="api.segmind.com"):
+        return batch_id_for(hashes, api_host=api_host)
+
     a = [param_hash(p) for p in normalize_items(["x", "y"], duration=4, size="portrait")]
     again = [param_hash(p) for p in normalize_items(["x", {"prompt": "y"}], duration="4", size="720x1280")]
-    assert batch_id_for(a) == batch_id_for(again)
-    assert len(batch_id_for(a)) == 16
+    assert batch_id(a) == batch_id(again)
+    assert len(batch_id(a)) == 16
     other_duration = [param_hash(p) for p in normalize_items(["x", "y"], duration=8, size="portrait")]
-    assert batch_id_for(other_duration) != batch_id_for(a)
-    assert batch_id_for(list(reversed(a))) != batch_id_for(a)
+    assert batch_id(other_duration) != batch_id(a)
+    assert batch_id(list(reversed(a))) != batch_id(a)
+    assert batch_id(a, api_host="127.0.0.1:8765") != batch_id(a)  # the emulator's jobs are not Segmind's
 
 
 def test_a_local_reference_is_hashed_by_its_content(tmp_path):

@@ -10,19 +10,15 @@ from sora_widget.records import Generation
 
 BATCH = "b" * 16
 HASHES = ["h0", "h1", "h2"]
+HOST = "api.segmind.com"
 
 
 def record(index, status, *, request_id="req", video_path=None, updated="2026-01-01T00:00:00.000Z", **batch):
     info = batch_info(BATCH, index, HASHES[index] if index < len(HASHES) else "x", len(HASHES))
     info.update(batch)
     r = Generation(id=f"{index}-{status}-{updated}", params=GenerationParams(f"item {index}", 4))
-    r.status, r.request_id, r.video_path, r.updated_at, r.batch = (
-        status,
-        request_id,
-        video_path,
-        updated,
-        info,
-    )
+    r.status, r.request_id, r.video_path = status, request_id, video_path
+    r.updated_at, r.batch, r.api_host = updated, info, HOST
     return r
 
 
@@ -37,7 +33,8 @@ def on_disk(record: Generation) -> bool:
 
 
 def actions(known, retry_failed=False):
-    return [s.action for s in plan(BATCH, HASHES, known, retry_failed=retry_failed, file_exists=on_disk)]
+    steps = plan(BATCH, HASHES, known, api_host=HOST, retry_failed=retry_failed, file_exists=on_disk)
+    return [s.action for s in steps]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +59,7 @@ def test_classify(status, request_id, video_path, action):
 
 def test_items_never_seen_are_submitted_and_the_rest_follow_their_records():
     known = [record(0, "COMPLETED", video_path="saved.mp4"), record(2, "PROCESSING")]
-    steps = plan(BATCH, HASHES, known, retry_failed=False, file_exists=on_disk)
+    steps = plan(BATCH, HASHES, known, api_host=HOST, retry_failed=False, file_exists=on_disk)
     assert [(s.index, s.action) for s in steps] == [(0, "done"), (1, "submit"), (2, "wait")]
     assert steps[0].record is known[0] and steps[1].record is None
 
@@ -86,6 +83,7 @@ def test_the_strongest_record_of_an_item_decides():
         BATCH,
         HASHES,
         [older_failure, retried, pending_retry, failed_later, *two_failures],
+        api_host=HOST,
         retry_failed=False,
         file_exists=on_disk,
     )
@@ -101,3 +99,9 @@ def test_records_of_other_batches_or_other_items_are_ignored():
         Generation(id="no batch", params=GenerationParams("x")),
     ]
     assert actions(known) == ["submit", "submit", "submit"]
+
+
+def test_jobs_sent_to_another_api_are_not_this_batchs():
+    on_the_emulator = record(0, "COMPLETED", video_path="saved.mp4")
+    on_the_emulator.api_host = "127.0.0.1:8765"
+    assert actions([on_the_emulator, record(1, "PROCESSING")]) == ["submit", "wait", "submit"]
