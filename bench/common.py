@@ -99,4 +99,3 @@ class EmulatorProcess:
         except Exception:
             self._proc.kill()
             self._proc.wait()
-
