@@ -102,13 +102,21 @@ def cell_context() -> dict[str, str] | None:
 
 
 def is_headless() -> bool:
-    """Executed by a runner (nbclient, papermill, nbval) rather than a person's frontend:
-    the execute request names no cell and does not allow input."""
-    parent = _parent()
-    if not parent:
+    """Executed by a runner (nbclient, papermill, nbval) rather than a person's frontend."""
+    return is_runner_request(_parent())
+
+
+def is_runner_request(parent: dict[str, Any]) -> bool:
+    """Whether the message the kernel is handling came from a runner: an execute request
+    that names no cell and does not allow input. Only execute requests can say so: a comm
+    message (a widget's button) comes from a frontend, and an asyncio task that outlived
+    its cell sees whatever message came last."""
+    if not parent or (parent.get("header") or {}).get("msg_type") != "execute_request":
         return False
+    metadata = parent.get("metadata") or {}
     content = parent.get("content") or {}
-    return not _parent_metadata().get("cellId") and not content.get("allow_stdin", False)
+    cell_id = metadata.get("cellId") if isinstance(metadata, dict) else None
+    return not cell_id and not content.get("allow_stdin", False)
 
 
 def _parent() -> dict[str, Any]:
