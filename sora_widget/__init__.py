@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING, Any
 
 from . import params
 from ._version import __version__
-from .api import agenerate, aresume, configure, connect, generate, pending, resume, settings, use_emulator
+from .api import (
+    agenerate,
+    areplay,
+    aresume,
+    configure,
+    connect,
+    generate,
+    pending,
+    replay,
+    resume,
+    settings,
+    use_emulator,
+)
 from .batch import agenerate_many, generate_many
 from .client import AsyncSoraClient, PollPolicy, RetryPolicy
 from .errors import (
@@ -34,6 +46,7 @@ from .errors import (
     SubmitOutcomeUnknown,
     UnexpectedResponse,
 )
+from .notebook import embed, read_records, verify
 from .params import GenerationParams
 from .records import Generation
 
@@ -68,17 +81,22 @@ __all__ = [
     "__version__",
     "agenerate",
     "agenerate_many",
+    "areplay",
     "aresume",
     "configure",
     "connect",
+    "embed",
     "emulator",
     "generate",
     "generate_many",
     "params",
     "pending",
+    "read_records",
+    "replay",
     "resume",
     "settings",
     "use_emulator",
+    "verify",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The functions most people call: generate, agenerate, pending, resume, use_emulator.
+"""The functions most people call: generate, agenerate, pending, resume, replay, use_emulator.
 
 Settings come from arguments, then from `configure()` / `use_emulator()`, then from
 the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SORA_WIDGET_OUTPUT_DIR).
@@ -157,6 +157,66 @@ def resume(request_id: str | None = None, **options: Any) -> Generation | list[G
     """Finish a job that was submitted but not saved — after a kernel restart, a timeout
     or "Stop waiting". With no id, every pending job in the ledger."""
     return run_blocking(aresume(request_id, **options))
+
+
+def find_generation(
+    record_or_id: Generation | dict[str, Any] | str,
+    *,
+    notebook: str | os.PathLike[str] | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+) -> Generation:
+    """A generation given as itself, as its saved dict, or by its id or request id —
+    looked up in `notebook` (its outputs, metadata and ledger) or else in the ledger."""
+    if isinstance(record_or_id, Generation):
+        return record_or_id
+    if isinstance(record_or_id, dict):
+        return Generation.from_dict(record_or_id)
+    key = str(record_or_id).strip()
+    if notebook is not None:
+        from .notebook import read_records
+
+        candidates, where = read_records(notebook), f"the notebook {notebook}"
+    else:
+        book = ledger(output_dir)
+        candidates, where = list(book.records().values()), f"the ledger {book.path}"
+    for record in candidates:
+        if key in (record.id, record.request_id):
+            return record
+    raise LookupError(
+        f"no generation {key!r} in {where}. Pass the record itself, its id or request id "
+        "(`sw.read_records(notebook)` lists them), or notebook='….ipynb' to look in a notebook."
+    )
+
+
+async def areplay(
+    record_or_id: Generation | dict[str, Any] | str,
+    *,
+    notebook: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Generation:
+    """Generate again with identical parameters. See `replay`."""
+    original = find_generation(record_or_id, notebook=notebook, output_dir=options.get("output_dir"))
+    p = original.params
+    options["replay_of"] = original.id
+    return await agenerate(
+        p.prompt, duration=p.duration, size=p.size, input_reference=p.input_reference, **options
+    )
+
+
+def replay(
+    record_or_id: Generation | dict[str, Any] | str,
+    *,
+    notebook: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> Generation:
+    """Generate a recorded clip again: the same prompt, duration, size and reference (as
+    sent), on the API in use now. The new record's `replay_of` is the original's id.
+
+    `record_or_id`: a record, its dict, or an id / request id found in `notebook`
+    (outputs, metadata, ledger) or else in the output dir's ledger. Options as `generate`.
+    A new job is billed like any other; the original's file is left as it is.
+    """
+    return run_blocking(areplay(record_or_id, notebook=notebook, **options))
 
 
 def use_emulator(**config: Any) -> Emulator:

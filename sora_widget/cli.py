@@ -1,16 +1,21 @@
-"""`sora-widget` command line: generate · resume · pending · emulator.
+"""`sora-widget` command line: generate · resume · pending · records · embed · verify ·
+replay · emulator.
 
-Exit status: 0 done, 1 the API or the job failed, 2 bad usage, 130 interrupted
-(the job keeps running on the server and stays resumable).
+Exit status: 0 done, 1 the API or the job failed (or `verify` found a problem), 2 bad
+usage or an unreadable notebook, 130 interrupted (the job keeps running on the server
+and stays resumable).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from . import api, params
@@ -47,6 +52,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", help="where the ledger is (default $SORA_WIDGET_OUTPUT_DIR or ./sora-outputs)"
     )
     pending.set_defaults(run=_pending)
+
+    records = commands.add_parser("records", help="list the generations a notebook records")
+    records.add_argument("notebook", help="a saved .ipynb")
+    records.add_argument("--json", action="store_true", help="the full records as JSON, one list")
+    records.set_defaults(run=_records)
+
+    embed = commands.add_parser(
+        "embed", help="write every record into a notebook's metadata (for notebooks run headless)"
+    )
+    embed.add_argument("notebook", help="a saved .ipynb (rewritten in place; idempotent)")
+    embed.set_defaults(run=_embed)
+
+    verify = commands.add_parser("verify", help="check every recorded clip exists and matches its sha256")
+    verify.add_argument("notebook", help="a saved .ipynb")
+    verify.set_defaults(run=_verify)
+
+    replay = commands.add_parser("replay", help="generate a recorded clip again with identical parameters")
+    replay.add_argument("notebook", help="the .ipynb that records it")
+    replay.add_argument("id", help="the record's id or request id (see `sora-widget records NB`)")
+    replay.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (default 900)")
+    _add_backend_options(replay)
+    replay.set_defaults(run=_replay)
 
     emulator_cli.add_parser(commands)
     return parser
@@ -113,21 +140,31 @@ def _show(client: AsyncSoraClient, record: Generation, progress: ProgressLine) -
 
 
 def _generate(args: argparse.Namespace) -> int:
+    return _run_job(
+        args,
+        " ".join(args.prompt),
+        duration=args.duration,
+        size=args.size,
+        input_reference=args.reference,
+        save_to=args.out,
+    )
+
+
+def _run_job(args: argparse.Namespace, prompt: str, *, save_to: str | None = None, **submit: Any) -> int:
+    """Submit, wait with a progress line, save, and print what was saved (exit status)."""
     progress = ProgressLine()
     submitted: list[Generation] = []
 
     async def run() -> Generation:
         async with _client(args) as client:
-            record = await client.submit(
-                " ".join(args.prompt), duration=args.duration, size=args.size, input_reference=args.reference
-            )
+            record = await client.submit(prompt, **submit)
             submitted.append(record)
             watcher = asyncio.ensure_future(_watch(client, record, progress))
             try:
                 return await client.wait(
                     record,
                     timeout=args.timeout,
-                    save_to=args.out,
+                    save_to=save_to,
                     on_update=lambda r: _show(client, r, progress),
                 )
             finally:
@@ -143,6 +180,8 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     progress.close()
+    if record.replay_of:
+        print(f"replay of  {record.replay_of}")
     print(f"saved      {record.video_path}")
     print(f"request id {record.request_id}")
     print(f"sha256     {record.sha256}")
@@ -201,6 +240,110 @@ def _pending(args: argparse.Namespace) -> int:
         print("Outcome unknown — may be running and billed; check your Segmind dashboard:")
         _print_table(unknown)
     return 0
+
+
+def _reading_notebook(action: Callable[[], int]) -> int:
+    """Run a notebook command; a missing or unreadable notebook is a usage error (2)."""
+    try:
+        return action()
+    except FileNotFoundError as error:
+        print(f"error: no such notebook: {error.filename}", file=sys.stderr)
+    except (ValueError, OSError) as error:  # not JSON, not a notebook, unreadable
+        print(f"error: {error}", file=sys.stderr)
+    return 2
+
+
+def _records(args: argparse.Namespace) -> int:
+    def run() -> int:
+        from .notebook import read_records
+
+        found = read_records(args.notebook)
+        if args.json:
+            print(json.dumps([{**r.to_dict(), "sources": r.sources} for r in found], indent=1))
+        elif not found:
+            print(f"{args.notebook} records no generations")
+        else:
+            print(
+                f"{'ID':<14}{'STATUS':<11}{'PARAMS':<16}{'REQUEST ID':<38}{'FOUND IN':<24}"
+                f"{'PROMPT':<42}FILE / ERROR"
+            )
+            for r in found:
+                prompt = r.params.prompt if len(r.params.prompt) <= 40 else r.params.prompt[:39] + "…"
+                outcome = r.video_path or (r.error or {}).get("message") or "-"
+                if r.replay_of:
+                    outcome += f" (replay of {r.replay_of})"
+                print(
+                    f"{r.id:<14}{r.status:<11}{f'{r.params.duration}s {r.params.size}':<16}"
+                    f"{(r.request_id or '-'):<38}{','.join(r.sources):<24}{prompt:<42}{outcome}"
+                )
+        return 0
+
+    return _reading_notebook(run)
+
+
+def _embed(args: argparse.Namespace) -> int:
+    def run() -> int:
+        from .notebook import embed
+
+        count = embed(args.notebook)
+        print(f"{args.notebook}: {count} generation record(s) in its metadata")
+        return 0
+
+    return _reading_notebook(run)
+
+
+def _verify(args: argparse.Namespace) -> int:
+    def run() -> int:
+        from .notebook import read_records, verify
+
+        problems = verify(args.notebook)
+        for problem in problems:
+            print(f"FAIL {problem}")
+        if problems:
+            print(f"{len(problems)} problem(s): the notebook does not match its clips", file=sys.stderr)
+            return 1
+        saved = [r for r in read_records(args.notebook) if r.status == "COMPLETED"]
+        print(f"ok: {len(saved)} clip(s) present and matching their sha256")
+        return 0
+
+    return _reading_notebook(run)
+
+
+def _replay(args: argparse.Namespace) -> int:
+    notebook = Path(args.notebook).resolve()
+    found: list[Generation] = []
+
+    def find() -> int:
+        found.append(api.find_generation(args.id, notebook=notebook))
+        return 0
+
+    try:
+        status = _reading_notebook(find)
+    except LookupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if status:
+        return status
+    original = found[0]
+    if args.output_dir:
+        args.output_dir = str(Path(args.output_dir).resolve())
+    # Work where the notebook's kernel did, so the new clip is saved and recorded (path,
+    # ledger) as a replay run inside the notebook would be: `records`, `embed` and
+    # `verify` of that notebook then find it.
+    os.chdir(notebook.parent)
+    p = original.params
+    status = _run_job(
+        args,
+        p.prompt,
+        duration=p.duration,
+        size=p.size,
+        input_reference=p.input_reference,
+        notebook={"path": notebook.name},
+        replay_of=original.id,
+    )
+    if status == 0 and not args.output_dir:
+        print(f"recorded   in the ledger beside {notebook.name}; `sora-widget embed` adds it to the notebook")
+    return status
 
 
 def _print_table(rows: list[Generation]) -> None:

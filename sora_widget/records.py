@@ -11,11 +11,14 @@ import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from .params import MODEL, GenerationParams
 
 SCHEMA_VERSION = 1
+#: the record's JSON Schema, shipped in the package for anyone reading saved notebooks
+SCHEMA_FILE = Path(__file__).parent / "schema" / f"generation-v{SCHEMA_VERSION}.schema.json"
 
 #: what the server reports, plus two local states: SUBMITTING (before the request id
 #: is known) and UNKNOWN (the submit may or may not have been accepted), and EXPIRED
