@@ -3,9 +3,13 @@ there when outputs are cleared."""
 
 from __future__ import annotations
 
+import json
 import re
 
+import jsonschema
 from playwright.sync_api import expect
+
+from sora_widget.records import SCHEMA_FILE
 
 from .conftest import FAKE_KEY
 from .harness import NotebookPage
@@ -47,8 +51,11 @@ def test_widget_and_magic_generations_land_in_notebook_metadata(page, jupyter, e
     cells = saved["cells"]
     assert cells[0]["metadata"]["sora_widget"]["generation_ids"] == [prompts["a kite over a beach"]["id"]]
     assert cells[2]["metadata"]["sora_widget"]["generation_ids"] == [prompts["a lighthouse at dusk"]["id"]]
+    schema = json.loads(SCHEMA_FILE.read_text())
     for g in generations.values():
         assert g["notebook"]["cell_id"] in {cells[0]["id"], cells[2]["id"]}
+        assert g["notebook"]["path"] == "provenance.ipynb"
+        jsonschema.validate(g, schema)  # what the extension wrote is a valid v1 record
 
     # The record output renders as a provenance strip with the saved clip (the extension's renderer).
     strip = nb.output(2).locator(".sora-widget-records")
