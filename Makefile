@@ -31,7 +31,7 @@ demo: $(STAMP) js
 test: $(STAMP) js
 	cd js && npm run typecheck && npm test
 	env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR $(BIN)/python -m pytest tests notebooks \
-		--nbval --nbval-sanitize-with notebooks/sanitize.cfg
+		--nbval --nbval-sanitize-with notebooks/sanitize.cfg --durations=15
 
 lint: $(STAMP)
 	$(BIN)/ruff check sora_widget tests bench

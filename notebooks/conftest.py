@@ -15,6 +15,10 @@ import nbval.plugin
 
 from sora_widget.records import MIMETYPE
 
+# reproducibility.ipynb writes and runs a notebook of its own under scratch/: it is a
+# product of that example, not an example to check
+collect_ignore_glob = ["scratch/*", "sora-outputs/*"]
+
 _original_init = nbval.plugin.IPyNbFile.__init__
 
 
