@@ -294,15 +294,16 @@ def _embed(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     def run() -> int:
-        from .notebook import read_records, verify
+        from .notebook import read_records, verify_records
 
-        problems = verify(args.notebook)
+        found = read_records(args.notebook)
+        problems = verify_records(found, Path(args.notebook).resolve().parent)
         for problem in problems:
             print(f"FAIL {problem}")
         if problems:
             print(f"{len(problems)} problem(s): the notebook does not match its clips", file=sys.stderr)
             return 1
-        saved = [r for r in read_records(args.notebook) if r.status == "COMPLETED"]
+        saved = [r for r in found if r.status == "COMPLETED"]
         print(f"ok: {len(saved)} clip(s) present and matching their sha256")
         return 0
 

@@ -253,9 +253,14 @@ def embed(path: str | os.PathLike[str]) -> int:
 def verify(path: str | os.PathLike[str]) -> list[str]:
     """Problems with the clips a notebook records: missing files, changed bytes. Empty
     when every completed generation's file exists and matches its sha256."""
-    base = Path(path).resolve().parent
+    return verify_records(read_records(path), Path(path).resolve().parent)
+
+
+def verify_records(records: Sequence[Generation], base: Path) -> list[str]:
+    """`verify` for records already read; relative clip paths are resolved against `base`
+    (the notebook's folder, where its kernel ran)."""
     problems = []
-    for record in read_records(path):
+    for record in records:
         if record.status != "COMPLETED":
             continue
         if not record.video_path or not record.sha256:
