@@ -242,13 +242,22 @@ def _pending(args: argparse.Namespace) -> int:
     return 0
 
 
+#: what reading a notebook can raise (missing, unreadable, not JSON, not a notebook)
+NOTEBOOK_ERRORS = (OSError, ValueError)
+
+
 def _reading_notebook(action: Callable[[], int]) -> int:
     """Run a notebook command; a missing or unreadable notebook is a usage error (2)."""
     try:
         return action()
-    except FileNotFoundError as error:
+    except NOTEBOOK_ERRORS as error:
+        return _notebook_error(error)
+
+
+def _notebook_error(error: Exception) -> int:
+    if isinstance(error, FileNotFoundError):
         print(f"error: no such notebook: {error.filename}", file=sys.stderr)
-    except (ValueError, OSError) as error:  # not JSON, not a notebook, unreadable
+    else:
         print(f"error: {error}", file=sys.stderr)
     return 2
 
@@ -312,20 +321,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     notebook = Path(args.notebook).resolve()
-    found: list[Generation] = []
-
-    def find() -> int:
-        found.append(api.find_generation(args.id, notebook=notebook))
-        return 0
-
     try:
-        status = _reading_notebook(find)
-    except LookupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    if status:
-        return status
-    original = found[0]
+        original = api.find_generation(args.id, notebook=notebook)
+    except (*NOTEBOOK_ERRORS, LookupError) as error:  # LookupError: no such record in it
+        return _notebook_error(error)
     if args.output_dir:
         args.output_dir = str(Path(args.output_dir).resolve())
     # Work where the notebook's kernel did, so the new clip is saved and recorded (path,

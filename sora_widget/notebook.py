@@ -91,24 +91,18 @@ def cell_context() -> dict[str, str] | None:
     jupyter-server names the notebook in the kernel's JPY_SESSION_NAME; headless runners
     send neither.
     """
+    from .client._config import display_path
+
     context: dict[str, str] = {}
     session = os.environ.get("JPY_SESSION_NAME")
     if session:
-        context["path"] = _beside_kernel(session)
+        # jupyter-server gives an absolute path: relative, the record travels with the
+        # notebook without telling readers where it once lived (and the user's name)
+        context["path"] = display_path(session)
     cell_id = _parent_metadata().get("cellId")
     if isinstance(cell_id, str) and cell_id:
         context["cell_id"] = cell_id
     return context or None
-
-
-def _beside_kernel(path: str) -> str:
-    """The notebook's path relative to the kernel's working directory (its own folder)
-    when below it: the record travels with the notebook, and an absolute path would only
-    tell other readers where it once lived (and the user's name)."""
-    try:
-        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
-        return path
 
 
 def is_headless() -> bool:

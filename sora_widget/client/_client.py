@@ -44,6 +44,7 @@ from ..params import IMAGE_TYPES, MAX_REFERENCE_BYTES, MODEL, GenerationParams, 
 from ..records import Generation, new_id, parse_time, utcnow
 from ._config import (
     API_KEY_ENV,
+    display_path,
     origin,
     resolve_api_key,
     resolve_base_url,
@@ -207,7 +208,7 @@ class AsyncSoraClient:
         reference = record.params.input_reference
         try:
             if reference is not None and reference_kind(reference) == "path":
-                record.reference_source = _display_path(Path(reference))
+                record.reference_source = display_path(Path(reference))
                 record.params = replace(record.params, input_reference=await self.upload(reference))
             await self._log("submitting", record)
             started = self.clock.now()
@@ -377,7 +378,7 @@ class AsyncSoraClient:
                 log.warning("the ledger could not note a failed download of %s", request_id, exc_info=True)
             _attach(exc, record)
             raise
-        record.video_path = _display_path(saved.path)
+        record.video_path = display_path(saved.path)
         record.sha256 = saved.sha256
         record.bytes = saved.bytes
         record.video = video_facts(saved.path)
@@ -572,15 +573,6 @@ def slugify(text: str, limit: int = 40) -> str:
 def _finish_time(record: Generation) -> float | None:
     """Seconds from submit to the job's end: estimated between two checks when known."""
     return record.timings.get("finish_estimate_s") or record.latency_s
-
-
-def _display_path(path: Path) -> str:
-    """Relative to the working directory (the notebook's, in a kernel) when below it."""
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return str(resolved)
 
 
 @functools.lru_cache(maxsize=1)

@@ -70,3 +70,13 @@ def origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return parts.scheme, f"{(parts.hostname or '').lower()}:{port}"
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as records keep it: relative to the working directory (the notebook's
+    folder, in a kernel) when below it, so it travels with the notebook; else absolute."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(resolved)
