@@ -7,12 +7,15 @@ the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SORA_WIDGET_OUTPUT_DIR).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import sys
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
 from ._sync import run_blocking
+from ._waiting import Watch
 from .client import AsyncSoraClient
 from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
 from .ledger import Ledger
@@ -82,13 +85,32 @@ _shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ..
 
 
 def shared_client() -> AsyncSoraClient:
-    """The kernel-wide client for the running loop and the current settings."""
+    """The kernel-wide client for the running loop and the current settings (arguments
+    to `configure`, then the environment): one per API, key and output dir."""
     per_loop = _shared.setdefault(asyncio.get_running_loop(), {})
-    key = tuple(sorted((k, str(v)) for k, v in _defaults.items()))
+    key = _settings_key()
     found = per_loop.get(key)
     if found is None or found.http.is_closed:
         found = per_loop[key] = client()
     return found
+
+
+def _settings_key() -> tuple[str, ...]:
+    api_key = resolve_api_key(_defaults.get("api_key")) or ""
+    return (
+        resolve_base_url(_defaults.get("base_url")),
+        # the key itself never sits in a dict key that a debugger or repr could show
+        hashlib.sha256(api_key.encode()).hexdigest(),
+        str(resolve_output_dir(_defaults.get("output_dir")).resolve()),
+        *sorted(f"{k}={v}" for k, v in _defaults.items() if k not in ("api_key", "base_url", "output_dir")),
+    )
+
+
+def _kernel_loop() -> bool:
+    """Is the running loop an IPython kernel's, which outlives every call (so a client
+    shared between calls stays usable)?"""
+    kernelbase = sys.modules.get("ipykernel.kernelbase")
+    return bool(kernelbase and kernelbase.Kernel.initialized())
 
 
 async def agenerate(
@@ -113,6 +135,10 @@ async def agenerate(
     kwargs = {"duration": duration, "size": size, "input_reference": input_reference, **job_options}
     if own_client is not None:
         return await own_client.generate(prompt, **kwargs)
+    if not options and _kernel_loop():
+        # the kernel's client: its pool, rate limiter and learned latencies serve every
+        # call, and a submit cut off by an interrupt finishes on it in the background
+        return await shared_client().generate(prompt, **kwargs)
     async with client(**options) as c:
         return await c.generate(prompt, **kwargs)
 
@@ -131,8 +157,11 @@ def generate(
     running meanwhile. Options: timeout (s, default 900), on_update (called with the record
     at each change), api_key, base_url, output_dir, client.
     """
+    watch = Watch()
+    options["on_update"] = watch.tee(options.get("on_update"))
     return run_blocking(
-        agenerate(prompt, duration=duration, size=size, input_reference=input_reference, **options)
+        agenerate(prompt, duration=duration, size=size, input_reference=input_reference, **options),
+        explain=watch.explain,
     )
 
 
@@ -149,6 +178,8 @@ def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation
 async def aresume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
     """Finish one job by request id, or every pending one. See `resume`."""
     job_options = {k: options.pop(k) for k in ("timeout", "on_update") if k in options}
+    if not options and _kernel_loop():
+        return await shared_client().resume(request_id, **job_options)
     async with client(**options) as c:
         return await c.resume(request_id, **job_options)
 
@@ -156,7 +187,12 @@ async def aresume(request_id: str | None = None, **options: Any) -> Generation |
 def resume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
     """Finish a job that was submitted but not saved — after a kernel restart, a timeout
     or "Stop waiting". With no id, every pending job in the ledger."""
-    return run_blocking(aresume(request_id, **options))
+    watch = Watch(
+        idle="Stopped waiting. The jobs keep running on the server (and are billed); "
+        "sw.resume() collects them within the hour."
+    )
+    options["on_update"] = watch.tee(options.get("on_update"))
+    return run_blocking(aresume(request_id, **options), explain=watch.explain)
 
 
 def find_generation(
@@ -216,7 +252,9 @@ def replay(
     (outputs, metadata, ledger) or else in the output dir's ledger. Options as `generate`.
     A new job is billed like any other; the original's file is left as it is.
     """
-    return run_blocking(areplay(record_or_id, notebook=notebook, **options))
+    watch = Watch()
+    options["on_update"] = watch.tee(options.get("on_update"))
+    return run_blocking(areplay(record_or_id, notebook=notebook, **options), explain=watch.explain)
 
 
 def use_emulator(**config: Any) -> Emulator:

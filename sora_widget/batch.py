@@ -37,6 +37,12 @@ from .records import Generation
 
 log = logging.getLogger(__name__)
 
+INTERRUPTED = (
+    "Stopped waiting for the batch. Jobs already submitted keep running on the server (and are "
+    "billed); submits under way finish in the background. The same generate_many call again "
+    "collects them without submitting anything twice."
+)
+
 
 class Batch(list[Generation]):
     """The records of a batch, in input order (a plain list, plus its id and a tally)."""
@@ -92,7 +98,8 @@ def generate_many(
             batch_id=batch_id,
             show=show,
             retry_failed=retry_failed,
-        )
+        ),
+        explain=lambda: INTERRUPTED,
     )
 
 

@@ -29,6 +29,7 @@ from traitlets import Bool, Enum, Int, Unicode
 from . import api, params
 from ._progress import ProgressLine
 from ._sync import run_blocking
+from ._waiting import NOTHING_LEFT
 from .errors import InvalidParams, SoraError
 from .notebook import is_headless, record_bundle
 from .records import Generation
@@ -86,8 +87,18 @@ class Job:
 
     def result(self) -> Generation:
         """Block until the job ends; its record (errors are in `record.error`)."""
-        record: Generation = run_blocking(self._widget.wait_for(self.record.id))
+        record: Generation = run_blocking(self._widget.wait_for(self.record.id), explain=self._explain)
         return record
+
+    def _explain(self) -> str:
+        if self.record.done:
+            return NOTHING_LEFT
+        # the widget's own task goes on following the job: only this wait stopped
+        return (
+            f"Stopped waiting. Job {self.record.id} is still {self.record.status} and this kernel "
+            "keeps following it: its job view updates and its record lands in this cell when it ends. "
+            "`await job` or %sora_wait waits again; after a restart, sw.resume() collects it."
+        )
 
     def __repr__(self) -> str:
         return f"<sora job {self.record.id}: {self.record.summary()}>"
@@ -275,7 +286,13 @@ class SoraMagics(Magics):
                     results.append(await widget.wait_for(record.id))
             return results
 
-        return run_blocking(wait_all())
+        return run_blocking(
+            wait_all(),
+            explain=lambda: (
+                "Stopped waiting. The jobs keep running, and this kernel keeps following "
+                "them (their views update); %sora_wait waits again."
+            ),
+        )
 
     @line_magic
     def sora_config(self, line: str = "") -> dict[str, Any]:

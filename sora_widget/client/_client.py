@@ -124,6 +124,8 @@ class AsyncSoraClient:
             limiter=self.limiter,
         )
         self._latencies: dict[tuple[int, str], list[float]] | None = None
+        #: submits under way (held strongly: asyncio keeps tasks only weakly)
+        self._sending: set[asyncio.Future[None]] = set()
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -144,6 +146,9 @@ class AsyncSoraClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the connections, once every submit under way has its answer."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
         if self._owns_http:
             await self.http.aclose()
 
@@ -201,10 +206,28 @@ class AsyncSoraClient:
         )
 
     async def submit_prepared(self, record: Generation, *, on_update: OnUpdate | None = None) -> Generation:
-        """Upload a local reference if there is one, write the ledger entry, then POST."""
+        """Upload a local reference if there is one, write the ledger entry, then POST.
+
+        The POST runs as a task of its own, shielded: cancelling the caller ("Stop
+        waiting", an interrupt, a closed widget) cannot cut off a submit the server may
+        already have taken. It finishes in the background, and its request id (or an
+        UNKNOWN outcome) reaches the ledger; `aclose()` waits for it."""
         record.submitted_at = utcnow()
         record.set_status("SUBMITTING", at=record.submitted_at)
         await _notify(on_update, record)
+        sending = asyncio.ensure_future(self._send(record))
+        self._sending.add(sending)
+        sending.add_done_callback(self._sent)
+        await asyncio.shield(sending)
+        await _notify(on_update, record)
+        return record
+
+    def _sent(self, sending: asyncio.Future[None]) -> None:
+        self._sending.discard(sending)
+        if not sending.cancelled():
+            sending.exception()  # seen: its outcome is in the record and the ledger
+
+    async def _send(self, record: Generation) -> None:
         reference = record.params.input_reference
         try:
             if reference is not None and reference_kind(reference) == "path":
@@ -244,8 +267,6 @@ class AsyncSoraClient:
         status = body.get("status")
         record.set_status(status if status in ("QUEUED", "PROCESSING") else "QUEUED")
         await self._log("submitted", record)
-        await _notify(on_update, record)
-        return record
 
     async def status(self, job: Job) -> str:
         """The job's status now (QUEUED, PROCESSING, COMPLETED or FAILED). A Generation
