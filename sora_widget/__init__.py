@@ -7,25 +7,11 @@ clip.video_path, clip.request_id, clip.sha256
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from . import params
 from ._version import __version__
-from .api import (
-    agenerate,
-    areplay,
-    aresume,
-    configure,
-    connect,
-    generate,
-    pending,
-    replay,
-    resume,
-    settings,
-    use_emulator,
-)
-from .batch import agenerate_many, generate_many
-from .client import AsyncSoraClient, PollPolicy, RetryPolicy
 from .errors import (
     APIStatusError,
     AuthenticationError,
@@ -46,12 +32,57 @@ from .errors import (
     SubmitOutcomeUnknown,
     UnexpectedResponse,
 )
-from .notebook import embed, read_records, verify
 from .params import GenerationParams
 from .records import Generation
 
 if TYPE_CHECKING:
     from . import emulator
+    from ._sync import WaitInterrupted
+    from .api import (
+        agenerate,
+        areplay,
+        aresume,
+        configure,
+        connect,
+        generate,
+        pending,
+        replay,
+        resume,
+        settings,
+        use_emulator,
+    )
+    from .batch import agenerate_many, generate_many
+    from .client import AsyncSoraClient, PollPolicy, RetryPolicy
+    from .notebook import embed, read_records, verify
+    from .widget import SoraWidget
+
+#: what `import sora_widget` loads only on first use: the HTTP client (httpx), IPython,
+#: the widget (anywidget) and the emulator (a web server and an encoder) cost more to
+#: import than most calls take, and a user may need none of them
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "agenerate",
+            "areplay",
+            "aresume",
+            "configure",
+            "connect",
+            "generate",
+            "pending",
+            "replay",
+            "resume",
+            "settings",
+            "use_emulator",
+        ),
+        "api",
+    ),
+    **dict.fromkeys(("agenerate_many", "generate_many"), "batch"),
+    **dict.fromkeys(("AsyncSoraClient", "PollPolicy", "RetryPolicy"), "client"),
+    **dict.fromkeys(("embed", "read_records", "verify"), "notebook"),
+    "SoraWidget": "widget",
+    "WaitInterrupted": "_sync",
+}
+_LAZY_MODULES = ("api", "emulator", "widget")
 
 __all__ = [
     "APIStatusError",
@@ -78,6 +109,7 @@ __all__ = [
     "SoraWidget",
     "SubmitOutcomeUnknown",
     "UnexpectedResponse",
+    "WaitInterrupted",
     "__version__",
     "agenerate",
     "agenerate_many",
@@ -100,15 +132,6 @@ __all__ = [
 ]
 
 
-def _install_notebook_mirror() -> None:
-    from .notebook import install_mirror
-
-    install_mirror()
-
-
-_install_notebook_mirror()
-
-
 def _jupyter_labextension_paths() -> list[dict[str, str]]:
     """Where JupyterLab finds the prebuilt notebook extension (for `jupyter labextension develop`)."""
     return [{"src": "labextension", "dest": "sora-widget"}]
@@ -128,13 +151,16 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 def __getattr__(name: str) -> Any:
-    # The emulator pulls in a web server and a video encoder: load it only when asked.
-    if name in ("emulator", "widget"):
-        import importlib
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(importlib.import_module(f".{module}", __name__), name)
+    elif name in _LAZY_MODULES:
+        value = importlib.import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value  # the next access is a plain attribute
+    return value
 
-        return importlib.import_module(f".{name}", __name__)
-    if name == "SoraWidget":
-        from .widget import SoraWidget
 
-        return SoraWidget
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

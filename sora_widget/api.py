@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import sys
 import threading
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,10 @@ from ._sync import run_blocking
 from ._waiting import Watch
 from .client import AsyncSoraClient
 from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
+from .environment import cell_context, in_kernel
 from .ledger import Ledger
+from .notebook import kernel_observers
+from .params import DEFAULT_DURATION, DEFAULT_SIZE
 from .records import Generation
 
 if TYPE_CHECKING:
@@ -71,10 +73,12 @@ def settings() -> dict[str, Any]:
 
 def client(**overrides: Any) -> AsyncSoraClient:
     """A new AsyncSoraClient with the process defaults; close it when done."""
-    unknown = set(overrides) - _CLIENT_OPTIONS - {"limiter", "model"}
+    unknown = set(overrides) - _CLIENT_OPTIONS - {"limiter", "model", "observers"}
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(_CLIENT_OPTIONS)}")
-    return AsyncSoraClient(**{**_defaults, **overrides})
+    # in a kernel, every job event also reaches the notebook's metadata (through the
+    # extension); a client the user makes with AsyncSoraClient(...) decides for itself
+    return AsyncSoraClient(**{"observers": kernel_observers(), **_defaults, **overrides})
 
 
 #: one client per event loop and settings, shared by every widget and magic of a kernel
@@ -106,18 +110,11 @@ def _settings_key() -> tuple[str, ...]:
     )
 
 
-def _kernel_loop() -> bool:
-    """Is the running loop an IPython kernel's, which outlives every call (so a client
-    shared between calls stays usable)?"""
-    kernelbase = sys.modules.get("ipykernel.kernelbase")
-    return bool(kernelbase and kernelbase.Kernel.initialized())
-
-
 async def agenerate(
     prompt: str,
     *,
-    duration: int | str = 8,
-    size: str = "720x1280",
+    duration: int | str = DEFAULT_DURATION,
+    size: str = DEFAULT_SIZE,
     input_reference: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> Generation:
@@ -129,13 +126,11 @@ async def agenerate(
         allowed = sorted(_CLIENT_OPTIONS | _JOB_OPTIONS | {"client"})
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
     if "notebook" not in job_options:
-        from .notebook import cell_context
-
         job_options["notebook"] = cell_context()
     kwargs = {"duration": duration, "size": size, "input_reference": input_reference, **job_options}
     if own_client is not None:
         return await own_client.generate(prompt, **kwargs)
-    if not options and _kernel_loop():
+    if not options and in_kernel():
         # the kernel's client: its pool, rate limiter and learned latencies serve every
         # call, and a submit cut off by an interrupt finishes on it in the background
         return await shared_client().generate(prompt, **kwargs)
@@ -146,16 +141,16 @@ async def agenerate(
 def generate(
     prompt: str,
     *,
-    duration: int | str = 8,
-    size: str = "720x1280",
+    duration: int | str = DEFAULT_DURATION,
+    size: str = DEFAULT_SIZE,
     input_reference: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> Generation:
     """Generate one clip, wait for it and save it under the output dir; returns its record.
 
     Blocks until done — also inside a notebook, where other jobs on the kernel's loop keep
-    running meanwhile. Options: timeout (s, default 900), on_update (called with the record
-    at each change), api_key, base_url, output_dir, client.
+    running meanwhile. Options: timeout (s, default params.DEFAULT_TIMEOUT_S = 900),
+    on_update (called with the record at each change), api_key, base_url, output_dir, client.
     """
     watch = Watch()
     options["on_update"] = watch.tee(options.get("on_update"))
@@ -178,7 +173,7 @@ def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation
 async def aresume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
     """Finish one job by request id, or every pending one. See `resume`."""
     job_options = {k: options.pop(k) for k in ("timeout", "on_update") if k in options}
-    if not options and _kernel_loop():
+    if not options and in_kernel():
         return await shared_client().resume(request_id, **job_options)
     async with client(**options) as c:
         return await c.resume(request_id, **job_options)

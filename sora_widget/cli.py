@@ -13,15 +13,17 @@ import asyncio
 import json
 import os
 import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import api, params
-from ._progress import ProgressLine
+from . import api, terminal
+from ._sync import WaitInterrupted
+from ._waiting import Watch
 from .client import AsyncSoraClient
 from .errors import SoraError
+from .options import add_generation_options, chosen
+from .params import DEFAULT_TIMEOUT_S
 from .records import Generation
 
 
@@ -35,15 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = commands.add_parser("generate", help="generate one clip and save it")
     gen.add_argument("prompt", nargs="+", help="what the video shows")
-    _add_param_options(gen)
-    gen.add_argument("-o", "--out", metavar="PATH", help="where to save: a .mp4 path or a directory")
-    gen.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (default 900)")
+    add_generation_options(gen)
+    _add_timeout(gen)
     _add_backend_options(gen)
     gen.set_defaults(run=_generate)
 
     resume = commands.add_parser("resume", help="finish a submitted job (or every pending one)")
     resume.add_argument("request_id", nargs="?", help="omit to finish every pending job in the ledger")
-    resume.add_argument("--timeout", type=float, default=900.0)
+    _add_timeout(resume)
     _add_backend_options(resume)
     resume.set_defaults(run=_resume)
 
@@ -71,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="generate a recorded clip again with identical parameters")
     replay.add_argument("notebook", help="the .ipynb that records it")
     replay.add_argument("id", help="the record's id or request id (see `sora-widget records NB`)")
-    replay.add_argument("--timeout", type=float, default=900.0, help="seconds to wait (default 900)")
+    _add_timeout(replay)
     _add_backend_options(replay)
     replay.set_defaults(run=_replay)
 
@@ -85,23 +86,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
-def _add_param_options(parser: argparse.ArgumentParser) -> None:
+def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "-d",
-        "--duration",
-        type=int,
-        choices=params.DURATIONS,
-        default=params.DEFAULT_DURATION,
-        help="seconds",
-    )
-    parser.add_argument(
-        "-s",
-        "--size",
-        default=params.DEFAULT_SIZE,
-        help=" or ".join(f"{s} ({label.lower()})" for s, label in params.SIZES.items()),
-    )
-    parser.add_argument(
-        "-r", "--reference", metavar="URL|PATH", help="reference image: URL, data URI or local file"
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        help=f"seconds to wait (default {DEFAULT_TIMEOUT_S:g})",
     )
 
 
@@ -128,58 +118,22 @@ def _client(args: argparse.Namespace) -> AsyncSoraClient:
     return api.client(**options)
 
 
-async def _watch(client: AsyncSoraClient, record: Generation, progress: ProgressLine) -> None:
-    """Refresh the progress line every second while the job runs."""
-    while True:
-        _show(client, record, progress)
-        await asyncio.sleep(1.0)
-
-
-def _show(client: AsyncSoraClient, record: Generation, progress: ProgressLine) -> None:
-    progress.show(record, record.elapsed_s(time.time()), client.expected_seconds(record))
-
-
 def _generate(args: argparse.Namespace) -> int:
-    return _run_job(
-        args,
-        " ".join(args.prompt),
-        duration=args.duration,
-        size=args.size,
-        input_reference=args.reference,
-        save_to=args.out,
-    )
+    return _run_job(args, " ".join(args.prompt), save_to=args.out, **chosen(args))
 
 
 def _run_job(args: argparse.Namespace, prompt: str, *, save_to: str | None = None, **submit: Any) -> int:
     """Submit, wait with a progress line, save, and print what was saved (exit status)."""
-    progress = ProgressLine()
-    submitted: list[Generation] = []
-
-    async def run() -> Generation:
-        async with _client(args) as client:
-            record = await client.submit(prompt, **submit)
-            submitted.append(record)
-            watcher = asyncio.ensure_future(_watch(client, record, progress))
-            try:
-                return await client.wait(
-                    record,
-                    timeout=args.timeout,
-                    save_to=save_to,
-                    on_update=lambda r: _show(client, r, progress),
-                )
-            finally:
-                watcher.cancel()
-
+    watch = Watch()
     try:
-        record = asyncio.run(run())
-    except KeyboardInterrupt:
-        progress.close()
-        return _interrupted(submitted[0] if submitted else None)
+        record = terminal.run_job(
+            lambda: _client(args), prompt, timeout=args.timeout, save_to=save_to, watch=watch, **submit
+        )
+    except WaitInterrupted:
+        return _interrupted(next(iter(watch.records.values()), None))
     except SoraError as error:
-        progress.close()
         print(f"error: {error}", file=sys.stderr)
         return 1
-    progress.close()
     if record.replay_of:
         print(f"replay of  {record.replay_of}")
     print(f"saved      {record.video_path}")
@@ -197,12 +151,14 @@ def _interrupted(record: Generation | None) -> int:
             f"Resume it within the hour with: sora-widget resume {record.request_id}",
             file=sys.stderr,
         )
-    else:
+    elif record is not None:
         print(
             "Interrupted before the server confirmed the job. If it was accepted it may be billed;\n"
             "it is in the ledger: see `sora-widget pending`.",
             file=sys.stderr,
         )
+    else:
+        print("Interrupted before anything was sent; nothing was billed.", file=sys.stderr)
     return 130
 
 

@@ -12,11 +12,13 @@ that did not fit on a full disk is cut off again, so the ledger stays readable.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -25,20 +27,40 @@ from filelock import FileLock
 
 from .records import Generation, merge, parse_time, utcnow
 
+log = logging.getLogger(__name__)
+
 LEDGER_NAME = "ledger.jsonl"
 #: results are kept for an hour after completion; a job is worth resuming this long after submit
 RESUMABLE_FOR = timedelta(hours=1, minutes=30)
 
 
+#: called with (event, record) after the event is durable in the ledger
+Observer = Callable[[str, Generation], None]
+
+
 class Ledger:
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    """The journal every writer of job events goes through: `log` writes the event
+    durably, then tells this ledger's `observers` (the notebook's metadata mirror, in a
+    kernel). An observer that fails is logged and never breaks a paid job."""
+
+    def __init__(self, path: str | os.PathLike[str], observers: Iterable[Observer] = ()) -> None:
         self.path = Path(path)
+        self.observers: list[Observer] = list(observers)
         self._thread_lock = threading.Lock()
         self._file_lock = FileLock(str(self.path) + ".lock")
 
     @classmethod
-    def in_dir(cls, output_dir: str | os.PathLike[str]) -> Ledger:
-        return cls(Path(output_dir) / LEDGER_NAME)
+    def in_dir(cls, output_dir: str | os.PathLike[str], observers: Iterable[Observer] = ()) -> Ledger:
+        return cls(Path(output_dir) / LEDGER_NAME, observers)
+
+    async def log(self, event: str, record: Generation) -> None:
+        """Write `event` with the record as it stands (off the loop), then tell observers."""
+        await asyncio.to_thread(self.append, event, record.to_dict())
+        for observe in list(self.observers):
+            try:
+                observe(event, record)
+            except Exception:
+                log.exception("record observer %r failed", observe)
 
     def append(self, event: str, record: Generation | dict[str, Any]) -> None:
         """Write one event with the record as it stands now; durable when this returns.

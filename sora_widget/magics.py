@@ -18,42 +18,49 @@ from __future__ import annotations
 import dataclasses
 import shlex
 import string
-import time
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode
 
-from . import api, params
-from ._progress import ProgressLine
+from . import api, params, terminal
 from ._sync import run_blocking
 from ._waiting import NOTHING_LEFT
+from .environment import cell_context, frontend_has_widgets, is_headless
 from .errors import InvalidParams, SoraError
-from .notebook import is_headless, record_bundle
-from .records import Generation
-
-_SIZE_HELP = " or ".join(f"{s} ({label.lower()})" for s, label in params.SIZES.items())
+from .options import add_generation_options, chosen
+from .records import Generation, record_bundle
 
 
-def _generation_arguments(func: Any) -> Any:
-    """The options %sora and %%sora share."""
-    for decorator in reversed(
-        [
-            magic_arguments(),
-            argument("-d", "--duration", help=f"seconds: {', '.join(map(str, params.DURATIONS))}"),
-            argument("-s", "--size", help=_SIZE_HELP),
-            argument(
-                "-r", "--reference", metavar="URL|PATH", help="reference image: URL, data URI or local file"
-            ),
-            argument("--wait", dest="wait", action="store_true", default=None, help="wait for the clip"),
-            argument("--no-wait", dest="wait", action="store_false", help="return at once with a job handle"),
-            argument("-o", "--out", metavar="PATH", help="where to save: a .mp4 path or a directory"),
-        ]
-    ):
-        func = decorator(func)
-    return func
+def _generation_parser(prog: str, *, cell: bool) -> MagicArgumentParser:
+    """%sora's and %%sora's options: the CLI's generation options, plus how to wait."""
+    parser = MagicArgumentParser(prog=prog, add_help=False)
+    add_generation_options(parser)
+    parser.add_argument("--wait", dest="wait", action="store_true", default=None, help="wait for the clip")
+    parser.add_argument(
+        "--no-wait", dest="wait", action="store_false", help="return at once with a job handle"
+    )
+    if cell:
+        parser.add_argument(
+            "--raw", action="store_true", help="do not fill {name} placeholders from the namespace"
+        )
+    else:
+        parser.add_argument("prompt", nargs="*", help="what the video shows")
+    return parser
+
+
+def _with_parser(parser: MagicArgumentParser) -> Callable[[Any], Any]:
+    """Give a magic its parser and append the parser's help to its docstring (`%sora?`)."""
+
+    def attach(func: Any) -> Any:
+        func.parser = parser
+        func.__doc__ = f"{func.__doc__ or ''}\n\n{parser.format_help()}"
+        return func
+
+    return attach
 
 
 class Quiet(Generation):
@@ -123,9 +130,8 @@ class SoraMagics(Magics):
 
     # -- generation -------------------------------------------------------------------------
 
-    @_generation_arguments
-    @argument("prompt", nargs="*", help="what the video shows")
     @line_magic
+    @_with_parser(_generation_parser("%sora", cell=False))
     def sora(self, line: str) -> Any:
         """Generate a clip: %sora [-d 4|8|12] [-s WxH] [-r URL|PATH] [--wait|--no-wait] [-o PATH] PROMPT…"""
         args = self._parse(self.sora, line)
@@ -134,9 +140,8 @@ class SoraMagics(Magics):
             raise UsageError("%sora needs a prompt, e.g. %sora -d 4 a paper boat on a rainy street")
         return self._generate(prompt, args)
 
-    @_generation_arguments
-    @argument("--raw", action="store_true", help="do not fill {name} placeholders from the namespace")
-    @cell_magic("sora")  # type: ignore[arg-type]  # IPython's stubs do not cover named magics
+    @cell_magic("sora")
+    @_with_parser(_generation_parser("%%sora", cell=True))
     def sora_cell(self, line: str, cell: str) -> Any:
         """Generate a clip whose prompt is the cell body; {name} is filled from your variables."""
         args = self._parse(self.sora_cell, line)
@@ -164,15 +169,12 @@ class SoraMagics(Magics):
     def _generate(self, prompt: str, args: Any) -> Any:
         try:
             p = params.validate(
-                prompt,
-                duration=args.duration if args.duration is not None else self.default_duration,
-                size=args.size if args.size is not None else self.default_size,
-                input_reference=args.reference,
+                prompt, **chosen(args, duration=self.default_duration, size=self.default_size)
             )
         except InvalidParams as error:
             raise UsageError(str(error)) from None
         wait = self._should_wait(args.wait)
-        if not self._frontend_has_widgets():
+        if not frontend_has_widgets():
             return self._generate_in_text(p, args.out)
         from .widget import SoraWidget
 
@@ -201,27 +203,22 @@ class SoraMagics(Magics):
         """The terminal: a progress line, then the record as text."""
         from IPython.display import display
 
-        progress = ProgressLine()
-
-        def show(record: Generation) -> None:
-            progress.show(record, record.elapsed_s(time.time()), 0.0)
-
         try:
-            record = api.generate(
+            record = terminal.run_job(
+                api.client,
                 p.prompt,
+                timeout=params.DEFAULT_TIMEOUT_S,
+                save_to=out,
                 duration=p.duration,
                 size=p.size,
                 input_reference=p.input_reference,
-                on_update=show,
-                save_to=out,
+                notebook=cell_context(),
             )
         except SoraError as error:
-            progress.close()
             if not isinstance(error.record, Generation):
                 raise UsageError(str(error)) from None
             record = error.record
             print(f"sora: {error}")
-        progress.close()
         self.jobs.append(record)
         display(record_bundle([record]), raw=True)
         return record
@@ -231,12 +228,7 @@ class SoraMagics(Magics):
             return flag
         if self.wait != "auto":
             return self.wait == "always"
-        return is_headless() or not self._frontend_has_widgets()
-
-    def _frontend_has_widgets(self) -> bool:
-        """A kernel (ipykernel's shell) can show widgets and keeps a loop running between
-        cells; a terminal or plain IPython shell can do neither."""
-        return any(cls.__module__.startswith("ipykernel") for cls in type(self.shell).__mro__)
+        return is_headless() or not frontend_has_widgets()
 
     # -- management -------------------------------------------------------------------------
 

@@ -9,139 +9,16 @@ no extension runs.
 
 from __future__ import annotations
 
-import hashlib
-import html
 import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ._progress import format_duration
-from .ledger import Ledger
+from ._files import file_sha256
+from .environment import in_kernel, is_headless
+from .ledger import Ledger, Observer
 from .records import MIMETYPE, SCHEMA_VERSION, Generation, merge
-
-_SAFE_VIDEO_PREFIXES = ("http://", "https://")
-
-
-def record_bundle(records: Sequence[Generation]) -> dict[str, Any]:
-    """The mime bundle of a record output: the records, a text summary and an HTML table."""
-    return {
-        MIMETYPE: {"schema_version": SCHEMA_VERSION, "generations": [r.to_dict() for r in records]},
-        "text/plain": record_text(records),
-        "text/html": record_html(records),
-    }
-
-
-def record_text(records: Sequence[Generation]) -> str:
-    if not records:
-        return "sora-widget: no generations yet"
-    return "\n".join(f"sora-widget {r.id}: {r.summary()}" for r in records)
-
-
-def record_html(records: Sequence[Generation]) -> str:
-    """A table a person can read without any extension; every value escaped."""
-    if not records:
-        return '<div class="sora-widget-record"><em>sora-widget: no generations yet</em></div>'
-    rows = []
-    for r in records:
-        p = r.params
-        cells = [
-            r.status + (" · synthetic" if r.synthetic else ""),
-            p.prompt,
-            f"{p.duration}s {p.size}",
-            r.request_id or "—",
-            format_duration(r.latency_s) if r.latency_s is not None else "—",
-            (r.sha256 or "")[:12] or "—",
-        ]
-        row = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-        video = _video_tag(r)
-        rows.append(f"<tr>{row}<td>{video}</td></tr>")
-    head = "".join(
-        f"<th>{h}</th>" for h in ("status", "prompt", "params", "request id", "latency", "sha256", "video")
-    )
-    return (
-        '<table class="sora-widget-record"><thead><tr>'
-        + head
-        + "</tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
-    )
-
-
-def _video_tag(record: Generation) -> str:
-    path = record.video_path
-    if not path:
-        error = (record.error or {}).get("detail") or (record.error or {}).get("message")
-        return html.escape(str(error)) if error else "—"
-    if not (_is_relative(path) or path.startswith(_SAFE_VIDEO_PREFIXES)):
-        return html.escape(path)
-    src = html.escape(path, quote=True)
-    return f'<video src="{src}" controls loop playsinline preload="metadata" width="240"></video>'
-
-
-def _is_relative(path: str) -> bool:
-    return not os.path.isabs(path) and ":" not in path.split("/")[0] and not path.startswith("//")
-
-
-def cell_context() -> dict[str, str] | None:
-    """The notebook path and the id of the cell being executed, when the frontend says.
-
-    JupyterLab and Notebook 7 send the cell id in the execute request's metadata, and
-    jupyter-server names the notebook in the kernel's JPY_SESSION_NAME; headless runners
-    send neither.
-    """
-    from .client._config import display_path
-
-    context: dict[str, str] = {}
-    session = os.environ.get("JPY_SESSION_NAME")
-    if session:
-        # jupyter-server gives an absolute path: relative, the record travels with the
-        # notebook without telling readers where it once lived (and the user's name)
-        context["path"] = display_path(session)
-    cell_id = _parent_metadata().get("cellId")
-    if isinstance(cell_id, str) and cell_id:
-        context["cell_id"] = cell_id
-    return context or None
-
-
-def is_headless() -> bool:
-    """Executed by a runner (nbclient, papermill, nbval) rather than a person's frontend."""
-    return is_runner_request(_parent())
-
-
-def is_runner_request(parent: dict[str, Any]) -> bool:
-    """Whether the message the kernel is handling came from a runner: an execute request
-    that names no cell and does not allow input. Only execute requests can say so: a comm
-    message (a widget's button) comes from a frontend, and an asyncio task that outlived
-    its cell sees whatever message came last."""
-    if not parent or (parent.get("header") or {}).get("msg_type") != "execute_request":
-        return False
-    metadata = parent.get("metadata") or {}
-    content = parent.get("content") or {}
-    cell_id = metadata.get("cellId") if isinstance(metadata, dict) else None
-    return not cell_id and not content.get("allow_stdin", False)
-
-
-def _parent() -> dict[str, Any]:
-    try:
-        from ipykernel.kernelbase import Kernel
-    except ImportError:
-        return {}
-    if not Kernel.initialized():
-        return {}
-    kernel = Kernel.instance()
-    try:
-        parent = kernel.get_parent("shell")
-    except TypeError:  # older ipykernel: get_parent() takes no channel
-        parent = kernel.get_parent()
-    return parent if isinstance(parent, dict) else {}
-
-
-def _parent_metadata() -> dict[str, Any]:
-    metadata = _parent().get("metadata") or {}
-    return metadata if isinstance(metadata, dict) else {}
-
 
 # -- reading a saved notebook ---------------------------------------------------------------
 
@@ -265,21 +142,13 @@ def verify_records(records: Sequence[Generation], base: Path) -> list[str]:
         if not file.exists():
             problems.append(f"{record.id}: {record.video_path} is missing")
             continue
-        digest = _sha256(file)
+        digest, _size = file_sha256(file)
         if digest != record.sha256:
             problems.append(
                 f"{record.id}: {record.video_path} has changed "
                 f"(sha256 {digest[:12]}…, recorded {record.sha256[:12]}…)"
             )
     return problems
-
-
-def _sha256(file: Path) -> str:
-    digest = hashlib.sha256()
-    with open(file, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _write_notebook(path: str | os.PathLike[str], nb: dict[str, Any]) -> None:
@@ -322,22 +191,12 @@ class MetadataMirror:
 _mirror: MetadataMirror | None = None
 
 
-def install_mirror() -> bool:
-    """Inside a kernel, mirror every record into the notebook's metadata (once)."""
+def kernel_observers() -> list[Observer]:
+    """What a client made for this kernel tells of every job event: inside a kernel, the
+    metadata mirror (one per kernel); elsewhere nothing."""
     global _mirror
-    if _mirror is not None:
-        return True
-    if not _in_kernel():
-        return False
-    from .client import _client
-
-    _mirror = MetadataMirror()
-    _client.observers.append(_mirror)
-    return True
-
-
-def _in_kernel() -> bool:
-    import sys
-
-    kernelbase = sys.modules.get("ipykernel.kernelbase")
-    return bool(kernelbase and kernelbase.Kernel.initialized())
+    if not in_kernel():
+        return []
+    if _mirror is None:
+        _mirror = MetadataMirror()
+    return [_mirror]

@@ -22,6 +22,11 @@ MODEL = "sora-2"
 DURATIONS: tuple[int, ...] = (4, 8, 12)
 DEFAULT_DURATION = 8
 
+#: seconds a blocking call (or the CLI) waits for a job before it stops waiting
+DEFAULT_TIMEOUT_S = 900.0
+#: the API page's typical latency of a job, before any job has been seen (seconds)
+PRIOR_LATENCY_S = 180.0
+
 #: size → the label the API page gives it
 SIZES: dict[str, str] = {"720x1280": "Portrait", "1280x720": "Landscape"}
 DEFAULT_SIZE = "720x1280"

@@ -1,48 +1,33 @@
 """SoraWidget: prompt, size, duration and reference controls, live job cards, inline video.
 
-The view (js/src, contract in js/src/protocol.ts) talks only to this object. Jobs run
-as tasks on the kernel's own event loop — ipykernel dispatches comm messages on it —
-so the kernel stays free while clips generate. Every task is held strongly (asyncio
-keeps only weak references) and every failure reaches the job's card.
+The view (js/src; contract in protocol.py) talks only to this object. Jobs run as tasks
+on the kernel's own event loop — ipykernel dispatches comm messages on it — so the
+kernel stays free while clips generate. Every task is held strongly (asyncio keeps only
+weak references) and every failure reaches the job's card.
 
-Displaying the widget also displays a record output (see notebook.py) that is
-updated as jobs advance, so the saved notebook says what produced each clip.
-
-In mode "batch" the widget shows jobs run by someone else (`generate_many` calls
-`track`): a progress header and every item's status, updated at a bounded pace so a
-thousand items do not flood the kernel's loop or the frontend.
+Displaying the widget also displays a record output (see views.py) that is updated as
+jobs advance, so the saved notebook says what produced each clip.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import math
-import time
-import traceback
-import uuid
-from pathlib import Path
 from typing import Any
 
-import anywidget
 import traitlets
 
-from . import api, params
-from ._progress import tally
+from . import api, params, protocol
 from .client import AsyncSoraClient
+from .environment import cell_context
 from .errors import InvalidParams, SoraError
-from .notebook import cell_context, record_bundle
 from .records import Generation
+from .views import ClipView, handles, unexpected
 
 log = logging.getLogger(__name__)
 
-_STATIC = Path(__file__).parent / "static"
-#: video bytes go to the view in pieces this size (one binary comm message each)
-VIDEO_CHUNK_BYTES = 2 * 1024 * 1024
 
-
-class SoraWidget(anywidget.AnyWidget):
+class SoraWidget(ClipView):
     """Generate Sora 2 clips from a notebook without blocking it.
 
     >>> w = sw.SoraWidget(prompt="a paper boat on a rainy street", duration=4)
@@ -50,21 +35,25 @@ class SoraWidget(anywidget.AnyWidget):
     >>> w.generations          # records of this widget's jobs (sw.Generation)
     """
 
-    _esm = _STATIC / "widget.js"
-    _css = _STATIC / "widget.css"
-
-    prompt = traitlets.Unicode("").tag(sync=True)
-    duration = traitlets.Int(params.DEFAULT_DURATION).tag(sync=True)
-    size = traitlets.Unicode(params.DEFAULT_SIZE).tag(sync=True)
-    input_reference = traitlets.Unicode("").tag(sync=True)
-    reference_name = traitlets.Unicode("").tag(sync=True)
-    options = traitlets.Dict().tag(sync=True)
-    backend = traitlets.Dict().tag(sync=True)
-    jobs = traitlets.List(traitlets.Dict()).tag(sync=True)
-    jobs_clock_ms = traitlets.Float(0.0).tag(sync=True)
-    mode = traitlets.Unicode("full").tag(sync=True)
-    #: mode "batch": the batch id and its tally (see _progress.BatchTally.to_dict)
-    batch = traitlets.Dict().tag(sync=True)
+    prompt = traitlets.Unicode("", help="the prompt in the view's text box (two-way)").tag(sync=True)
+    duration = traitlets.Int(params.DEFAULT_DURATION, help="seconds of video, one of params.DURATIONS").tag(
+        sync=True
+    )
+    size = traitlets.Unicode(params.DEFAULT_SIZE, help='"WxH", one of params.SIZES').tag(sync=True)
+    input_reference = traitlets.Unicode(
+        "", help="reference image: an http(s) URL or a data URI; empty for none"
+    ).tag(sync=True)
+    reference_name = traitlets.Unicode("", help="shown name of an uploaded local image; empty otherwise").tag(
+        sync=True
+    )
+    backend = traitlets.Dict(help="protocol.Backend: where generations go (never the key itself)").tag(
+        sync=True
+    )
+    mode = traitlets.Enum(
+        ["full", "job"],
+        "full",
+        help='"full": controls, job cards and a gallery; "job": one compact job card (the %sora view)',
+    ).tag(sync=True)
 
     def __init__(
         self,
@@ -78,52 +67,29 @@ class SoraWidget(anywidget.AnyWidget):
             prompt=prompt,
             duration=params.validate_duration(duration),
             size=params.validate_size(size),
-            options=params.view_options(),
             **kwargs,
         )
         self._client = client
-        self._records: dict[str, Generation] = {}
-        self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._detached: set[str] = set()
-        # jobs run by someone else (mode "batch"): worked on now / ended in this call
-        self._active: set[str] = set()
-        self._finished: set[str] = set()
-        self._publish_handle: asyncio.TimerHandle | None = None
-        self._display_id = f"sora-widget-{uuid.uuid4().hex}"
-        self._record_shown = False
         self._context = cell_context()
-        self.backend = self._backend()
-        self.on_msg(self._on_message)
+        self.backend = dict(self._backend())
 
     # -- what Python users see ---------------------------------------------------------------
 
     def __repr__(self) -> str:
         # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
-        if self.mode == "batch":
-            return f"SoraWidget(mode='batch', items={len(self._records)})"
         return (
             f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, size={self.size!r}, "
             f"generations={len(self._records)})"
         )
 
     @property
-    def generations(self) -> list[Generation]:
-        return list(self._records.values())
-
-    @property
     def client(self) -> AsyncSoraClient:
         return self._client if self._client is not None else api.shared_client()
 
     def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        self.backend = self._backend()
-        bundle = self._repr_mimebundle_()
-        # anywidget returns (data, metadata); ipywidgets returns data alone
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        display(data, metadata=metadata, raw=True)
-        display(record_bundle(self.generations), raw=True, display_id=self._display_id)
-        self._record_shown = True
+        self.backend = dict(self._backend())
+        super()._ipython_display_()
 
     def start(
         self,
@@ -160,141 +126,44 @@ class SoraWidget(anywidget.AnyWidget):
             await asyncio.shield(task)
         return self._records[job_id]
 
-    def close(self) -> None:
-        """Stop waiting for this widget's jobs (they keep running on the server)."""
-        for task in list(self._tasks.values()):
-            task.cancel()
-        if self._publish_handle is not None:
-            self._publish_handle.cancel()
-        super().close()
+    # -- requests from the view ---------------------------------------------------------------
 
-    # -- jobs run by someone else (mode "batch") ----------------------------------------------
+    def _on_message(self, widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self.backend = dict(self._backend())  # the key or the emulator may have been set meanwhile
+        super()._on_message(widget, content, buffers)
 
-    @classmethod
-    def for_batch(
-        cls,
-        batch_id: str,
-        records: list[Generation],
-        finished: set[str],
-        client: AsyncSoraClient | None = None,
-    ) -> SoraWidget:
-        """A view of a batch's items (in order), for `generate_many` to drive with `track`;
-        `finished` holds the ids of those already ended before it started."""
-        widget = cls(client=client, mode="batch")
-        widget.batch = {"id": batch_id}
-        for record in records:
-            widget._records[record.id] = record
-        widget._finished |= finished
-        widget._publish()
-        return widget
+    @handles("generate")
+    def _on_generate(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        p = content.get("params") or {}
+        record = self.start(
+            p.get("prompt", ""),
+            duration=p.get("duration", self.duration),
+            size=p.get("size", self.size),
+            input_reference=p.get("input_reference") or None,
+        )
+        self._reply(request, job=record.id)
 
-    def track(self, record: Generation, *, active: bool = False, finished: bool = False) -> None:
-        """Show a job's record as it stands: being worked on now (`active`), or its work
-        ended (`finished`). Shown at a bounded pace; `flush()` shows it now."""
-        self._records[record.id] = record
-        (self._active.add if active and not finished else self._active.discard)(record.id)
-        if finished:
-            self._finished.add(record.id)
-        self._publish_soon()
+    @handles("stop")
+    def _on_stop(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self._stop_waiting(str(content.get("job")))
+        self._reply(request)
 
-    def flush(self) -> None:
-        """Show every change now (the batch has ended)."""
-        if self._publish_handle is not None:
-            self._publish_handle.cancel()
-            self._publish_handle = None
-        self._publish()
+    @handles("resume")
+    def _on_resume(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self._resume(str(content.get("job")))
+        self._reply(request)
 
-    def _publish_soon(self) -> None:
-        if self._publish_handle is not None:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self._publish()
-            return
-        # Each publish sends every job to the view and rewrites the record output: pace
-        # them by the batch's size (0.25 s for a few items, about 1 s for a thousand).
-        delay = 0.25 + 0.00075 * len(self._records)
-        self._publish_handle = loop.call_later(delay, self._publish_due)
+    @handles("upload")
+    def _on_upload(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        data = bytes(buffers[0]) if buffers else b""
+        mime, name = str(content.get("mime", "")), str(content.get("name", "image"))
+        self._answer_later(f"upload:{request}", request, self._upload(request, data, mime, name))
 
-    def _publish_due(self) -> None:
-        self._publish_handle = None
-        self._publish()
-
-    # -- messages from the view -------------------------------------------------------------
-
-    def _on_message(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
-        kind = content.get("kind")
-        request = str(content.get("id", ""))
-        self.backend = self._backend()  # the key or the emulator may have been set meanwhile
-        try:
-            if kind == "generate":
-                p = content.get("params") or {}
-                record = self.start(
-                    p.get("prompt", ""),
-                    duration=p.get("duration", self.duration),
-                    size=p.get("size", self.size),
-                    input_reference=p.get("input_reference") or None,
-                )
-                self._reply(request, job=record.id)
-            elif kind == "video":
-                self._spawn(
-                    f"video:{request}",
-                    self._answering(request, self._send_video(request, str(content.get("job")))),
-                )
-            elif kind == "stop":
-                self._stop_waiting(str(content.get("job")))
-                self._reply(request)
-            elif kind == "resume":
-                self._resume(str(content.get("job")))
-                self._reply(request)
-            elif kind == "upload":
-                data = bytes(buffers[0]) if buffers else b""
-                mime, name = str(content.get("mime", "")), str(content.get("name", "image"))
-                self._spawn(
-                    f"upload:{request}", self._answering(request, self._upload(request, data, mime, name))
-                )
-            elif kind == "use_emulator":
-                self._spawn(f"emulator:{request}", self._answering(request, self._use_emulator(request)))
-            else:
-                self._reply_error(request, InvalidParams("kind", kind, "a request kind of protocol.ts"))
-        except SoraError as error:
-            self._reply_error(request, error)
-        except Exception as error:  # a bug of ours: still tell the view, and the log
-            log.exception("sora-widget could not handle a %r request", kind)
-            self._reply_error(request, _unexpected(error))
-
-    async def _answering(self, request: str, work: Any) -> None:
-        """Run a request's coroutine; whatever it raises is the request's answer."""
-        try:
-            await work
-        except SoraError as error:
-            self._reply_error(request, error)
-        except Exception as error:
-            log.exception("sora-widget request %s failed", request)
-            self._reply_error(request, _unexpected(error))
-
-    def _reply(self, request: str, **payload: Any) -> None:
-        self.send({"kind": "reply", "id": request, "ok": True, **payload})
-
-    def _reply_error(self, request: str, error: SoraError) -> None:
-        self.send({"kind": "reply", "id": request, "ok": False, "error": error.to_dict()})
+    @handles("use_emulator")
+    def _on_use_emulator(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self._answer_later(f"emulator:{request}", request, self._use_emulator(request))
 
     # -- jobs ---------------------------------------------------------------------------------
-
-    def _spawn(self, key: str, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks[key] = task
-        task.add_done_callback(functools.partial(self._task_done, key))
-
-    def _task_done(self, key: str, task: asyncio.Task[Any]) -> None:
-        if self._tasks.get(key) is task:
-            del self._tasks[key]
-        if not task.cancelled() and task.exception() is not None:
-            # Our coroutines handle their errors; reaching here is a bug, so say it loudly.
-            error = task.exception()
-            log.error("sora-widget task %s failed", key, exc_info=error)
-        self._publish()
 
     async def _submit_and_wait(self, record: Generation, save_to: str | None = None) -> None:
         async def work() -> None:
@@ -317,7 +186,7 @@ class SoraWidget(anywidget.AnyWidget):
             record.error = error.to_dict()
         except Exception as error:
             log.exception("sora-widget job %s failed unexpectedly", record.id)
-            record.error = _unexpected(error).to_dict()
+            record.error = unexpected(error).to_dict()
 
     def _on_update(self, record: Generation) -> None:
         self._records[record.id] = record
@@ -343,32 +212,6 @@ class SoraWidget(anywidget.AnyWidget):
 
     # -- requests that answer with data ------------------------------------------------------
 
-    async def _send_video(self, request: str, job_id: str) -> None:
-        record = self._records.get(job_id)
-        try:
-            if record is None or not record.video_path:
-                raise InvalidParams("job", job_id, "a completed job of this widget")
-            path = Path(record.video_path)
-            size = (await asyncio.to_thread(path.stat)).st_size
-            total = max(1, math.ceil(size / VIDEO_CHUNK_BYTES))
-            with open(path, "rb") as f:  # noqa: ASYNC230 - chunks are small; we yield between them
-                for index in range(total):
-                    chunk = f.read(VIDEO_CHUNK_BYTES)
-                    self.send(
-                        {
-                            "kind": "video_chunk",
-                            "id": request,
-                            "index": index,
-                            "total": total,
-                            "mime": "video/mp4",
-                            "size": size,
-                        },
-                        buffers=[chunk],
-                    )
-                    await asyncio.sleep(0)  # let other kernel work through between chunks
-        except OSError as error:
-            self._reply_error(request, _unexpected(error, "the saved video could not be read"))
-
     async def _upload(self, request: str, data: bytes, mime: str, name: str) -> None:
         url = await self.client.upload_bytes(data, mime)
         self.input_reference = url
@@ -377,12 +220,12 @@ class SoraWidget(anywidget.AnyWidget):
 
     async def _use_emulator(self, request: str) -> None:
         await asyncio.to_thread(api.use_emulator)
-        self.backend = self._backend()
+        self.backend = dict(self._backend())
         self._reply(request)
 
     # -- state for the view and the notebook ---------------------------------------------------
 
-    def _backend(self) -> dict[str, Any]:
+    def _backend(self) -> protocol.Backend:
         if self._client is not None:
             return {
                 "api_key_set": self._client.has_api_key,
@@ -396,70 +239,20 @@ class SoraWidget(anywidget.AnyWidget):
             "host": current["base_url"].split("://", 1)[-1],
         }
 
-    def _publish(self) -> None:
-        """Send the jobs to the view and update the record output."""
-        now = time.time()
-        self.jobs = [self._job_view(r, now) for r in self._records.values()]
-        self.jobs_clock_ms = now * 1000
-        if self.mode == "batch":
-            counts = tally(list(self._records.values()), self._finished, self._active)
-            self.batch = {"id": self.batch.get("id"), **counts.to_dict()}
-        if self._record_shown:
-            from IPython.display import update_display
-
-            update_display(record_bundle(self.generations), raw=True, display_id=self._display_id)
-
-    def _job_view(self, record: Generation, now: float) -> dict[str, Any]:
-        data = record.to_dict()
-        status = record.status
-        if self.mode == "batch" and status == "SUBMITTING" and record.submitted_at is None:
-            status = "PENDING"  # not sent yet: waiting for its turn in the batch
-        return {
-            "id": record.id,
-            "request_id": record.request_id,
-            "status": status,
-            "waiting": record.id in self._tasks or record.id in self._active,
-            "detached": record.id in self._detached and record.id not in self._tasks,
-            "params": data["params"],
-            "reference_source": record.reference_source,
-            "submitted_at": record.submitted_at,
-            "completed_at": record.completed_at,
-            "elapsed_s": record.elapsed_s(now),
-            "expected_s": self._expected(record),
-            "video_path": record.video_path,
-            "filename": Path(record.video_path).name if record.video_path else None,
-            "sha256": record.sha256,
-            "bytes": record.bytes,
-            "video": record.video,
-            "error": record.error,
-            "synthetic": record.synthetic,
-            "reproduce": reproduce_code(record),
-        }
+    def _job_view(self, record: Generation, now: float) -> protocol.JobView:
+        return protocol.job_view(
+            record,
+            now=now,
+            expected_s=self._expected(record),
+            waiting=record.id in self._tasks,
+            detached=record.id in self._detached and record.id not in self._tasks,
+        )
 
     def _expected(self, record: Generation) -> float:
         try:
             return self.client.expected_seconds(record)
         except RuntimeError:  # no running loop (e.g. inspected from a thread)
-            return 180.0
+            return params.PRIOR_LATENCY_S
 
 
-def reproduce_code(record: Generation) -> str:
-    """The exact Python call that generates this clip again."""
-    p = record.params
-    args = [repr(p.prompt), f"duration={p.duration}", f"size={p.size!r}"]
-    if p.input_reference:
-        args.append(f"input_reference={p.input_reference!r}")
-    lines = ["import sora_widget as sw", "", f"clip = sw.generate({', '.join(args)})"]
-    if record.reference_source:
-        lines.insert(2, f"# reference image uploaded from {record.reference_source}")
-    return "\n".join(lines)
-
-
-def _unexpected(error: BaseException, message: str | None = None) -> SoraError:
-    text = message or f"unexpected {type(error).__name__}: {error}"
-    wrapped = SoraError(text, detail="".join(traceback.format_exception_only(type(error), error)).strip())
-    wrapped.hint = "This is a bug in sora-widget; the kernel log has the traceback. Please report it."
-    return wrapped
-
-
-__all__ = ["SoraWidget", "reproduce_code"]
+__all__ = ["SoraWidget"]

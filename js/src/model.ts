@@ -3,7 +3,7 @@
 // become "not known yet" instead of exceptions in the middle of a render.
 
 import type { AnyModel } from "@anywidget/types";
-import type { Backend, BatchProgress, Job, JobError, JobParams, Mode, Model, Options, Status } from "./protocol";
+import { JOBVIEW_KEYS, type Backend, type BatchProgress, type Job, type JobError, type Mode, type Model, type Options } from "./protocol";
 import { normalizeError } from "./dispatch";
 
 /** The traits as a type alias (an interface would not satisfy AnyModel's index type). */
@@ -67,43 +67,33 @@ export function readClock(model: WidgetModel): number {
   return Number.isFinite(value) ? value : 0;
 }
 
-/** `jobs`, oldest first, each with every field present. */
+/** `jobs`, oldest first. A job missing a key of the protocol (a kernel of another
+ * version, a key renamed on one side) is left out and reported once, never shown with
+ * made-up zeros. */
 export function readJobs(model: WidgetModel): Job[] {
   const raw = model.get("jobs");
   if (!Array.isArray(raw)) return [];
-  return raw.filter((j) => j && typeof j === "object" && typeof j.id === "string").map(normalizeJob);
+  const jobs: Job[] = [];
+  for (const j of raw) {
+    const missing = missingKeys(j, JOBVIEW_KEYS);
+    if (missing.length === 0) {
+      jobs.push({ ...(j as Job), error: j.error ? (normalizeError(j.error) as JobError) : null });
+    } else reportOnce(`a job from the kernel lacks ${missing.join(", ")}: the kernel and the view disagree`);
+  }
+  return jobs;
 }
 
-function normalizeJob(j: Partial<Job> & { id: string }): Job {
-  const num = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
-  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
-  const p = (j.params ?? {}) as Partial<JobParams>;
-  return {
-    id: j.id,
-    request_id: str(j.request_id),
-    status: (typeof j.status === "string" ? j.status : "UNKNOWN") as Status,
-    waiting: j.waiting === true,
-    detached: j.detached === true,
-    params: {
-      prompt: typeof p.prompt === "string" ? p.prompt : "",
-      duration: num(p.duration, 0),
-      size: typeof p.size === "string" ? p.size : "",
-      input_reference: str(p.input_reference),
-    },
-    reference_source: str(j.reference_source),
-    submitted_at: str(j.submitted_at),
-    completed_at: str(j.completed_at),
-    elapsed_s: num(j.elapsed_s, 0),
-    expected_s: num(j.expected_s, 0),
-    video_path: str(j.video_path),
-    filename: str(j.filename),
-    sha256: str(j.sha256),
-    bytes: typeof j.bytes === "number" ? j.bytes : null,
-    video: j.video && typeof j.video === "object" ? j.video : null,
-    error: j.error ? (normalizeError(j.error) as JobError) : null,
-    synthetic: j.synthetic === true,
-    reproduce: typeof j.reproduce === "string" ? j.reproduce : "",
-  };
+/** The keys of `keys` that `value` (a JSON object) lacks; all of them if it is not one. */
+export function missingKeys(value: unknown, keys: readonly string[]): string[] {
+  if (!value || typeof value !== "object") return [...keys];
+  return keys.filter((key) => !(key in value));
+}
+
+const reported = new Set<string>();
+function reportOnce(message: string): void {
+  if (reported.has(message)) return;
+  reported.add(message);
+  console.error(`sora-widget: ${message}`);
 }
 
 /** Write a control's value back to its trait (the two-way half that goes to Python). */

@@ -18,7 +18,7 @@ import platform
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,8 +39,18 @@ from ..errors import (
     SubmitOutcomeUnknown,
     UnexpectedResponse,
 )
-from ..ledger import Ledger
-from ..params import IMAGE_TYPES, MAX_REFERENCE_BYTES, MODEL, GenerationParams, reference_kind, validate
+from ..ledger import Ledger, Observer
+from ..params import (
+    DEFAULT_DURATION,
+    DEFAULT_SIZE,
+    DEFAULT_TIMEOUT_S,
+    IMAGE_TYPES,
+    MAX_REFERENCE_BYTES,
+    MODEL,
+    GenerationParams,
+    reference_kind,
+    validate,
+)
 from ..records import Generation, new_id, parse_time, utcnow
 from ._config import (
     API_KEY_ENV,
@@ -68,11 +78,6 @@ log = logging.getLogger(__name__)
 
 OnUpdate = Callable[[Generation], Any]
 Job = Generation | str
-#: called with (event, record) whenever a record is written to the ledger
-Observer = Callable[[str, Generation], None]
-
-#: process-wide record observers (the notebook mirror registers one inside a kernel)
-observers: list[Observer] = []
 
 
 class AsyncSoraClient:
@@ -98,12 +103,14 @@ class AsyncSoraClient:
         clock: Clock | None = None,
         limiter: Limiter | None = None,
         model: str = MODEL,
+        observers: Iterable[Observer] = (),
     ) -> None:
         self._api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
         self.upload_url = resolve_upload_url(self.base_url, upload_url)
         self.output_dir = resolve_output_dir(output_dir)
-        self.ledger = Ledger.in_dir(self.output_dir)
+        #: every job event of this client goes through it (and to its `observers`)
+        self.ledger = Ledger.in_dir(self.output_dir, observers)
         self.poll = poll or PollPolicy()
         self.model = model
         self.api_host = urlsplit(self.base_url).netloc
@@ -158,8 +165,8 @@ class AsyncSoraClient:
         self,
         prompt: str,
         *,
-        duration: int | str = 8,
-        size: str = "720x1280",
+        duration: int | str = DEFAULT_DURATION,
+        size: str = DEFAULT_SIZE,
         input_reference: str | os.PathLike[str] | None = None,
         notebook: dict[str, str] | None = None,
         replay_of: str | None = None,
@@ -183,8 +190,8 @@ class AsyncSoraClient:
         self,
         prompt: str,
         *,
-        duration: int | str = 8,
-        size: str = "720x1280",
+        duration: int | str = DEFAULT_DURATION,
+        size: str = DEFAULT_SIZE,
         input_reference: str | os.PathLike[str] | None = None,
         notebook: dict[str, str] | None = None,
         replay_of: str | None = None,
@@ -311,7 +318,7 @@ class AsyncSoraClient:
     async def wait(
         self,
         job: Job,
-        timeout: float = 900.0,
+        timeout: float = DEFAULT_TIMEOUT_S,
         on_update: OnUpdate | None = None,
         save_to: str | os.PathLike[str] | None = None,
     ) -> Generation:
@@ -412,7 +419,11 @@ class AsyncSoraClient:
         return record
 
     async def resume(
-        self, request_id: str | None = None, *, timeout: float = 900.0, on_update: OnUpdate | None = None
+        self,
+        request_id: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT_S,
+        on_update: OnUpdate | None = None,
     ) -> Generation | list[Generation]:
         """Finish a job from the ledger (or any request id of this API). With no id,
         finish every pending job; their outcomes (errors included) are in the records."""
@@ -434,10 +445,10 @@ class AsyncSoraClient:
         self,
         prompt: str,
         *,
-        duration: int | str = 8,
-        size: str = "720x1280",
+        duration: int | str = DEFAULT_DURATION,
+        size: str = DEFAULT_SIZE,
         input_reference: str | os.PathLike[str] | None = None,
-        timeout: float = 900.0,
+        timeout: float = DEFAULT_TIMEOUT_S,
         on_update: OnUpdate | None = None,
         save_to: str | os.PathLike[str] | None = None,
         **context: Any,
@@ -520,13 +531,12 @@ class AsyncSoraClient:
         return record
 
     async def _log(self, event: str, record: Generation) -> None:
-        snapshot = record.to_dict()
-        await asyncio.to_thread(self.ledger.append, event, snapshot)
-        for observe in list(observers):
-            try:
-                observe(event, record)
-            except Exception:  # an observer must never break a paid job
-                log.exception("record observer %r failed", observe)
+        await self.ledger.log(event, record)
+
+    async def mark_unknown(self, record: Generation, reason: str) -> None:
+        """Record that a submit's outcome is unknown (e.g. its process died mid-POST):
+        the job may be running and billed; it is never resubmitted blindly."""
+        await self._fail(record, "UNKNOWN", SubmitOutcomeUnknown(reason, ledger_id=record.id))
 
     async def _fail(
         self, record: Generation, status: str, error: SoraError, *, event: str | None = None

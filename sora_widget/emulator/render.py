@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .._files import file_sha256
 from ..params import GenerationParams
 
 if TYPE_CHECKING:
@@ -119,10 +120,5 @@ def write_atomic(path: Path, data: bytes) -> None:
 
 
 def describe(path: Path, *, render_s: float) -> VideoFile:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return VideoFile(path=path, size=size, sha256=digest.hexdigest(), render_s=render_s)
+    digest, size = file_sha256(path)
+    return VideoFile(path=path, size=size, sha256=digest, render_s=render_s)

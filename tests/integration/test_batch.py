@@ -13,8 +13,8 @@ from nbclient import NotebookClient
 
 import sora_widget as sw
 from sora_widget import api
-from sora_widget._batch_items import batch_id_for, normalize_items, param_hash
-from sora_widget._batch_plan import batch_info
+from sora_widget.batch.items import batch_id_for, normalize_items, param_hash
+from sora_widget.batch.plan import batch_info
 from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
 from sora_widget.records import MIMETYPE
 

@@ -42,7 +42,7 @@ CASES = {
     ],
     "resume": [
         # not blocking: submit and leave the job pending, as a restarted kernel would
-        "c = sw.api.client()\nleft = await c.submit('a paper boat', duration=4)\nawait c.aclose()",
+        "c = sw.AsyncSoraClient()\nleft = await c.submit('a paper boat', duration=4)\nawait c.aclose()",
         "done = sw.resume(left.request_id, timeout=120)\nprint(done.status)",
     ],
     "magic --wait": ["%load_ext sora_widget", "clip = %sora --wait -d 4 a red kite\nprint(clip.status)"],
@@ -57,7 +57,7 @@ CASES = {
         "%sora_wait",
     ],
     "%sora_resume": [
-        "c = sw.api.client()\nleft = await c.submit('rain on a tin roof', duration=4)\nawait c.aclose()",
+        "c = sw.AsyncSoraClient()\nleft = await c.submit('rain on a tin roof', duration=4)\nawait c.aclose()",
         "%load_ext sora_widget",
         "%sora_resume",
     ],

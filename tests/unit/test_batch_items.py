@@ -7,8 +7,9 @@ import io
 import pytest
 
 import sora_widget as sw
-from sora_widget._batch_items import batch_id_for, normalize_items, param_hash
-from sora_widget._progress import BatchProgressLine, BatchTally, batch_line, tally
+from sora_widget.batch.items import batch_id_for, normalize_items, param_hash
+from sora_widget.batch.tally import BatchTally, tally
+from sora_widget.batch.view import BatchProgressLine, batch_line
 from sora_widget.params import GenerationParams
 from sora_widget.records import Generation
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sora_widget._batch_plan import batch_info, classify, plan
+from sora_widget.batch.plan import batch_info, classify, plan
 from sora_widget.params import GenerationParams
 from sora_widget.records import Generation
 

@@ -1,11 +1,11 @@
-"""The widget in mode "batch": what it sends to the view as generate_many drives it."""
+"""A batch's view: what it sends to the view as generate_many drives it."""
 
 from __future__ import annotations
 
 import asyncio
 
+from sora_widget.batch.view import BatchView
 from sora_widget.client import AsyncSoraClient
-from sora_widget.widget import SoraWidget
 
 
 async def test_items_progress_and_a_paced_publish(tmp_path):
@@ -14,7 +14,7 @@ async def test_items_progress_and_a_paced_publish(tmp_path):
         done_before = records[2]
         done_before.set_status("COMPLETED")
         done_before.video_path = "saved.mp4"
-        widget = SoraWidget.for_batch("b1", records, {done_before.id}, client=client)
+        widget = BatchView("b1", records, {done_before.id}, client=client)
 
         assert [j["status"] for j in widget.jobs] == ["PENDING", "PENDING", "COMPLETED"]
         assert widget.batch == {

@@ -1,6 +1,6 @@
 """Which kernel messages come from a runner (nbclient, papermill, nbval) — pure, no kernel."""
 
-from sora_widget.notebook import is_runner_request
+from sora_widget.environment import is_runner_request
 
 
 def execute(metadata=None, allow_stdin=False):

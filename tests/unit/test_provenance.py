@@ -9,9 +9,9 @@ import pytest
 
 from sora_widget import params
 from sora_widget.ledger import Ledger
-from sora_widget.notebook import MIMETYPE, embed, read_records, record_bundle, verify
+from sora_widget.notebook import embed, read_records, verify
 from sora_widget.params import GenerationParams
-from sora_widget.records import SCHEMA_FILE, Generation
+from sora_widget.records import MIMETYPE, SCHEMA_FILE, Generation, record_bundle
 
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)

@@ -41,6 +41,39 @@ const TRAITS = [
   "batch",
 ] as const;
 
+/** What each mode shows. "full": the SoraWidget (controls, player, job cards, gallery);
+ * "job": one compact card (the %sora view); "batch": a batch's view — no controls and
+ * no cards (a thousand items would be a thousand cards), every item's status in the
+ * gallery, a clip fetched and played when chosen. */
+interface Layout {
+  controls: boolean;
+  batchHeader: boolean;
+  stage: boolean;
+  cards: boolean;
+  gallery: GalleryOptions | false;
+  fetchEveryClip: boolean;
+}
+
+const LAYOUTS: Record<Mode, Layout> = {
+  full: {
+    controls: true,
+    batchHeader: false,
+    stage: true,
+    cards: true,
+    gallery: { title: "History", newestFirst: true },
+    fetchEveryClip: true,
+  },
+  job: { controls: false, batchHeader: false, stage: false, cards: true, gallery: false, fetchEveryClip: true },
+  batch: {
+    controls: false,
+    batchHeader: true,
+    stage: true,
+    cards: false,
+    gallery: { title: "Items", newestFirst: false },
+    fetchEveryClip: false,
+  },
+};
+
 export class SoraView {
   readonly root: HTMLElement;
   private readonly scope = new Scope();
@@ -111,47 +144,39 @@ export class SoraView {
       this.jobList,
     );
 
-    if (this.mode === "full") {
-      this.controls = new Controls(
-        {
-          model: this.model,
-          references: this.session.references,
-          options: () => this.options(),
-          state: () => this.state,
-          generate: () => this.generate(),
-          pickFile: (file) => this.pickFile(file),
-          useEmulator: () => this.useEmulator(),
-        },
-        scope,
-      );
-      this.stage = this.newStage(scope);
-      this.gallery = this.newGallery(scope);
-      replaceChildren(
-        this.root,
-        this.live,
-        this.controls.header,
-        this.controls.notice,
-        this.controls.el,
-        this.stage.el,
-        this.jobsSection,
-        this.gallery.el,
-      );
-      this.listenForDrops(scope);
-    } else if (this.mode === "batch") {
-      // Python drives a batch: no controls and no cards (a thousand items would be a
-      // thousand cards); each item's status is in the gallery, a clip plays when chosen.
-      this.controls = null;
-      this.batchHeader = new BatchHeader();
-      this.stage = this.newStage(scope);
-      this.gallery = this.newGallery(scope, { title: "Items", newestFirst: false });
-      replaceChildren(this.root, this.live, this.batchHeader.el, this.stage.el, this.gallery.el);
-    } else {
-      this.controls = null;
-      this.stage = null;
-      this.gallery = null;
-      replaceChildren(this.root, this.live, this.jobsSection);
-    }
+    const layout = LAYOUTS[this.mode];
+    this.controls = layout.controls ? this.newControls(scope) : null;
+    this.batchHeader = layout.batchHeader ? new BatchHeader() : null;
+    this.stage = layout.stage ? this.newStage(scope) : null;
+    this.gallery = layout.gallery ? this.newGallery(scope, layout.gallery) : null;
+    const parts: (HTMLElement | null | undefined)[] = [
+      this.live,
+      this.controls?.header,
+      this.controls?.notice,
+      this.controls?.el,
+      this.batchHeader?.el,
+      this.stage?.el,
+      layout.cards ? this.jobsSection : null,
+      this.gallery?.el,
+    ];
+    replaceChildren(this.root, ...parts.filter((part): part is HTMLElement => !!part));
+    if (layout.controls) this.listenForDrops(scope);
     this.update();
+  }
+
+  private newControls(scope: Scope): Controls {
+    return new Controls(
+      {
+        model: this.model,
+        references: this.session.references,
+        options: () => this.options(),
+        state: () => this.state,
+        generate: () => this.generate(),
+        pickFile: (file) => this.pickFile(file),
+        useEmulator: () => this.useEmulator(),
+      },
+      scope,
+    );
   }
 
   private newStage(scope: Scope): Stage {
@@ -204,10 +229,11 @@ export class SoraView {
   private render(): void {
     const jobs = readJobs(this.model);
     this.state = viewReducer(this.state, { type: "jobsChanged", jobs });
-    const batch = this.mode === "batch";
+    const layout = LAYOUTS[this.mode];
+    const batch = layout.batchHeader;
     // Ask for every finished clip (once per model): the player and the gallery need them.
     // A batch's clips are fetched one by one as they are chosen: it may hold a thousand.
-    if (!batch) for (const job of jobs) if (isPlayable(job)) this.session.videos.ensure(job.id);
+    if (layout.fetchEveryClip) for (const job of jobs) if (isPlayable(job)) this.session.videos.ensure(job.id);
 
     this.controls?.update();
     this.batchHeader?.update(readBatch(this.model));

@@ -12,11 +12,11 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
-from .errors import InvalidParams
-from .params import MODEL, GenerationParams, reference_kind, validate
+from .._files import file_sha256
+from ..errors import InvalidParams
+from ..params import MODEL, GenerationParams, reference_kind, validate
 
 #: the keys an item dict (or the columns a DataFrame) may have
 ITEM_KEYS = ("prompt", "duration", "size", "input_reference")
@@ -38,7 +38,7 @@ def param_hash(params: GenerationParams) -> str:
     reference = params.input_reference
     if reference is not None and reference_kind(reference) == "path":
         # the same file name with other pixels is another item
-        data["input_reference"] = {"path": reference, "sha256": _file_sha256(Path(reference))}
+        data["input_reference"] = {"path": reference, "sha256": file_sha256(reference)[0]}
     return _digest(data)
 
 
@@ -114,14 +114,6 @@ def _item(index: int, row: object, *, duration: object, size: object) -> Generat
 
 def _or(value: object, default: object) -> object:
     return default if value is None else value
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _digest(data: object) -> str:

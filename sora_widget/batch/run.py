@@ -9,7 +9,7 @@ their requests through the same rate limiter. A failure never stops the batch: e
 item's record carries its outcome, and the results come back in input order.
 
 The same call made again resumes: records carry `batch = {id, index, param_hash,
-size}` and the ledger is read first (see `_batch_plan`), so a kernel restart costs no
+size}` and the ledger is read first (see `plan`), so a kernel restart costs no
 second submit — finished items are returned, accepted ones are waited for, items whose
 submit outcome is unknown are left alone (they may be billed) and failed ones are
 submitted again only with `retry_failed=True`.
@@ -23,17 +23,18 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import api
-from ._batch_items import batch_id_for, normalize_items, param_hash
-from ._batch_plan import Step, batch_info, plan
-from ._batch_show import Reporter, reporter_for
-from ._progress import BatchTally, tally
-from ._sync import run_blocking
-from .client import AsyncSoraClient
-from .errors import InvalidParams, SoraError, SubmitOutcomeUnknown
-from .ledger import Ledger
-from .params import DEFAULT_DURATION, DEFAULT_SIZE, GenerationParams
-from .records import Generation
+from .. import api
+from .._sync import run_blocking
+from ..client import AsyncSoraClient
+from ..environment import cell_context, in_kernel
+from ..errors import InvalidParams, SoraError
+from ..ledger import Ledger
+from ..params import DEFAULT_DURATION, DEFAULT_SIZE, DEFAULT_TIMEOUT_S, GenerationParams
+from ..records import Generation
+from .items import batch_id_for, normalize_items, param_hash
+from .plan import Step, batch_info, plan
+from .tally import BatchTally, tally
+from .view import Reporter, reporter_for
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ def generate_many(
     concurrency: int = 4,
     duration: int | str = DEFAULT_DURATION,
     size: str = DEFAULT_SIZE,
-    timeout: float = 900.0,
+    timeout: float = DEFAULT_TIMEOUT_S,
     client: AsyncSoraClient | None = None,
     batch_id: str | None = None,
     show: bool = True,
@@ -109,7 +110,7 @@ async def agenerate_many(
     concurrency: int = 4,
     duration: int | str = DEFAULT_DURATION,
     size: str = DEFAULT_SIZE,
-    timeout: float = 900.0,
+    timeout: float = DEFAULT_TIMEOUT_S,
     client: AsyncSoraClient | None = None,
     batch_id: str | None = None,
     show: bool = True,
@@ -120,7 +121,7 @@ async def agenerate_many(
         raise InvalidParams("concurrency", concurrency, "a whole number of jobs, at least 1")
     params = normalize_items(items, duration=duration, size=size)
     hashes = [param_hash(p) for p in params]
-    own = client is None and not _in_kernel()
+    own = client is None and not in_kernel()
     # In a kernel: the shared client, whose limiter every widget and magic uses too.
     # Elsewhere (a script, asyncio.run) a client for this call, closed at its end.
     runner = client or (api.client() if own else api.shared_client())
@@ -176,8 +177,6 @@ def _record_for(
 ) -> Generation:
     if step.record is not None:
         return step.record
-    from .notebook import cell_context
-
     p = params[step.index]
     return client.prepare(
         p.prompt,
@@ -219,13 +218,9 @@ async def _item(
 
 async def _mark_unknown(client: AsyncSoraClient, record: Generation) -> None:
     """A submit that was under way when its process died: the server may have taken it."""
-    error = SubmitOutcomeUnknown(
-        "the process stopped while the submit was under way; the job may be running and billed",
-        ledger_id=record.id,
+    await client.mark_unknown(
+        record, "the process stopped while the submit was under way; the job may be running and billed"
     )
-    record.error = error.to_dict()
-    record.set_status("UNKNOWN")
-    await asyncio.to_thread(client.ledger.append, "unknown", record.to_dict())
 
 
 def _records_of_batch(ledger: Ledger, batch_id: str) -> list[Generation]:
@@ -245,14 +240,6 @@ def _saved(record: Generation, output_dir: Path) -> bool:
             continue
         return record.bytes is None or size == record.bytes
     return False
-
-
-def _in_kernel() -> bool:
-    """Running inside an IPython kernel (whose loop outlives this call)."""
-    import sys
-
-    kernelbase = sys.modules.get("ipykernel.kernelbase")
-    return bool(kernelbase and kernelbase.Kernel.initialized())
 
 
 __all__ = ["Batch", "agenerate_many", "generate_many"]

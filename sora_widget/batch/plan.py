@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .records import Generation
+from ..records import Generation
 
 Action = Literal["done", "wait", "unknown", "keep", "submit"]
 

@@ -11,22 +11,12 @@ import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-from .params import MODEL, GenerationParams
-
-SCHEMA_VERSION = 1
-#: the record's JSON Schema, shipped in the package for anyone reading saved notebooks
-SCHEMA_FILE = Path(__file__).parent / "schema" / f"generation-v{SCHEMA_VERSION}.schema.json"
-
-#: what the server reports, plus two local states: SUBMITTING (before the request id
-#: is known) and UNKNOWN (the submit may or may not have been accepted), and EXPIRED
-#: (the server forgot a request id before we saved its result).
-STATUSES = ("SUBMITTING", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "UNKNOWN", "EXPIRED")
-TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "EXPIRED"})
-
-MIMETYPE = "application/vnd.sora-widget.generation+json"
+from .._text import shorten
+from ..params import DEFAULT_DURATION, DEFAULT_SIZE, MODEL, GenerationParams
+from . import view
+from .schema import SCHEMA_VERSION, STATUSES, TERMINAL_STATUSES
 
 
 def new_id() -> str:
@@ -132,8 +122,8 @@ class Generation:
         # (a reference file may no longer exist on this machine).
         kwargs["params"] = GenerationParams(
             prompt=params.get("prompt", ""),
-            duration=int(params.get("duration", 8)),
-            size=params.get("size", "720x1280"),
+            duration=int(params.get("duration", DEFAULT_DURATION)),
+            size=params.get("size", DEFAULT_SIZE),
             input_reference=params.get("input_reference"),
         )
         return cls(**kwargs)
@@ -146,7 +136,7 @@ class Generation:
     def summary(self) -> str:
         """One line a person can read: status, parameters, prompt, outcome."""
         p = self.params
-        prompt = p.prompt if len(p.prompt) <= 60 else p.prompt[:59] + "…"
+        prompt = shorten(p.prompt, 60)
         text = f"{self.status} · {p.duration}s {p.size} · {prompt!r}"
         if self.request_id:
             text += f" · request {self.request_id}"
@@ -166,9 +156,7 @@ class Generation:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         """In a notebook a record shows as a record output, so the cell keeps its provenance."""
-        from .notebook import record_bundle
-
-        return record_bundle([self])
+        return view.record_bundle([self])
 
 
 def merge(a: Generation, b: Generation) -> Generation:

@@ -1,0 +1,309 @@
+"""The contract between the kernel and the widget's view, defined once.
+
+Traits carry small state both ways; custom messages carry requests from the view and
+the kernel's replies, each tagged with the request's `id`. Video bytes travel only as
+binary buffers of custom messages, never in traits, so widget state stays small.
+
+Every message and trait value the kernel sends is built here, from these TypedDicts;
+`js/src/protocol.generated.ts` is generated from them (`make protocol`), and a test
+fails when the two disagree — a key renamed on one side cannot silently become 0 or
+null on the other.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal, TypedDict
+
+from .errors import SoraError
+from .records import Generation, reproduce_code
+
+Mode = Literal["full", "job", "batch"]
+MODES: tuple[Mode, ...] = ("full", "job", "batch")
+
+Status = Literal[
+    "PENDING",  # a batch item not sent yet, waiting for its turn
+    "SUBMITTING",
+    "QUEUED",
+    "PROCESSING",
+    "COMPLETED",
+    "FAILED",
+    "UNKNOWN",
+    "EXPIRED",
+]
+
+
+class SizeOption(TypedDict):
+    """One allowed size: value "720x1280", label "Portrait", and its pixels."""
+
+    value: str
+    label: str
+    width: int
+    height: int
+
+
+class Options(TypedDict):
+    """`options` trait (read-only in the view): what the controls may offer (params.py)."""
+
+    model: str
+    durations: list[int]
+    sizes: list[SizeOption]
+    default_duration: int
+    default_size: str
+    image_types: list[str]
+    max_reference_bytes: int
+
+
+class Backend(TypedDict):
+    """`backend` trait: where generations go. Never holds the key itself."""
+
+    api_key_set: bool
+    emulator: bool
+    host: str
+
+
+class JobError(TypedDict):
+    """A SoraError as the kernel reports it (`SoraError.to_dict()`)."""
+
+    type: str
+    message: str
+    http_status: int | None
+    request_id: str | None
+    detail: str | None
+    hint: str
+    retryable: bool
+
+
+class JobParams(TypedDict):
+    prompt: str
+    duration: int
+    size: str
+    input_reference: str | None
+
+
+class VideoFacts(TypedDict):
+    """What the saved clip is (read from the file)."""
+
+    width: int
+    height: int
+    duration_s: float
+    codec: str
+    fps: float | None
+    frames: int
+    faststart: bool
+
+
+class JobView(TypedDict):
+    """One generation as the `jobs` trait lists them (oldest first)."""
+
+    id: str
+    request_id: str | None
+    status: Status
+    waiting: bool
+    detached: bool
+    params: JobParams
+    reference_source: str | None
+    submitted_at: str | None
+    completed_at: str | None
+    elapsed_s: float
+    expected_s: float
+    video_path: str | None
+    filename: str | None
+    sha256: str | None
+    bytes: int | None
+    video: VideoFacts | None
+    error: JobError | None
+    synthetic: bool
+    reproduce: str
+
+
+class BatchProgress(TypedDict):
+    """`batch` trait of a batch view: where the batch stands, counted by the kernel."""
+
+    id: str
+    total: int
+    done: int
+    completed: int
+    failed: int
+    unknown: int
+    running: int
+
+
+class Traits(TypedDict):
+    """Every synced trait a view reads. A SoraWidget has all but `batch`; a batch view
+    has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`."""
+
+    prompt: str
+    duration: int
+    size: str
+    input_reference: str
+    reference_name: str
+    options: Options
+    backend: Backend
+    jobs: list[JobView]
+    jobs_clock_ms: float
+    mode: Mode
+    batch: BatchProgress
+
+
+# -- view → kernel ------------------------------------------------------------------------------
+
+
+class GenerateRequest(TypedDict):
+    kind: Literal["generate"]
+    id: str
+    params: JobParams
+
+
+class VideoRequest(TypedDict):
+    """Answered by `video_chunk` messages."""
+
+    kind: Literal["video"]
+    id: str
+    job: str
+
+
+class StopRequest(TypedDict):
+    """Stop waiting (the server job goes on)."""
+
+    kind: Literal["stop"]
+    id: str
+    job: str
+
+
+class ResumeRequest(TypedDict):
+    """Wait again for a detached or timed-out job."""
+
+    kind: Literal["resume"]
+    id: str
+    job: str
+
+
+class UploadRequest(TypedDict):
+    """buffers[0] holds the image's bytes."""
+
+    kind: Literal["upload"]
+    id: str
+    name: str
+    mime: str
+
+
+class UseEmulatorRequest(TypedDict):
+    kind: Literal["use_emulator"]
+    id: str
+
+
+REQUESTS = (GenerateRequest, VideoRequest, StopRequest, ResumeRequest, UploadRequest, UseEmulatorRequest)
+
+
+# -- kernel → view ------------------------------------------------------------------------------
+
+
+class _ReplyOkKeys(TypedDict):
+    kind: Literal["reply"]
+    id: str
+    ok: Literal[True]
+
+
+class ReplyOk(_ReplyOkKeys, total=False):
+    """A request done; `job` for generate (the new job's id), `url` for upload."""
+
+    job: str
+    url: str
+
+
+class ReplyError(TypedDict):
+    kind: Literal["reply"]
+    id: str
+    ok: Literal[False]
+    error: JobError
+
+
+class VideoChunk(TypedDict):
+    """One piece of a clip's bytes (buffers[0]); `index` from 0 to `total` - 1."""
+
+    kind: Literal["video_chunk"]
+    id: str
+    index: int
+    total: int
+    mime: str
+    size: int
+
+
+#: every TypedDict of the protocol, in the order the TypeScript file declares them
+DECLARED = (
+    SizeOption,
+    Options,
+    Backend,
+    JobError,
+    JobParams,
+    VideoFacts,
+    JobView,
+    BatchProgress,
+    Traits,
+    *REQUESTS,
+    ReplyOk,
+    ReplyError,
+    VideoChunk,
+)
+
+
+# -- building what the kernel sends ---------------------------------------------------------------
+
+
+def job_view(
+    record: Generation,
+    *,
+    now: float,
+    expected_s: float,
+    waiting: bool = False,
+    detached: bool = False,
+    queued_in_batch: bool = False,
+) -> JobView:
+    """A record as the view shows it. Pure: the caller says what it knows of the job's
+    task (`waiting`: polled now; `detached`: the user stopped waiting) and the typical
+    latency. `queued_in_batch`: a batch item not sent yet shows as PENDING."""
+    status: Status = record.status  # type: ignore[assignment]
+    if queued_in_batch and record.status == "SUBMITTING" and record.submitted_at is None:
+        status = "PENDING"
+    return {
+        "id": record.id,
+        "request_id": record.request_id,
+        "status": status,
+        "waiting": waiting,
+        "detached": detached,
+        "params": record.params.to_dict(),  # type: ignore[typeddict-item]
+        "reference_source": record.reference_source,
+        "submitted_at": record.submitted_at,
+        "completed_at": record.completed_at,
+        "elapsed_s": record.elapsed_s(now),
+        "expected_s": expected_s,
+        "video_path": record.video_path,
+        "filename": Path(record.video_path).name if record.video_path else None,
+        "sha256": record.sha256,
+        "bytes": record.bytes,
+        "video": record.video,  # type: ignore[typeddict-item]
+        "error": record.error,  # type: ignore[typeddict-item]
+        "synthetic": record.synthetic,
+        "reproduce": reproduce_code(record),
+    }
+
+
+def reply_ok(request: str, **payload: Any) -> ReplyOk:
+    reply: ReplyOk = {"kind": "reply", "id": request, "ok": True}
+    reply.update(payload)  # type: ignore[typeddict-item]
+    return reply
+
+
+def reply_error(request: str, error: SoraError) -> ReplyError:
+    return {"kind": "reply", "id": request, "ok": False, "error": error.to_dict()}  # type: ignore[typeddict-item]
+
+
+def video_chunk(request: str, *, index: int, total: int, size: int, mime: str = "video/mp4") -> VideoChunk:
+    return {"kind": "video_chunk", "id": request, "index": index, "total": total, "mime": mime, "size": size}
+
+
+def clock_ms() -> float:
+    """The kernel's wall clock for `jobs_clock_ms` (the view corrects its own skew by it)."""
+    return time.time() * 1000

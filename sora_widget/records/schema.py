@@ -1,0 +1,18 @@
+"""Facts of the record schema that every reader and writer of records shares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+#: the record's JSON Schema, shipped in the package for anyone reading saved notebooks
+SCHEMA_FILE = Path(__file__).parent / f"generation-v{SCHEMA_VERSION}.schema.json"
+
+#: what the server reports, plus two local states: SUBMITTING (before the request id
+#: is known) and UNKNOWN (the submit may or may not have been accepted), and EXPIRED
+#: (the server forgot a request id before we saved its result).
+STATUSES = ("SUBMITTING", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "UNKNOWN", "EXPIRED")
+TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "EXPIRED"})
+
+#: the mimetype of a record output in a notebook
+MIMETYPE = "application/vnd.sora-widget.generation+json"

@@ -1,0 +1,215 @@
+"""What every view of clips in the notebook shares: the view's code, the jobs it shows,
+its record output, and the kernel side of the request/reply protocol.
+
+`SoraWidget` (widget.py: controls, job cards) and a batch's view (batch/view.py: a
+progress header over every item) are both a `ClipView`. The view (js/src) talks only to
+these objects; every message they send is built by `protocol`.
+
+Requests from the view are routed by kind to the method registered for it with
+`@handles(kind)`; whatever a handler raises becomes the request's error reply, so the
+view always hears back. Work that outlives a message runs as a task on the kernel's
+own loop, held strongly (asyncio keeps only weak references) with its failure logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import math
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, ClassVar, cast
+
+import anywidget
+import traitlets
+
+from . import params, protocol
+from .errors import InvalidParams, SoraError
+from .records import Generation, record_bundle
+
+log = logging.getLogger(__name__)
+
+_STATIC = Path(__file__).parent / "static"
+#: video bytes go to the view in pieces this size (one binary comm message each)
+VIDEO_CHUNK_BYTES = 2 * 1024 * 1024
+
+Handler = Callable[[Any, str, dict[str, Any], list[bytes]], None]
+
+
+def handles(kind: str) -> Callable[[Handler], Handler]:
+    """Register a method as the handler of the view's requests of `kind`. It is called
+    with (request id, message content, buffers) and answers with `_reply`/`_reply_error`
+    (or in a task it spawns)."""
+
+    def register(method: Handler) -> Handler:
+        method._handles = kind  # type: ignore[attr-defined]
+        return method
+
+    return register
+
+
+class ClipView(anywidget.AnyWidget):
+    """A view of generations: its jobs are shown by the view, its records in a record
+    output beneath it (updated as jobs advance)."""
+
+    _esm = _STATIC / "widget.js"
+    _css = _STATIC / "widget.css"
+
+    options = traitlets.Dict(help="protocol.Options: what the controls may offer (from params.py)").tag(
+        sync=True
+    )
+    jobs = traitlets.List(
+        traitlets.Dict(), help="list of protocol.JobView: the jobs shown, oldest first"
+    ).tag(sync=True)
+    jobs_clock_ms = traitlets.Float(
+        0.0, help="kernel wall clock (ms since the epoch) when `jobs` was built: the view corrects skew"
+    ).tag(sync=True)
+
+    #: request kind → handler, collected from the @handles methods of the class
+    _handlers: ClassVar[dict[str, Handler]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, Handler] = {}
+        for klass in reversed(cls.__mro__):
+            for member in vars(klass).values():
+                kind = getattr(member, "_handles", None)
+                if kind is not None:
+                    found[kind] = member
+        cls._handlers = found
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(options=params.view_options(), **kwargs)
+        self._records: dict[str, Generation] = {}
+        self._tasks: dict[str, asyncio.Task[Any]] = {}
+        self._display_id = f"sora-widget-{uuid.uuid4().hex}"
+        self._record_shown = False
+        self.on_msg(self._on_message)
+
+    @property
+    def generations(self) -> list[Generation]:
+        return list(self._records.values())
+
+    def _ipython_display_(self) -> None:
+        """The view, then its record output (updated in place as jobs advance)."""
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        # anywidget returns (data, metadata); ipywidgets returns data alone
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        display(data, metadata=metadata, raw=True)
+        display(record_bundle(self.generations), raw=True, display_id=self._display_id)
+        self._record_shown = True
+
+    def close(self) -> None:
+        """Stop this view's own waiting (jobs keep running on the server)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+        super().close()
+
+    # -- what the view shows ------------------------------------------------------------------
+
+    def _publish(self) -> None:
+        """Send the jobs to the view and update the record output."""
+        now = time.time()
+        self.jobs = cast(list[dict[str, Any]], [self._job_view(r, now) for r in self._records.values()])
+        self.jobs_clock_ms = now * 1000
+        if self._record_shown:
+            from IPython.display import update_display
+
+            update_display(record_bundle(self.generations), raw=True, display_id=self._display_id)
+
+    def _job_view(self, record: Generation, now: float) -> protocol.JobView:
+        return protocol.job_view(
+            record, now=now, expected_s=self._expected(record), waiting=record.id in self._tasks
+        )
+
+    def _expected(self, record: Generation) -> float:
+        """The typical latency of a job like this one; subclasses ask their client."""
+        return params.PRIOR_LATENCY_S
+
+    # -- requests from the view ---------------------------------------------------------------
+
+    def _on_message(self, _widget: Any, content: dict[str, Any], buffers: list[bytes]) -> None:
+        kind = content.get("kind")
+        request = str(content.get("id", ""))
+        handler = self._handlers.get(kind) if isinstance(kind, str) else None
+        try:
+            if handler is None:
+                known = ", ".join(sorted(self._handlers))
+                raise InvalidParams("kind", kind, f"a request kind this view answers ({known})")
+            handler(self, request, content, buffers)
+        except SoraError as error:
+            self._reply_error(request, error)
+        except Exception as error:  # a bug of ours: still tell the view, and the log
+            log.exception("sora-widget could not handle a %r request", kind)
+            self._reply_error(request, unexpected(error))
+
+    def _reply(self, request: str, **payload: Any) -> None:
+        self.send(protocol.reply_ok(request, **payload))
+
+    def _reply_error(self, request: str, error: SoraError) -> None:
+        self.send(protocol.reply_error(request, error))
+
+    def _answer_later(self, key: str, request: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run a request's coroutine as a task; whatever it raises is the request's answer."""
+
+        async def answering() -> None:
+            try:
+                await work
+            except SoraError as error:
+                self._reply_error(request, error)
+            except Exception as error:
+                log.exception("sora-widget request %s failed", request)
+                self._reply_error(request, unexpected(error))
+
+        self._spawn(key, answering())
+
+    @handles("video")
+    def _on_video(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        self._answer_later(f"video:{request}", request, self._send_video(request, str(content.get("job"))))
+
+    async def _send_video(self, request: str, job_id: str) -> None:
+        record = self._records.get(job_id)
+        try:
+            if record is None or not record.video_path:
+                raise InvalidParams("job", job_id, "a completed job of this widget")
+            path = Path(record.video_path)
+            size = (await asyncio.to_thread(path.stat)).st_size
+            total = max(1, math.ceil(size / VIDEO_CHUNK_BYTES))
+            with open(path, "rb") as f:  # noqa: ASYNC230 - chunks are small; we yield between them
+                for index in range(total):
+                    chunk = f.read(VIDEO_CHUNK_BYTES)
+                    self.send(
+                        protocol.video_chunk(request, index=index, total=total, size=size), buffers=[chunk]
+                    )
+                    await asyncio.sleep(0)  # let other kernel work through between chunks
+        except OSError as error:
+            self._reply_error(request, unexpected(error, "the saved video could not be read"))
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def _spawn(self, key: str, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks[key] = task
+        task.add_done_callback(functools.partial(self._task_done, key))
+
+    def _task_done(self, key: str, task: asyncio.Task[Any]) -> None:
+        if self._tasks.get(key) is task:
+            del self._tasks[key]
+        if not task.cancelled() and task.exception() is not None:
+            # Our coroutines handle their errors; reaching here is a bug, so say it loudly.
+            log.error("sora-widget task %s failed", key, exc_info=task.exception())
+        self._publish()
+
+
+def unexpected(error: BaseException, message: str | None = None) -> SoraError:
+    """A bug of ours (or a local I/O failure) as an error the view can show."""
+    text = message or f"unexpected {type(error).__name__}: {error}"
+    wrapped = SoraError(text, detail="".join(traceback.format_exception_only(type(error), error)).strip())
+    wrapped.hint = "This is a bug in sora-widget; the kernel log has the traceback. Please report it."
+    return wrapped

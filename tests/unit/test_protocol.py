@@ -1,0 +1,146 @@
+"""The kernel↔view protocol is defined once: what Python sends has exactly the keys of
+protocol.py's TypedDicts, the view's TypeScript types are generated from them, and the
+request router answers every request — tested here without a browser."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import typing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sora_widget import params, protocol
+from sora_widget.batch.tally import BatchTally
+from sora_widget.batch.view import BatchView
+from sora_widget.client import AsyncSoraClient
+from sora_widget.records import Generation
+from sora_widget.widget import SoraWidget
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def keys(kind: type) -> set[str]:
+    return set(typing.get_type_hints(kind))
+
+
+def test_the_typescript_types_are_generated_from_the_python_ones():
+    spec = importlib.util.spec_from_file_location("protocol_ts", ROOT / "tools" / "protocol_ts.py")
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    on_disk = (ROOT / "js" / "src" / "protocol.generated.ts").read_text(encoding="utf-8")
+    assert on_disk == generator.generate(), "js/src/protocol.generated.ts is stale: run `make protocol`"
+    # and the generator really follows the Python side: a renamed key changes its output
+    assert "  elapsed_s: number;" in on_disk and '"elapsed_s"' in on_disk
+
+
+def test_a_job_view_has_exactly_the_protocol_keys():
+    record = Generation(id="g1", params=params.GenerationParams("a fox"))
+    view = protocol.job_view(record, now=0.0, expected_s=180.0)
+    assert set(view) == keys(protocol.JobView)
+    assert set(view["params"]) == keys(protocol.JobParams)
+
+
+def test_batch_queued_items_show_as_pending():
+    record = Generation(id="g1", params=params.GenerationParams("a fox"))
+    assert protocol.job_view(record, now=0.0, expected_s=1.0, queued_in_batch=True)["status"] == "PENDING"
+    assert protocol.job_view(record, now=0.0, expected_s=1.0)["status"] == "SUBMITTING"
+
+
+def test_options_backend_and_batch_progress_have_the_protocol_keys():
+    options = params.view_options()
+    assert set(options) == keys(protocol.Options)
+    assert all(set(size) == keys(protocol.SizeOption) for size in options["sizes"])
+    assert {"id", *BatchTally(total=0).to_dict()} == keys(protocol.BatchProgress)
+
+
+def test_every_synced_trait_is_in_the_protocol():
+    widget_traits = set(SoraWidget.class_trait_names(sync=True))
+    batch_traits = set(BatchView.class_trait_names(sync=True))
+    ours = keys(protocol.Traits)
+    # anywidget's own (_esm, _css, layout, …) start with "_" or belong to ipywidgets
+    mine = {name for name in widget_traits | batch_traits if not name.startswith("_")} - {
+        "layout",
+        "tabbable",
+        "tooltip",
+        "comm",
+        "keys",
+    }
+    assert mine == ours
+
+
+def test_request_kinds_are_those_the_widgets_answer():
+    kinds = {typing.get_args(typing.get_type_hints(r)["kind"])[0] for r in protocol.REQUESTS}
+    assert set(SoraWidget._handlers) == kinds
+    assert set(BatchView._handlers) == {"video"}
+
+
+# -- the router, without a browser ------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+    def __call__(self, content: dict[str, Any], buffers: Any = None) -> None:
+        self.sent.append(content)
+
+
+@pytest.fixture
+async def widget(tmp_path, monkeypatch):
+    async with AsyncSoraClient(api_key="k", base_url="http://127.0.0.1:9", output_dir=tmp_path) as client:
+        w = SoraWidget(prompt="a fox", duration=4, client=client)
+        recorder = Recorder()
+        monkeypatch.setattr(w, "send", recorder)
+        w.recorder = recorder  # type: ignore[attr-defined]
+        yield w
+        w.close()
+
+
+def ask(widget: SoraWidget, content: dict[str, Any], buffers: list[bytes] | None = None) -> dict[str, Any]:
+    widget._on_message(widget, content, buffers or [])
+    return widget.recorder.sent[-1]  # type: ignore[attr-defined]
+
+
+async def test_an_unknown_kind_is_answered_with_an_error_naming_the_known_ones(widget):
+    reply = ask(widget, {"kind": "dance", "id": "r1"})
+    assert reply["kind"] == "reply" and reply["id"] == "r1" and reply["ok"] is False
+    assert reply["error"]["type"] == "InvalidParams"
+    assert "generate" in reply["error"]["message"] and "video" in reply["error"]["message"]
+    assert set(reply) == keys(protocol.ReplyError)
+
+
+async def test_generate_with_bad_params_is_refused_before_any_request(widget):
+    reply = ask(widget, {"kind": "generate", "id": "r2", "params": {"prompt": "x", "duration": 5}})
+    assert reply["ok"] is False and reply["error"]["type"] == "InvalidParams"
+    assert widget.client.requester.sent == {}
+    assert widget.generations == []
+
+
+async def test_stop_is_answered_and_resume_of_an_unknown_job_is_an_error(widget):
+    stopped = ask(widget, {"kind": "stop", "id": "r3", "job": "nope"})
+    assert stopped == {"kind": "reply", "id": "r3", "ok": True}
+    reply = ask(widget, {"kind": "resume", "id": "r4", "job": "nope"})
+    assert reply["ok"] is False and reply["error"]["type"] == "InvalidParams"
+
+
+async def test_a_video_request_for_an_unknown_job_is_answered_later_with_an_error(widget):
+    widget._on_message(widget, {"kind": "video", "id": "r5", "job": "nope"}, [])
+    for _ in range(50):
+        if widget.recorder.sent:
+            break
+        await asyncio.sleep(0.01)
+    reply = widget.recorder.sent[-1]
+    assert reply["id"] == "r5" and reply["ok"] is False
+
+
+async def test_a_bug_in_a_handler_still_reaches_the_view(widget, monkeypatch):
+    def broken(self, request, content, buffers):
+        raise KeyError("oops")
+
+    monkeypatch.setitem(type(widget)._handlers, "stop", broken)
+    reply = ask(widget, {"kind": "stop", "id": "r6", "job": "x"})
+    assert reply["ok"] is False and "bug in sora-widget" in reply["error"]["hint"]
