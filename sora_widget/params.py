@@ -17,20 +17,79 @@ from typing import Any, Literal
 
 from .errors import InvalidParams
 
-MODEL = "sora-2"
 
-DURATIONS: tuple[int, ...] = (4, 8, 12)
+@dataclass(frozen=True)
+class Model:
+    """One model Segmind serves on its v2 API: what it accepts, how long it takes, and
+    what it costs."""
+
+    name: str
+    #: size → its label; the first is the model's default
+    sizes: dict[str, str]
+    durations: tuple[int, ...]
+    #: seconds from submit to a finished clip, typically (the poll schedule's prior)
+    typical_latency_s: float
+    #: US dollars per second of video, by size (see PRICES_AS_OF)
+    usd_per_second: dict[str, float]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "sizes": list(self.sizes),
+            "durations": list(self.durations),
+            "typical_latency_s": self.typical_latency_s,
+            "usd_per_second": dict(self.usd_per_second),
+        }
+
+
+#: Segmind's listed prices as of this date (per second of generated video); override
+#: them with sw.configure(prices=...) or SORA_WIDGET_PRICES
+PRICES_AS_OF = "2026-11-15"
+PRICE_SOURCE = "Segmind's listed prices for Sora 2 on its API"
+
+_PORTRAIT, _LANDSCAPE = "720x1280", "1280x720"
+_PORTRAIT_HD, _LANDSCAPE_HD = "1024x1792", "1792x1024"
+
+#: every model of the API, the default first
+MODELS: dict[str, Model] = {
+    "sora-2": Model(
+        name="sora-2",
+        sizes={_PORTRAIT: "Portrait", _LANDSCAPE: "Landscape"},
+        durations=(4, 8, 12),
+        typical_latency_s=180.0,
+        usd_per_second={_PORTRAIT: 0.10, _LANDSCAPE: 0.10},
+    ),
+    "sora-2-pro": Model(
+        name="sora-2-pro",
+        sizes={
+            _PORTRAIT: "Portrait",
+            _LANDSCAPE: "Landscape",
+            _PORTRAIT_HD: "Portrait HD",
+            _LANDSCAPE_HD: "Landscape HD",
+        },
+        durations=(4, 8, 12),
+        typical_latency_s=400.0,
+        usd_per_second={_PORTRAIT: 0.30, _LANDSCAPE: 0.30, _PORTRAIT_HD: 0.50, _LANDSCAPE_HD: 0.50},
+    ),
+}
+DEFAULT_MODEL = "sora-2"
+#: the default model's name (records made before there was a choice name it)
+MODEL = DEFAULT_MODEL
+
+#: every duration some model accepts
+DURATIONS: tuple[int, ...] = tuple(sorted({d for m in MODELS.values() for d in m.durations}))
 DEFAULT_DURATION = 8
 
 #: seconds a blocking call (or the CLI) waits for a job before it stops waiting
 DEFAULT_TIMEOUT_S = 900.0
 #: the API page's typical latency of a job, before any job has been seen (seconds)
-PRIOR_LATENCY_S = 180.0
+PRIOR_LATENCY_S = MODELS[DEFAULT_MODEL].typical_latency_s
 
-#: size → the label the API page gives it
-SIZES: dict[str, str] = {"720x1280": "Portrait", "1280x720": "Landscape"}
-DEFAULT_SIZE = "720x1280"
-_SIZE_ALIASES = {label.lower(): size for size, label in SIZES.items()}
+#: every size some model accepts → the label the API page gives it
+SIZES: dict[str, str] = {size: label for m in MODELS.values() for size, label in m.sizes.items()}
+DEFAULT_SIZE = _PORTRAIT
+#: "portrait" and "landscape" name the sizes every model offers
+_SIZE_ALIASES = {"portrait": _PORTRAIT, "landscape": _LANDSCAPE}
 
 #: image types accepted as a local reference file (uploaded before the submit)
 IMAGE_TYPES: dict[str, str] = {
@@ -95,20 +154,28 @@ def validate(
     duration: object = DEFAULT_DURATION,
     size: object = DEFAULT_SIZE,
     input_reference: object = None,
+    model: object = DEFAULT_MODEL,
     allow_local_reference: bool = True,
 ) -> GenerationParams:
     """Check and normalise parameters, or raise `InvalidParams` naming what is wrong.
 
     `duration` may be an int or a numeric string (the API page's own example sends
-    "8"); `size` may be "720x1280"/"1280x720" or "portrait"/"landscape". A local
-    image path is accepted only when the caller can upload it.
+    "8"); `size` may be "WxH" or "portrait"/"landscape"; both must be offered by
+    `model`. A local image path is accepted only when the caller can upload it.
     """
+    chosen = validate_model(model)
     return GenerationParams(
         prompt=validate_prompt(prompt),
-        duration=validate_duration(duration),
-        size=validate_size(size),
+        duration=validate_duration(duration, chosen),
+        size=validate_size(size, chosen),
         input_reference=validate_reference(input_reference, allow_local=allow_local_reference),
     )
+
+
+def validate_model(model: object) -> str:
+    if isinstance(model, str) and model.strip().lower() in MODELS:
+        return model.strip().lower()
+    raise InvalidParams("model", model, list(MODELS))
 
 
 def validate_prompt(prompt: object) -> str:
@@ -117,7 +184,8 @@ def validate_prompt(prompt: object) -> str:
     return prompt
 
 
-def validate_duration(duration: object) -> int:
+def validate_duration(duration: object, model: str = DEFAULT_MODEL) -> int:
+    allowed = MODELS[model].durations
     value: int | None = None
     if isinstance(duration, int) and not isinstance(duration, bool):
         value = duration
@@ -125,18 +193,26 @@ def validate_duration(duration: object) -> int:
         value = int(duration)
     elif isinstance(duration, str) and duration.strip().isdigit():
         value = int(duration.strip())
-    if value not in DURATIONS:
-        raise InvalidParams("duration", duration, [*DURATIONS])
+    if value not in allowed:
+        raise InvalidParams("duration", duration, [*allowed])
     return value
 
 
-def validate_size(size: object) -> str:
+def validate_size(size: object, model: str = DEFAULT_MODEL) -> str:
+    offered = MODELS[model].sizes
     if isinstance(size, str):
         text = size.strip().lower().replace("×", "x").replace(" ", "")
         text = _SIZE_ALIASES.get(text, text)
-        if text in SIZES:
+        if text in offered:
             return text
-    allowed = ", ".join(f"{s!r} ({label.lower()})" for s, label in SIZES.items())
+    allowed = ", ".join(f"{s!r} ({label.lower()})" for s, label in offered.items())
+    elsewhere = [
+        f"{other.name} also offers {', '.join(extra)}"
+        for other in MODELS.values()
+        if (extra := [s for s in other.sizes if s not in offered])
+    ]
+    if model != DEFAULT_MODEL or elsewhere:
+        allowed = f"{allowed} for {model}" + (f" ({'; '.join(elsewhere)})" if elsewhere else "")
     raise InvalidParams("size", size, allowed)
 
 

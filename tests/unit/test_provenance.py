@@ -104,6 +104,7 @@ def test_the_schema_allows_exactly_the_durations_and_sizes_of_params():
     allowed = SCHEMA["properties"]["params"]["properties"]
     assert allowed["duration"]["enum"] == list(params.DURATIONS)
     assert allowed["size"]["enum"] == list(params.SIZES)
+    assert SCHEMA["properties"]["model"]["enum"] == list(params.MODELS)
 
 
 # -- read_records ----------------------------------------------------------------------------
