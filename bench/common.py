@@ -64,8 +64,10 @@ class EmulatorProcess:
     """The emulator in its own process (`sora-widget emulator`), so that the measured
     client's process holds only the client — as it does against the real API."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, cpu: str | None = None) -> None:
+        """`cpu`: pin the emulator to these cores (`taskset -c`), away from the client."""
         self.args = args
+        self.cpu = cpu
         self.base_url = ""
         self._proc: Any = None
 
@@ -73,8 +75,9 @@ class EmulatorProcess:
         import subprocess
         import sys
 
+        pin = ["taskset", "-c", self.cpu] if self.cpu else []
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "sora_widget.cli", "emulator", "--port", "0", *self.args],
+            [*pin, sys.executable, "-m", "sora_widget.cli", "emulator", "--port", "0", *self.args],
             stdout=subprocess.PIPE,
             text=True,
         )

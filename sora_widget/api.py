@@ -7,6 +7,8 @@ the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SORA_WIDGET_OUTPUT_DIR).
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import hashlib
 import os
 import threading
@@ -88,6 +90,20 @@ _shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ..
 )
 
 
+def _close_shared_clients() -> None:
+    """At exit, close the kernel's clients whose loop is still usable (connections,
+    the ledger's database); a loop already closed took its sockets with it."""
+    for loop, clients in list(_shared.items()):
+        if loop.is_closed() or loop.is_running():
+            continue
+        for found in clients.values():
+            with contextlib.suppress(Exception):
+                loop.run_until_complete(found.aclose())
+
+
+atexit.register(_close_shared_clients)
+
+
 def shared_client() -> AsyncSoraClient:
     """The kernel-wide client for the running loop and the current settings (arguments
     to `configure`, then the environment): one per API, key and output dir."""
@@ -166,7 +182,10 @@ def ledger(output_dir: str | os.PathLike[str] | None = None) -> Ledger:
 
 
 def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation]:
-    """Jobs submitted but not seen finished (within the hour the API keeps results)."""
+    """What may still be worth collecting (within the hour the API keeps results): jobs
+    the server accepted that were not seen finished or saved, and submits whose outcome
+    is unknown (status UNKNOWN: they may be running and billed; their request id was
+    never heard, so only your Segmind dashboard can tell)."""
     return ledger(output_dir).pending()
 
 
@@ -207,12 +226,15 @@ def find_generation(
         from .notebook import read_records
 
         candidates, where = read_records(notebook), f"the notebook {notebook}"
+        for record in candidates:
+            if key in (record.id, record.request_id):
+                return record
     else:
         book = ledger(output_dir)
-        candidates, where = list(book.records().values()), f"the ledger {book.path}"
-    for record in candidates:
-        if key in (record.id, record.request_id):
-            return record
+        where = f"the ledger {book.path}"
+        found = book.get(key)
+        if found is not None:
+            return found
     raise LookupError(
         f"no generation {key!r} in {where}. Pass the record itself, its id or request id "
         "(`sw.read_records(notebook)` lists them), or notebook='….ipynb' to look in a notebook."

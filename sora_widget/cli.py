@@ -76,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend_options(replay)
     replay.set_defaults(run=_replay)
 
+    ledger = commands.add_parser(
+        "ledger", help="the ledger of an output dir: export it, or count what it holds"
+    )
+    ledger.add_argument("action", choices=("export", "stats"), help="export: JSON lines; stats: counts")
+    ledger.add_argument(
+        "--output-dir", help="where the ledger is (default $SORA_WIDGET_OUTPUT_DIR or ./sora-outputs)"
+    )
+    ledger.add_argument("-o", "--out", metavar="FILE", help="export: write here instead of standard output")
+    ledger.set_defaults(run=_ledger)
+
     emulator_cli.add_parser(commands)
     return parser
 
@@ -184,8 +194,9 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _pending(args: argparse.Namespace) -> int:
-    ledger = api.ledger(args.output_dir)
-    waiting, unknown = ledger.pending(), ledger.unknown()
+    listed = api.ledger(args.output_dir).pending()
+    waiting = [r for r in listed if r.request_id]
+    unknown = [r for r in listed if not r.request_id]
     if not waiting and not unknown:
         print("no pending jobs")
         return 0
@@ -193,9 +204,40 @@ def _pending(args: argparse.Namespace) -> int:
         print("Submitted, not yet saved (resume with `sora-widget resume [ID]`):")
         _print_table(waiting)
     if unknown:
-        print("Outcome unknown — may be running and billed; check your Segmind dashboard:")
+        print(
+            "UNKNOWN — may be running and billed (the submit's answer was never heard); "
+            "check your Segmind dashboard before submitting again:"
+        )
         _print_table(unknown)
     return 0
+
+
+def _ledger(args: argparse.Namespace) -> int:
+    book = api.ledger(args.output_dir)
+    try:
+        if args.action == "stats":
+            stats = book.stats()
+            print(f"ledger      {stats['path']} ({stats['bytes']} bytes)")
+            print(f"generations {stats['generations']}")
+            for status, count in sorted(stats["by_status"].items()):
+                print(f"  {status:<10} {count}")
+            print(f"events      {stats['events']}")
+            print(f"references  {stats['references']} (data-URI images, each stored once)")
+            print(f"submitted   {stats['oldest'] or '-'} … {stats['newest'] or '-'}")
+            return 0
+        if args.out:
+            with open(args.out, "x", encoding="utf-8") as out:
+                count = book.export(out)
+            print(f"{count} generation(s) written to {args.out}", file=sys.stderr)
+        else:
+            book.export(sys.stdout)
+        return 0
+    except FileExistsError:
+        print(f"error: {args.out} exists; choose a new file name", file=sys.stderr)
+        return 2
+    except SoraError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 #: what reading a notebook can raise (missing, unreadable, not JSON, not a notebook)
@@ -305,7 +347,8 @@ def _replay(args: argparse.Namespace) -> int:
 def _print_table(rows: list[Generation]) -> None:
     print(f"{'STATUS':<11}{'REQUEST ID':<38}{'SUBMITTED':<26}{'PARAMS':<16}PROMPT / FILE")
     for r in rows:
-        where = r.video_path or (r.error or {}).get("message") or r.params.prompt
+        said = None if r.status == "UNKNOWN" else (r.error or {}).get("message")
+        where = r.video_path or said or r.params.prompt
         print(
             f"{r.status:<11}{(r.request_id or '-'):<38}{(r.submitted_at or '-'):<26}"
             f"{f'{r.params.duration}s {r.params.size}':<16}{where[:60]}"

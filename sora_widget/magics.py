@@ -240,12 +240,18 @@ class SoraMagics(Magics):
         mine = [g for job in self.jobs for g in _records_of(job)]
         ledger = api.ledger()
         print(f"{len(mine)} job(s) started in this kernel; ledger {ledger.path}")
-        display(record_bundle(mine or list(ledger.records().values())[-20:]), raw=True)
-        waiting, unknown = ledger.pending(), ledger.unknown()
+        display(record_bundle(mine or ledger.recent(20)), raw=True)
+        listed = ledger.pending()
+        waiting = [r for r in listed if r.request_id]
+        unknown = [r for r in listed if not r.request_id]
         if waiting:
             print(f"{len(waiting)} pending in the ledger: %sora_resume finishes them")
-        if unknown:
-            print(f"{len(unknown)} with unknown submit outcome (may be billed): check your Segmind dashboard")
+        for record in unknown:
+            print(
+                f"UNKNOWN — may be running and billed: {record.id} submitted {record.submitted_at} "
+                f"({record.params.duration}s {record.params.size}, {record.params.prompt[:60]!r}); "
+                "check your Segmind dashboard"
+            )
 
     @magic_arguments()
     @argument("request_id", nargs="?", help="omit to finish every pending job in the ledger")

@@ -45,11 +45,9 @@ def read_records(path: str | os.PathLike[str], *, include_ledger: bool = True) -
     for data in _metadata_records(nb):
         _add(found, data, "metadata")
     if include_ledger:
-        name = Path(path).name
-        for logged in ledger_beside(path).records().values():
-            ran_here = bool(logged.notebook and Path(logged.notebook.get("path", "")).name == name)
-            if logged.id in found or ran_here:
-                _add(found, logged.to_dict(), "ledger")
+        # the generations the notebook names, and those that ran in it: indexed reads
+        for logged in ledger_beside(path).of_notebook(found, Path(path).name):
+            _add(found, logged.to_dict(), "ledger")
     return sorted(found.values(), key=lambda r: (r.submitted_at or "", r.id))
 
 

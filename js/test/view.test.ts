@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import widget from "../src/widget";
-import { DETACHED_TEXT } from "../src/view/card";
+import { DETACHED_TEXT, FINISHING_SUBMIT } from "../src/view/card";
 import { FakeModel, bytesView, completedJob, makeJob } from "./fakes";
 import { allByRole, byRole, visibleText } from "./dom";
 import { openSessionCount } from "../src/session";
@@ -258,6 +258,16 @@ describe("job cards", () => {
     // Done: the clock stops and the ticker is released.
     model.kernelSet({ jobs: [makeJob({ status: "FAILED", waiting: false, elapsed_s: 90 })], jobs_clock_ms: now + 2000 });
     expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it("offer Stop waiting only once the submit has its answer", async () => {
+    const model = new FakeModel({ jobs: [makeJob({ status: "SUBMITTING", request_id: null })] });
+    const { el } = await mount(model);
+    expect(allByRole(el, "button", "Stop waiting")).toHaveLength(0);
+    expect(visibleText(el)).toContain(FINISHING_SUBMIT);
+    model.kernelSet({ jobs: [makeJob({ status: "QUEUED" })] });
+    expect(allByRole(el, "button", "Stop waiting")).toHaveLength(1);
+    expect(visibleText(el)).not.toContain(FINISHING_SUBMIT);
   });
 
   it("stop waiting, say honestly what that means, and resume", async () => {

@@ -34,6 +34,9 @@ class Step:
     action: Action
     #: the ledger's record for `done`, `wait`, `unknown` and `keep`; None for `submit`
     record: Generation | None = None
+    #: for `submit`: the id of the failed generation this attempt follows ("" for the
+    #: first) — with the item, the key two runs of the batch race for (ledger claims)
+    after: str = ""
 
 
 def batch_info(batch_id: str, index: int, param_hash: str, size: int) -> dict[str, object]:
@@ -64,8 +67,10 @@ def plan(
     steps = []
     for index in range(len(hashes)):
         found = best.get(index)
-        if found is None or (found[0] == "keep" and retry_failed):
+        if found is None:
             steps.append(Step(index, "submit"))
+        elif found[0] == "keep" and retry_failed:
+            steps.append(Step(index, "submit", after=found[1].id))
         else:
             steps.append(Step(index, found[0], found[1]))
     return steps

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .. import api
@@ -28,9 +29,8 @@ from .._sync import run_blocking
 from ..client import AsyncSoraClient
 from ..environment import cell_context, in_kernel
 from ..errors import InvalidParams, SoraError
-from ..ledger import Ledger
 from ..params import DEFAULT_DURATION, DEFAULT_SIZE, DEFAULT_TIMEOUT_S, GenerationParams
-from ..records import Generation
+from ..records import Generation, parse_time
 from .items import batch_id_for, normalize_items, param_hash
 from .plan import Step, batch_info, plan
 from .tally import BatchTally, tally
@@ -143,7 +143,7 @@ async def _run(
     show: bool,
     retry_failed: bool,
 ) -> Batch:
-    known = await asyncio.to_thread(_records_of_batch, client.ledger, batch_id)
+    known = await asyncio.to_thread(client.ledger.of_batch, batch_id)
     steps = plan(
         batch_id,
         hashes,
@@ -154,21 +154,32 @@ async def _run(
     )
     records = [_record_for(client, step, params, hashes, batch_id) for step in steps]
     for step, record in zip(steps, records, strict=True):
-        if step.action == "unknown" and record.status != "UNKNOWN":
+        if step.action == "unknown" and record.status == "UNKNOWN":
+            continue
+        if step.action == "unknown" and await _cut_off(client, record):
             await _mark_unknown(client, record)
-    ended = {r.id for s, r in zip(steps, records, strict=True) if s.action in ("done", "unknown", "keep")}
+    ended = {
+        r.id
+        for s, r in zip(steps, records, strict=True)
+        if s.action in ("done", "keep") or (s.action == "unknown" and r.status == "UNKNOWN")
+    }
     reporter = reporter_for(show, batch_id, records, client, ended)
     started = time.monotonic()
     slots = asyncio.Semaphore(concurrency)
-    work = [
-        _item(client, step.action, record, slots, timeout, reporter)
+    item = _Item(client, batch_id, slots, timeout, reporter)
+    work = {
+        step.index: asyncio.ensure_future(item.run(step, record))
         for step, record in zip(steps, records, strict=True)
-        if step.action in ("submit", "wait")
-    ]
+        if step.action in ("submit", "wait") or (step.action == "unknown" and record.status != "UNKNOWN")
+    }
     try:
-        await asyncio.gather(*work)
+        finished = await asyncio.gather(*work.values())
     finally:
+        for task in work.values():
+            task.cancel()  # an interrupted call stops its waits (submits finish, shielded)
         reporter.close(time.monotonic() - started)
+    for index, record in zip(work, finished, strict=True):
+        records[index] = record
     return Batch(records, batch_id)
 
 
@@ -188,32 +199,85 @@ def _record_for(
     )
 
 
-async def _item(
-    client: AsyncSoraClient,
-    action: str,
-    record: Generation,
-    slots: asyncio.Semaphore,
-    timeout: float,
-    reporter: Reporter,
-) -> None:
-    """One item's work; whatever happens ends up in its record."""
+#: how long a submit can take, retries included (RetryPolicy.total_budget plus a request
+#: timeout): a row still SUBMITTING after this was cut off (its process died)
+SUBMIT_MAX_S = 240.0
+#: how often a run checks the ledger for an item another run is submitting
+FOLLOW_EVERY_S = 0.5
 
-    def changed(updated: Generation) -> None:
-        reporter.update(updated, active=True)
 
-    async with slots:
-        reporter.update(record, active=True)
-        try:
-            if action == "submit":
-                await client.submit_prepared(record, on_update=changed)
-            await client.wait(record, timeout=timeout, on_update=changed)
-        except SoraError as error:
-            record.error = error.to_dict()
-        except Exception as error:  # a bug of ours: this item's record says so, the rest go on
-            log.exception("sora-widget batch item %s failed unexpectedly", record.id)
-            record.error = SoraError(f"unexpected {type(error).__name__}: {error}").to_dict()
-        finally:
-            reporter.update(record, finished=True)
+class _Item:
+    """One item's work; whatever happens ends up in its record, which it returns."""
+
+    def __init__(
+        self,
+        client: AsyncSoraClient,
+        batch_id: str,
+        slots: asyncio.Semaphore,
+        timeout: float,
+        reporter: Reporter,
+    ) -> None:
+        self.client = client
+        self.batch_id = batch_id
+        self.slots = slots
+        self.timeout = timeout
+        self.reporter = reporter
+
+    async def run(self, step: Step, record: Generation) -> Generation:
+        async with self.slots:
+            self.reporter.update(record, active=True)
+            try:
+                record = await self._take(step, record)
+                # accepted and not over (or a finished clip whose file is gone): wait, download
+                if step.action == "wait" or (record.request_id and not record.done):
+                    await self.client.wait(record, timeout=self.timeout, on_update=self._changed)
+            except SoraError as error:
+                record.error = error.to_dict()
+            except Exception as error:  # a bug of ours: this item's record says so, the rest go on
+                log.exception("sora-widget batch item %s failed unexpectedly", record.id)
+                record.error = SoraError(f"unexpected {type(error).__name__}: {error}").to_dict()
+            finally:
+                self.reporter.update(record, finished=True)
+        return record
+
+    async def _take(self, step: Step, record: Generation) -> Generation:
+        """The item's job: submitted by this run when it wins the item's claim; else the
+        one another run submits (followed in the ledger, never submitted twice)."""
+        if step.action == "submit":
+            claim = (self.batch_id, step.index, step.after)
+            holder = await self.client.claim_and_submit(record, claim, on_update=self._changed)
+            if holder is not None:
+                return await self._follow(holder, record)
+        elif step.action == "unknown":
+            return await self._follow(record.id, record)
+        return record
+
+    async def _follow(self, generation_id: str, mine: Generation) -> Generation:
+        """Watch the ledger while another run submits this item, until its request id is
+        known (then it is waited for like a resumed job) or its submit ends otherwise.
+        A submit that never answers within SUBMIT_MAX_S was cut off: UNKNOWN."""
+        while True:
+            theirs = await asyncio.to_thread(self.client.ledger.get, generation_id)
+            current = theirs if theirs is not None else mine
+            self.reporter.update(current, active=True)
+            if current.request_id or current.status != "SUBMITTING":
+                return current
+            if await _cut_off(self.client, current):
+                await _mark_unknown(self.client, current)
+                return current
+            await asyncio.sleep(FOLLOW_EVERY_S)
+
+    def _changed(self, updated: Generation) -> None:
+        self.reporter.update(updated, active=True)
+
+
+async def _cut_off(client: AsyncSoraClient, record: Generation) -> bool:
+    """Was this SUBMITTING row's POST cut off? So when the process that wrote it can no
+    longer hear the answer, or when it is older than any submit takes."""
+    if record.submitted_at is None:
+        return True
+    age = (datetime.now(timezone.utc) - parse_time(record.submitted_at)).total_seconds()
+    return age > SUBMIT_MAX_S or await asyncio.to_thread(client.ledger.submit_cut_off, record.id)
 
 
 async def _mark_unknown(client: AsyncSoraClient, record: Generation) -> None:
@@ -221,10 +285,6 @@ async def _mark_unknown(client: AsyncSoraClient, record: Generation) -> None:
     await client.mark_unknown(
         record, "the process stopped while the submit was under way; the job may be running and billed"
     )
-
-
-def _records_of_batch(ledger: Ledger, batch_id: str) -> list[Generation]:
-    return [r for r in ledger.records().values() if (r.batch or {}).get("id") == batch_id]
 
 
 def _saved(record: Generation, output_dir: Path) -> bool:

@@ -40,6 +40,7 @@ from ..errors import (
     UnexpectedResponse,
 )
 from ..ledger import Ledger, Observer
+from ..ledger._writers import SUBMITS_UNDER_WAY
 from ..params import (
     DEFAULT_DURATION,
     DEFAULT_SIZE,
@@ -130,7 +131,8 @@ class AsyncSoraClient:
             clock=self.clock,
             limiter=self.limiter,
         )
-        self._latencies: dict[tuple[int, str], list[float]] | None = None
+        #: latencies of past jobs on this API, by (model, duration, size), oldest first
+        self._latencies: dict[tuple[str, int, str], list[float]] = {}
         #: submits under way (held strongly: asyncio keeps tasks only weakly)
         self._sending: set[asyncio.Future[None]] = set()
 
@@ -158,6 +160,7 @@ class AsyncSoraClient:
             await asyncio.gather(*self._sending, return_exceptions=True)
         if self._owns_http:
             await self.http.aclose()
+        self.ledger.close()
 
     # -- the API ----------------------------------------------------------------------------
 
@@ -219,15 +222,40 @@ class AsyncSoraClient:
         waiting", an interrupt, a closed widget) cannot cut off a submit the server may
         already have taken. It finishes in the background, and its request id (or an
         UNKNOWN outcome) reaches the ledger; `aclose()` waits for it."""
-        record.submitted_at = utcnow()
-        record.set_status("SUBMITTING", at=record.submitted_at)
-        await _notify(on_update, record)
-        sending = asyncio.ensure_future(self._send(record))
+        SUBMITS_UNDER_WAY.add(record.id)  # this process may still hear the answer
+        try:
+            record.submitted_at = record.submitted_at or utcnow()
+            record.set_status("SUBMITTING", at=record.submitted_at)
+            await _notify(on_update, record)
+            sending = asyncio.ensure_future(self._send(record))
+        except BaseException:
+            SUBMITS_UNDER_WAY.discard(record.id)
+            raise
+        sending.add_done_callback(lambda _: SUBMITS_UNDER_WAY.discard(record.id))
         self._sending.add(sending)
         sending.add_done_callback(self._sent)
         await asyncio.shield(sending)
         await _notify(on_update, record)
         return record
+
+    async def claim_and_submit(
+        self, record: Generation, claim: tuple[str, int, str], *, on_update: OnUpdate | None = None
+    ) -> str | None:
+        """Submit a batch item only if this run wins its claim `(batch id, item, after)`
+        in the ledger; returns None when submitted, else the id of the generation another
+        run (a kernel, a concurrent call) holds it with — then nothing is sent."""
+        SUBMITS_UNDER_WAY.add(record.id)  # before the claim: a follower must see us alive
+        try:
+            record.submitted_at = utcnow()
+            holder = await asyncio.to_thread(self.ledger.claim, *claim, record)
+        except BaseException:
+            SUBMITS_UNDER_WAY.discard(record.id)
+            raise
+        if holder is not None:
+            SUBMITS_UNDER_WAY.discard(record.id)
+            return holder
+        await self.submit_prepared(record, on_update=on_update)
+        return None
 
     def _sent(self, sending: asyncio.Future[None]) -> None:
         self._sending.discard(sending)
@@ -278,7 +306,7 @@ class AsyncSoraClient:
     async def status(self, job: Job) -> str:
         """The job's status now (QUEUED, PROCESSING, COMPLETED or FAILED). A Generation
         passed in is updated in place."""
-        status, _retry_after = await self._check_status(self._record(job))
+        status, _retry_after = await self._check_status(await self._record(job))
         return status
 
     async def _check_status(self, record: Generation) -> tuple[str, float | None]:
@@ -301,7 +329,7 @@ class AsyncSoraClient:
 
     async def result(self, job: Job) -> dict[str, Any]:
         """The final response body (a FAILED job's body too: the API serves it as 422)."""
-        request_id = _request_id(self._record(job))
+        request_id = _request_id(await self._record(job))
         response = await self.requester.read(
             "GET",
             f"{self.base_url}/v2/requests/{request_id}",
@@ -327,10 +355,9 @@ class AsyncSoraClient:
         Raises `GenerationFailed` (FAILED, with the server's reason), `GenerationTimeout`
         (still running after `timeout` seconds: resumable), `RequestExpired`.
         """
-        record = self._record(job)
+        record = await self._record(job)
         request_id = _request_id(record)
-        if self._latencies is None:  # read the ledger's history once, off the loop
-            self._latencies = await asyncio.to_thread(self._load_latencies)
+        await self._learn(record)
         model = self._latency_model(record)
         waited_from = self.clock.now()
         already = _seconds_since(record.submitted_at)
@@ -381,7 +408,7 @@ class AsyncSoraClient:
     ) -> Generation:
         """Save a COMPLETED job's video (under the output dir, or at `save_to`: a file
         path ending in .mp4 or a directory); checks its length and records its sha256."""
-        record = self._record(job)
+        record = await self._record(job)
         request_id = _request_id(record)
         dest = _destination(self.output_dir, save_to, video_filename(record, datetime.now()))
         try:
@@ -428,8 +455,8 @@ class AsyncSoraClient:
         """Finish a job from the ledger (or any request id of this API). With no id,
         finish every pending job; their outcomes (errors included) are in the records."""
         if request_id is not None:
-            return await self.wait(self._record(request_id), timeout=timeout, on_update=on_update)
-        pending = await asyncio.to_thread(self.ledger.pending)
+            return await self.wait(await self._record(request_id), timeout=timeout, on_update=on_update)
+        pending = await asyncio.to_thread(self.ledger.resumable)
         results = await asyncio.gather(
             *(self.wait(record, timeout=timeout, on_update=on_update) for record in pending),
             return_exceptions=True,
@@ -513,10 +540,10 @@ class AsyncSoraClient:
                 f"no API key: {API_KEY_ENV} is not set and no api_key was given",
             )
 
-    def _record(self, job: Job) -> Generation:
+    async def _record(self, job: Job) -> Generation:
         if isinstance(job, Generation):
             return job
-        known = self.ledger.get(job)
+        known = await asyncio.to_thread(self.ledger.get, job)
         if known is not None:
             return known
         # A request id we never saw (another machine, another ledger): still resumable.
@@ -555,24 +582,32 @@ class AsyncSoraClient:
             record.timings["finish_estimate_s"] = round((unfinished_at + elapsed) / 2, 3)
 
     def _past_latencies(self, record: Generation) -> list[float]:
-        if self._latencies is None:
-            self._latencies = self._load_latencies()
-        return self._latencies.get((record.params.duration, record.params.size), [])[-20:]
+        """What this client knows of past latencies of jobs like `record` (no I/O: `_learn`
+        reads them from the ledger once per kind)."""
+        return self._latencies.get(_kind(record), [])[-LEARN_FROM:]
 
-    def _load_latencies(self) -> dict[tuple[int, str], list[float]]:
-        """Latencies of past completed jobs on this API, by (duration, size), oldest first."""
-        found: dict[tuple[int, str], list[float]] = {}
-        done = [r for r in self.ledger.records().values() if r.status == "COMPLETED"]
-        for past in sorted(done, key=lambda r: r.completed_at or ""):
-            latency = _finish_time(past)
-            if past.api_host == self.api_host and latency:
-                found.setdefault((past.params.duration, past.params.size), []).append(latency)
-        return found
+    async def _learn(self, record: Generation) -> None:
+        """Read past latencies of jobs like `record` on this API: an indexed query, off the loop."""
+        kind = _kind(record)
+        if kind not in self._latencies:
+            model, duration, size = kind
+            past = await asyncio.to_thread(
+                self.ledger.latencies, self.api_host, model, duration, size, LEARN_FROM
+            )
+            self._latencies.setdefault(kind, past)
 
     def _remember_latency(self, record: Generation) -> None:
         latency = _finish_time(record)
-        if latency and self._latencies is not None:
-            self._latencies.setdefault((record.params.duration, record.params.size), []).append(latency)
+        if latency and _kind(record) in self._latencies:
+            self._latencies[_kind(record)].append(latency)
+
+
+#: how many past jobs of a kind the poll schedule learns from
+LEARN_FROM = 20
+
+
+def _kind(record: Generation) -> tuple[str, int, str]:
+    return (record.model, record.params.duration, record.params.size)
 
 
 def video_filename(record: Generation, when: datetime) -> str:

@@ -14,6 +14,7 @@ import errno
 import hashlib
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -64,7 +65,10 @@ async def _download(
     requester: Requester, url: str, dest: Path, *, request_id: str | None, chunk_size: int
 ) -> SavedFile:
     dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(f".{dest.name}.part")
+    # A temp file of our own, created exclusively (never through a planted symlink; two
+    # downloads of one clip — two runs of a batch — never share it), renamed into place.
+    fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    part = Path(temp)
     clock = requester.clock
     start = clock.now()
     hasher = hashlib.sha256()
@@ -74,7 +78,7 @@ async def _download(
     attempt = 0
     during = "downloading the video"
     # Plain file writes: a 1 MiB write to the page cache costs less than a thread hop.
-    with open(part, "wb") as sink:  # noqa: ASYNC230
+    with os.fdopen(fd, "wb") as sink:
         try:
             while True:
                 attempt += 1

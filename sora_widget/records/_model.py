@@ -160,7 +160,8 @@ class Generation:
 
 
 def merge(a: Generation, b: Generation) -> Generation:
-    """Combine two views of the same generation: a terminal status wins, then the newest.
+    """Combine two views of the same generation: a terminal status wins, then the newest
+    (on a tie, `a`).
 
     Fields the winner lacks are filled from the other; histories are united.
     """

@@ -41,7 +41,8 @@ def test_without_a_key_the_widget_says_how_and_offers_the_emulator(page, jupyter
 
 
 def test_stop_waiting_is_honest_and_resume_collects_the_clip(page, jupyter, e2e_emulator):
-    e2e_emulator.configure(latency=6.0)
+    # the submit itself takes 3 s: long enough to see that it is not offered for cutting off
+    e2e_emulator.configure(latency=6.0, chaos_delay=3.0, chaos_endpoints=("submit",))
     nb, widget = open_cells(
         page,
         jupyter,
@@ -52,8 +53,11 @@ def test_stop_waiting_is_honest_and_resume_collects_the_clip(page, jupyter, e2e_
         ],
     )
     widget.get_by_role("button", name="Generate").click()
+    expect(widget.get_by_text("Finishing the submit").first).to_be_visible(timeout=30_000)
     stop = widget.get_by_role("button", name="Stop waiting")
+    expect(stop).to_have_count(0)
     expect(stop).to_be_visible(timeout=30_000)
+    e2e_emulator.configure(chaos_delay=0.0)
     stop.click()
     expect(widget.get_by_text(re.compile("keeps running on the server", re.IGNORECASE)).first).to_be_visible()
     nb.run_cell(1)

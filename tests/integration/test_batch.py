@@ -236,3 +236,53 @@ def test_a_headless_kernel_leaves_the_final_records_in_the_cell(emulator, tmp_pa
     assert len(widget) == 1 and widget[0]["data"]["text/plain"] == "SoraWidget(mode='batch', items=3)"
     assert "2 of 3 completed, 1 failed" in "".join(o.get("text", "") for o in nb.cells[1].outputs)
     assert FAKE_KEY not in json.dumps(nb)
+
+
+async def test_two_concurrent_runs_of_one_batch_submit_each_item_once(emulator, tmp_path):
+    emu = emulator(latency=0.5)
+    items = ["a heron at dawn", "rain on a tin roof", "a red kite"]
+    async with make_client(emu, tmp_path) as one, make_client(emu, tmp_path) as other:
+        left, right = await asyncio.gather(
+            sw.agenerate_many(items, client=one, duration=4, show=False),
+            sw.agenerate_many(items, client=other, duration=4, show=False),
+        )
+    assert [c.status for c in left] == [c.status for c in right] == ["COMPLETED"] * 3, [
+        (c.status, c.error) for c in left + right
+    ]
+    assert [c.request_id for c in left] == [c.request_id for c in right]
+    assert emu.stats()["requests"]["submit"] == 3  # not 6
+    assert_verified(left, emu.stats())
+
+
+def test_two_processes_running_one_batch_submit_each_item_once(emulator, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    emu = emulator(latency=1.0)
+    script = textwrap.dedent(
+        """
+        import json, sys
+        import sora_widget as sw
+        clips = sw.generate_many(json.loads(sys.argv[1]), duration=4, show=False)
+        print(json.dumps([[c.status, c.request_id, c.error] for c in clips]))
+        """
+    )
+    items = ["a fox in snow", "waves on rocks", "a lantern", "a paper boat"]
+    env = {
+        **os.environ,
+        "SEGMIND_API_KEY": FAKE_KEY,
+        "SEGMIND_BASE_URL": emu.base_url,
+        "SORA_WIDGET_OUTPUT_DIR": str(tmp_path / "out"),
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, json.dumps(items)], env=env, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outcomes = [json.loads(proc.communicate(timeout=240)[0].splitlines()[-1]) for proc in procs]
+    assert outcomes[0] == outcomes[1], outcomes
+    assert [status for status, _, _ in outcomes[0]] == ["COMPLETED"] * 4
+    assert emu.stats()["requests"]["submit"] == 4  # each item exactly once

@@ -13,6 +13,7 @@ import pytest
 
 import sora_widget as sw
 from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
+from sora_widget.ledger import Ledger
 
 FAKE_KEY = "sk-test-FAKE-7f3a9c2e51b4"
 FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
@@ -33,8 +34,7 @@ def make_client(emulator, tmp_path, **kwargs) -> AsyncSoraClient:
 
 
 def ledger_events(tmp_path) -> list[dict]:
-    path = tmp_path / "out" / "ledger.jsonl"
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    return list(Ledger.in_dir(tmp_path / "out").events())
 
 
 async def test_generate_saves_a_verified_clip_and_records_everything(emu, tmp_path):
@@ -140,7 +140,7 @@ async def test_chaos_on_reads_loses_nothing_and_never_resubmits(emu, tmp_path):
     assert not failures, failures[:3]
     stats = emulator.stats()
     assert stats["submits"] == 50
-    ledger_ids = {e["record"]["request_id"] for e in ledger_events(tmp_path)}
+    ledger_ids = {e["request_id"] for e in ledger_events(tmp_path)}
     for clip in clips:
         assert clip.request_id in ledger_ids
         assert clip.sha256 == stats["jobs"][clip.request_id]["sha256"]
@@ -176,7 +176,8 @@ async def test_the_key_goes_to_the_api_only(emu, tmp_path, caplog):
     assert stats["requests"]["output"] >= 1
     assert stats["outputs_with_api_key"] == 0
     texts = [
-        (tmp_path / "out" / "ledger.jsonl").read_text(),
+        # the database and its write-ahead log, byte for byte
+        "".join(p.read_bytes().decode("latin-1") for p in (tmp_path / "out").glob("ledger.sqlite*")),
         json.dumps(clip.to_dict()),
         str(failed.value),
         repr(failed.value),

@@ -179,7 +179,7 @@ def test_the_key_is_in_no_file_of_the_whole_run(executed, workdir):
     cli("embed", str(executed))
     cli("replay", str(executed), sw.read_records(executed)[0].id)
     files = [p for p in workdir.rglob("*") if p.is_file()]
-    assert any(p.suffix == ".mp4" for p in files) and any(p.name == "ledger.jsonl" for p in files)
+    assert any(p.suffix == ".mp4" for p in files) and any(p.name == "ledger.sqlite" for p in files)
     for path in files:
         assert FAKE_KEY.encode() not in path.read_bytes(), path
     assert os.environ["SEGMIND_API_KEY"] == FAKE_KEY  # it was there to leak, and did not

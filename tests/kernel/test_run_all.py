@@ -84,3 +84,20 @@ def test_a_widget_job_keeps_progressing_during_a_blocking_call(kernel: KernelSes
     runs = kernel.run_all(cells, timeout=180)
     assert_all_ran(runs, "next cell ran 42")
     assert "widget job at the end of the blocking cell: COMPLETED" in runs[2].text
+
+
+def test_every_way_of_generating_in_a_kernel_shares_one_client(kernel: KernelSession) -> None:
+    cells = [
+        SETUP + "\n%load_ext sora_widget\nimport asyncio\n"
+        "shared = sw.api.shared_client()\nbefore = shared.requester.sent.get('submit', 0)",
+        "clip = sw.generate('one client: generate', duration=4)",
+        "magic = %sora --wait -d 4 one client: magic",
+        "clips = sw.generate_many(['one client: batch'], duration=4, show=False)",
+        "w = sw.SoraWidget(duration=4)\njob = w.start('one client: widget')\nawait w.wait_for(job.id)",
+        "clients = sw.api._shared[asyncio.get_running_loop()]\n"
+        "print('clients:', len(clients), 'widget uses it:', w.client is shared, "
+        "'submits through it:', shared.requester.sent.get('submit', 0) - before)",
+    ]
+    runs = kernel.run_all(cells, timeout=240)
+    assert_all_ran(runs, "submits through it: 4")
+    assert "clients: 1 widget uses it: True" in runs[-1].text

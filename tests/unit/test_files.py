@@ -1,6 +1,5 @@
-"""Pure file logic: the MP4 reader, the ledger's fold and file names (local files only)."""
+"""Local file logic: the MP4 reader, the ledger's reads and writes, file names."""
 
-import json
 import struct
 from datetime import datetime, timedelta, timezone
 
@@ -69,26 +68,24 @@ def record(id_="g1", status="QUEUED", at="2026-01-01T00:00:00.000Z", **fields):
     return g
 
 
-def test_ledger_folds_snapshots_and_skips_torn_lines(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.jsonl")
+def test_ledger_merges_the_writes_of_a_generation_and_keeps_its_history(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
     g = record()
     ledger.append("submitted", g)
     g.set_status("COMPLETED", at="2026-01-01T00:03:00.000Z")
     g.video_path = "clip.mp4"
     ledger.append("completed", g.to_dict())
-    with open(ledger.path, "a") as f:
-        f.write('{"event": "status", "record": {"id": "g1"')  # a crash mid-write
+    ledger.append("status", record())  # a stale view written late: the terminal status wins
     folded = ledger.records()
     assert list(folded) == ["g1"]
     assert folded["g1"].status == "COMPLETED"
     assert folded["g1"].video_path == "clip.mp4"
     assert folded["g1"].sources == ["ledger"]
-    lines = ledger.path.read_text().splitlines()
-    assert [json.loads(x)["event"] for x in lines[:2]] == ["submitted", "completed"]
+    assert [e["event"] for e in ledger.events("g1")] == ["submitted", "completed", "status"]
 
 
 def test_ledger_pending_is_unfinished_within_retention(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.jsonl")
+    ledger = Ledger(tmp_path / "ledger.sqlite")
     now = datetime(2026, 1, 1, 1, 0, tzinfo=timezone.utc)
     recent = (now - timedelta(minutes=10)).isoformat().replace("+00:00", "Z")
     old = (now - timedelta(hours=3)).isoformat().replace("+00:00", "Z")
@@ -100,15 +97,20 @@ def test_ledger_pending_is_unfinished_within_retention(tmp_path):
     unknown = record("lost", "UNKNOWN", at=recent)
     unknown.request_id = None
     ledger.append("unknown", unknown)
-    assert [r.id for r in ledger.pending(now)] == ["running", "unsaved"]
-    assert [r.id for r in ledger.unknown()] == ["lost"]
+    cut = record("cut", "SUBMITTING", at=recent)  # its process was killed mid-POST
+    cut.request_id = None
+    ledger.append("submitting", cut)
+    assert [r.id for r in ledger.resumable(now)] == ["running", "unsaved"]
+    listed = {r.id: r for r in ledger.pending(now)}
+    assert sorted(listed) == ["cut", "lost", "running", "unsaved"]
+    # a cut-off submit is listed for what it is: may be running and billed
+    assert listed["cut"].status == "UNKNOWN" and "may be running and billed" in listed["cut"].error["message"]
+    assert [r.id for r in ledger.unknown()] == ["cut", "lost"]
     assert ledger.get("req-running").id == "running"
 
 
 def test_the_schedule_learns_finish_estimates_per_kind_and_host(tmp_path):
-    from sora_widget.client import AsyncSoraClient
-
-    ledger = Ledger(tmp_path / "ledger.jsonl")
+    ledger = Ledger(tmp_path / "ledger.sqlite")
     for i, (finished, estimate) in enumerate([("00:01:40", 95.0), ("00:02:00", None), ("00:02:20", 138.0)]):
         g = record(f"g{i}", api_host="api.segmind.com")
         g.set_status("COMPLETED", at=f"2026-01-01T{finished}.000Z")
@@ -118,8 +120,9 @@ def test_the_schedule_learns_finish_estimates_per_kind_and_host(tmp_path):
     other = record("other", api_host="127.0.0.1:1")
     other.set_status("COMPLETED", at="2026-01-01T00:00:05.000Z")
     ledger.append("completed", other)
-    client = AsyncSoraClient("k", "https://api.segmind.com", tmp_path)
-    assert client._load_latencies() == {(8, "720x1280"): [95.0, 120.0, 138.0]}
+    assert ledger.latencies("api.segmind.com", "sora-2", 8, "720x1280") == [95.0, 120.0, 138.0]
+    assert ledger.latencies("api.segmind.com", "sora-2", 8, "720x1280", limit=2) == [120.0, 138.0]
+    assert ledger.latencies("api.segmind.com", "sora-2", 4, "720x1280") == []
 
 
 @pytest.mark.parametrize(

@@ -38,6 +38,9 @@ export interface CardContext {
   comparing: boolean;
 }
 
+export const FINISHING_SUBMIT =
+  "Finishing the submit: Stop waiting is offered once the server has answered (a submit is never cut off).";
+
 export const DETACHED_TEXT =
   "Stopped waiting. The job keeps running on the server and is billed; resume it later from the ledger.";
 
@@ -159,7 +162,9 @@ export class JobCard {
     show(this.requestRow, !!job.request_id);
     setText(this.requestId, job.request_id ?? "");
 
-    const waiting = job.waiting && !terminal;
+    // Stop waiting only once the server has answered the submit: a submit is never cut
+    // off (it may already be billed), so before its request id there is nothing to stop.
+    const waiting = job.waiting && !terminal && job.request_id !== null;
     show(this.stopButton, waiting);
     this.stopButton.disabled = context.busy === "stop";
     show(this.resumeButton, canResume(job));
@@ -254,6 +259,7 @@ export class JobCard {
 
 function describe(job: Job): string {
   if (job.detached) return "Not waiting for this job any more";
+  if (job.status === "SUBMITTING" && job.waiting) return FINISHING_SUBMIT;
   if (job.status === "COMPLETED" && !job.video_path) return "Done on the server; the clip is not saved yet";
   if (job.status === "COMPLETED" && job.bytes) return `Saved ${job.filename ?? "the clip"} (${formatBytes(job.bytes)})`;
   if (!job.waiting && !isTerminal(job.status) && job.status !== "SUBMITTING") return "Not being waited for";
