@@ -73,7 +73,15 @@ from ._policy import (
 )
 from ._ratelimit import AdaptiveLimiter
 from ._requests import MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
-from ._results import output_url, read_status
+from ._results import (
+    api_cost_usd,
+    failure_detail,
+    failure_in_body,
+    output_url,
+    read_metrics,
+    read_status,
+    server_timings,
+)
 
 log = logging.getLogger(__name__)
 
@@ -322,6 +330,7 @@ class AsyncSoraClient:
         body = _json(response)
         status = read_status(body, request_id=request_id)
         record.synthetic = record.synthetic or "x-sora-emulator" in response.headers
+        _keep_figures(record, body, response.headers)
         if status == "FAILED":
             record.error = _failure(body, request_id).to_dict()
         record.set_status(status)
@@ -329,7 +338,10 @@ class AsyncSoraClient:
 
     async def result(self, job: Job) -> dict[str, Any]:
         """The final response body (a FAILED job's body too: the API serves it as 422)."""
-        request_id = _request_id(await self._record(job))
+        body, _headers = await self._result(_request_id(await self._record(job)))
+        return body
+
+    async def _result(self, request_id: str) -> tuple[dict[str, Any], httpx.Headers]:
         response = await self.requester.read(
             "GET",
             f"{self.base_url}/v2/requests/{request_id}",
@@ -341,7 +353,7 @@ class AsyncSoraClient:
         body = _json(response)
         if not isinstance(body, dict):
             raise UnexpectedResponse("the result is not a JSON object", request_id=request_id)
-        return body
+        return body, response.headers
 
     async def wait(
         self,
@@ -413,13 +425,20 @@ class AsyncSoraClient:
         dest = _destination(self.output_dir, save_to, video_filename(record, datetime.now()))
         try:
             if url is None:
-                body = await self.result(record)
+                body, headers = await self._result(request_id)
+                _keep_figures(record, body, headers)
+                if failure_in_body(body) is not None:  # served as 422, or as 200
+                    failed = _failure(body, request_id)
+                    await self._fail(record, "FAILED", failed)
+                    raise _attach(failed, record)
                 if read_status(body, request_id=request_id) != "COMPLETED":
                     raise UnexpectedResponse(
                         f"asked to download a job that is {body.get('status')}", request_id=request_id
                     )
                 url = output_url(body, request_id=request_id)
             saved = await download(self.requester, url, dest, request_id=request_id)
+        except GenerationFailed:
+            raise  # recorded as FAILED above
         except RequestExpired as exc:
             # Finished, but its result is gone before we saved it.
             await self._fail(record, "EXPIRED", exc)
@@ -674,9 +693,23 @@ def _request_id(record: Generation) -> str:
 
 
 def _failure(body: Any, request_id: str) -> GenerationFailed:
-    detail = body.get("error") if isinstance(body, dict) else None
-    detail = str(detail) if detail else "the server gave no reason"
+    detail = failure_detail(body)
     return GenerationFailed(f"the generation failed: {detail}", request_id=request_id, detail=detail)
+
+
+def _keep_figures(record: Generation, body: Any, headers: httpx.Headers) -> None:
+    """What a status or result answer says about time and money, kept on the record:
+    the server's timings, its raw `metrics` (unknown keys included) and its cost."""
+    metrics = read_metrics(body)
+    record.timings.update(server_timings(metrics))
+    # TODO(record schema): Generation has no `metrics` (dict) nor `cost` ({"usd": float,
+    # "source": "api" | "estimate"}) field yet; store them once it does, until then only
+    # if a record already has them.
+    if metrics and hasattr(record, "metrics"):
+        setattr(record, "metrics", {**(getattr(record, "metrics", None) or {}), **metrics})  # noqa: B010
+    cost = api_cost_usd(metrics, headers)
+    if cost is not None and hasattr(record, "cost"):
+        setattr(record, "cost", {"usd": cost, "source": "api"})  # noqa: B010
 
 
 def _failure_from_record(record: Generation, request_id: str) -> GenerationFailed:

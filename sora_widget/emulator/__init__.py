@@ -4,10 +4,16 @@
     with emulator.start(latency=1.0) as emu:      # http://127.0.0.1:<free port>
         ...  # point a client (or the official segmind SDK) at emu.base_url
 
-Same paths, status codes and bodies as the real API (submit, poll, result, sync,
-upload), plus chaos knobs for testing clients, and `GET /_emulator/stats` to see what
-a client did. Every response carries `x-sora-emulator`, and every clip says
-"synthetic" on screen. `sora-widget emulator` runs it from the command line.
+Same paths, status codes and bodies as the real API (submit, status, `poll_url`,
+result, sync, upload), for every model of the table in `params` (each with its own
+sizes and prices), plus chaos knobs for testing clients, and `GET /_emulator/stats` to
+see what a client did. Every response carries `x-sora-emulator`, every `metrics` says
+`synthetic: true`, and every clip says "synthetic" on screen. `sora-widget emulator`
+runs it from the command line.
+
+Latency follows the model: the configured `latency` is sora-2's, and a job of another
+model spends `latency × MODELS[model].typical_latency_s / MODELS["sora-2"].typical_latency_s`
+in PROCESSING. `retired_models=[...]` (`--retired-model`) answers 410 for those models.
 
 Importing this package is cheap; the web server and the encoder load on first use,
 and without the `emulator` extra that use fails with an ImportError saying how to

@@ -4,6 +4,14 @@ Every API request goes through the same gate, in this order: count it → chaos 
 delay it or answer 5xx (before anything is created) → the key (401) → the rate limit
 (429) → the handler → chaos may cut the answer short (after the job was created,
 which is the case a client must survive without paying twice).
+
+The bodies follow those of Segmind's v2 API as its official SDK's tests record them:
+a submit answers `request_id`, `status`, `status_url`, `response_url` and `poll_url`
+(`GET /v1/requests/{id}`); a finished job carries `error` (null on success) and
+`metrics` (`inference_time`, `queue_time`, `total_time` in seconds, and `cost` once
+COMPLETED); a FAILED one is served as 422 (or 200, with `failed_status=200`) with
+`status`, `error`, `metrics` and `request_id`. The emulator's own additions are marked:
+`synthetic: true` in `metrics`, and the `x-sora-emulator` header on every response.
 """
 
 from __future__ import annotations
@@ -25,8 +33,9 @@ from starlette.types import ASGIApp
 
 from .._version import __version__
 from ..errors import InvalidParams
-from ..params import DEFAULT_DURATION, DEFAULT_SIZE, MODEL, GenerationParams, validate
+from ..params import DEFAULT_DURATION, DEFAULT_SIZE, GenerationParams, validate
 from .assets import AssetRejected
+from .catalogue import listing, refusal
 from .config import EmulatorConfig, from_options
 from .jobs import COMPLETED, FAILED, Job, OutOfCredits
 from .ranges import Unsatisfiable, parse_range
@@ -56,6 +65,7 @@ def create_app(
     routes = [
         Route("/v2/requests/{request_id}/status", api.gate("status", api.status), methods=["GET"]),
         Route("/v2/requests/{request_id}", api.gate("result", api.result), methods=["GET"]),
+        Route("/v1/requests/{request_id}", api.gate("poll", api.poll), methods=["GET"]),
         Route("/v2/{model}", api.gate("submit", api.submit), methods=["POST"]),
         Route("/v1/{model}", api.gate("sync", api.sync), methods=["POST"]),
         Route("/upload-asset", api.gate("upload", api.upload), methods=["POST"]),
@@ -142,31 +152,44 @@ class _Api:
         return JSONResponse(
             {
                 "request_id": rid,
+                "status": "QUEUED",
+                "poll_url": f"{base}/v1/requests/{rid}",
                 "status_url": f"{base}/v2/requests/{rid}/status",
                 "response_url": f"{base}/v2/requests/{rid}",
-                "status": "QUEUED",
             }
         )
 
     async def status(self, request: Request) -> Response:
+        """The job's state; once it ended, its `error` and `metrics` too (no output)."""
         job = self._job(request, "status")
         if job is None:
             return _not_found(request)
         self.rt.traffic.told_status(job.request_id, job.status, self.rt.clock())
-        if job.status == FAILED:
-            return _failed(job)
-        return JSONResponse({"request_id": job.request_id, "status": job.status})
+        return self._answer(request, job, output=False)
+
+    async def poll(self, request: Request) -> Response:
+        """`poll_url`: the same states as the v2 status, and the whole result once COMPLETED."""
+        job = self._job(request, "poll")
+        if job is None:
+            return _not_found(request)
+        self.rt.traffic.told_status(job.request_id, job.status, self.rt.clock())
+        return self._answer(request, job, output=True)
 
     async def result(self, request: Request) -> Response:
         job = self._job(request, "result")
         if job is None:
             return _not_found(request)
+        return self._answer(request, job, output=True)
+
+    def _answer(self, request: Request, job: Job, *, output: bool) -> Response:
         if job.status == FAILED:
-            return _failed(job)
+            return _failed(job, status_code=self.rt.config.failed_status)
         body: dict[str, Any] = {"request_id": job.request_id, "status": job.status}
         if job.status == COMPLETED:
-            body["output"] = self._output_url(request, job)
+            body["error"] = None
             body["metrics"] = job.metrics()
+            if output:
+                body["output"] = self._output_url(request, job)
         return JSONResponse(body)
 
     async def sync(self, request: Request) -> Response:
@@ -175,9 +198,17 @@ class _Api:
             return accepted
         job = await self.rt.finished(accepted)
         if job.status == FAILED or job.video is None:
-            return _failed(job)
-        headers = {"content-type": "video/mp4", "x-request-id": job.request_id, "etag": job.video.etag}
-        headers["content-length"] = str(job.video.size)
+            return _failed(job, status_code=422)
+        metrics = job.metrics()
+        headers = {
+            "content-type": "video/mp4",
+            "x-request-id": job.request_id,
+            "etag": job.video.etag,
+            "content-length": str(job.video.size),
+            # a v1 answer is the video itself: Segmind sends its accounting as headers
+            "x-cost": f"{job.cost_usd:g}",
+            "x-generation-time": f"{metrics['inference_time']:g}",
+        }
         return FileSlice(job.video.path, start=0, length=job.video.size, status_code=200, headers=headers)
 
     async def upload(self, request: Request) -> Response:
@@ -248,13 +279,22 @@ class _Api:
         return JSONResponse({"config": config.public()})
 
     async def about(self, request: Request) -> Response:
+        models = listing(self.rt.config)
         return JSONResponse(
             {
                 "emulator": "sora-widget",
                 "version": __version__,
                 "synthetic": True,
-                "model": MODEL,
-                "endpoints": ["POST /v2/sora-2", "GET /v2/requests/{id}/status", "GET /v2/requests/{id}"],
+                "models": models["served"],
+                "retired_models": models["retired"],
+                "endpoints": [
+                    "POST /v2/{model}",
+                    "GET /v2/requests/{id}/status",
+                    "GET /v2/requests/{id}",
+                    "GET /v1/requests/{id}",
+                    "POST /v1/{model}",
+                    "POST /upload-asset",
+                ],
             }
         )
 
@@ -262,15 +302,17 @@ class _Api:
 
     async def _accept(self, request: Request, *, kind: str) -> Job | Response:
         """Model, body and credits checked, then the job created; or the refusal."""
-        model = request.path_params["model"]
-        if model != MODEL:
-            return error(404, f"model not found: {model}")
+        model: str = request.path_params["model"]
+        refused = refusal(model, self.rt.config)
+        if refused is not None:
+            status, message, extra = refused
+            return error(status, message, **extra)
         body = await _json_object(request)
         if isinstance(body, Response):
             return body
         try:
-            params = _params(body)
-            return self.rt.submit(params, kind=kind)
+            params = _params(body, model)
+            return self.rt.submit(params, kind=kind, model=model)
         except InvalidParams as invalid:
             return error(400, str(invalid))
         except OutOfCredits as short:
@@ -293,12 +335,13 @@ class _Api:
         return f"{base}/outputs/{job.request_id}.mp4"
 
 
-def _params(body: dict[str, Any]) -> GenerationParams:
+def _params(body: dict[str, Any], model: str) -> GenerationParams:
     return validate(
         body.get("prompt"),
         duration=body.get("duration", DEFAULT_DURATION),
         size=body.get("size", DEFAULT_SIZE),
         input_reference=body.get("input_reference"),
+        model=model,
         allow_local_reference=False,
     )
 
@@ -324,11 +367,17 @@ def _not_found(request: Request) -> Response:
     return error(404, f"request not found: {rid} (unknown, or expired: {_RETENTION_NOTE})")
 
 
-def _failed(job: Job) -> Response:
-    """A FAILED job is served as 422, with the reason in the body (as Segmind does)."""
+def _failed(job: Job, *, status_code: int) -> Response:
+    """A FAILED job: the reason and the timings (no cost: nothing was charged), served as
+    422 as Segmind does — or as 200, the other form a FAILED status may take."""
     return JSONResponse(
-        {"request_id": job.request_id, "status": FAILED, "error": job.failure or "the generation failed"},
-        status_code=422,
+        {
+            "request_id": job.request_id,
+            "status": FAILED,
+            "error": job.failure or "the generation failed",
+            "metrics": job.metrics(),
+        },
+        status_code=status_code,
     )
 
 

@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..params import GenerationParams
+from ..params import DEFAULT_MODEL, GenerationParams
 from .render import EncoderSettings, VideoFile, describe, render_key, render_video, write_atomic
 from .scene import Reference
 
@@ -30,26 +30,30 @@ class RenderCache:
         self.renders = 0
         self.hits = 0
 
-    async def get(self, params: GenerationParams, reference: Reference) -> VideoFile:
-        key = render_key(params, reference, self.encoder)
+    async def get(
+        self, params: GenerationParams, reference: Reference, model: str = DEFAULT_MODEL
+    ) -> VideoFile:
+        key = render_key(params, reference, self.encoder, model)
         video = self._done.get(key)
         if video is not None:
             self.hits += 1
             return video
         task = self._pending.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._produce(key, params, reference))
+            task = asyncio.ensure_future(self._produce(key, params, reference, model))
             self._pending[key] = task
         else:
             self.hits += 1
         # shielded: one waiter giving up must not cancel the render the others wait for
         return await asyncio.shield(task)
 
-    async def _produce(self, key: str, params: GenerationParams, reference: Reference) -> VideoFile:
+    async def _produce(
+        self, key: str, params: GenerationParams, reference: Reference, model: str
+    ) -> VideoFile:
         try:
             loop = asyncio.get_running_loop()
             video, rendered = await loop.run_in_executor(
-                self._pool, self._load_or_render, key, params, reference
+                self._pool, self._load_or_render, key, params, reference, model
             )
             self.renders += rendered
             self._done[key] = video
@@ -58,14 +62,16 @@ class RenderCache:
             self._pending.pop(key, None)
 
     def _load_or_render(
-        self, key: str, params: GenerationParams, reference: Reference
+        self, key: str, params: GenerationParams, reference: Reference, model: str
     ) -> tuple[VideoFile, bool]:
         """The video, and whether it had to be rendered (rather than found on disk)."""
         path = self.directory / f"{key}.mp4"
         sidecar = path.with_suffix(".json")
         if path.exists() and sidecar.exists():
             return describe(path, render_s=float(json.loads(sidecar.read_text())["render_s"])), False
-        video = render_video(params, reference, path, encoder=self.encoder, cancelled=self._cancelled)
+        video = render_video(
+            params, reference, path, encoder=self.encoder, cancelled=self._cancelled, model=model
+        )
         write_atomic(sidecar, json.dumps({"render_s": video.render_s}).encode())
         return video, True
 

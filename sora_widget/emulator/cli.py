@@ -14,6 +14,10 @@ import signal
 import sys
 from typing import Any
 
+from ..params import MODELS
+from .catalogue import latency_scale
+from .config import FAILED_STATUSES
+
 DEFAULT_PORT = 8765
 #: flags that map one-to-one onto EmulatorConfig fields
 _OPTIONS = (
@@ -26,6 +30,8 @@ _OPTIONS = (
     "block_words",
     "retention",
     "credits",
+    "retired_models",
+    "failed_status",
     "rate_limit",
     "chaos_error_rate",
     "chaos_endpoints",
@@ -43,13 +49,23 @@ def add_parser(subparsers: Any) -> None:
         description=(
             "A local stand-in for Segmind's Sora 2 API: same paths, codes and bodies; "
             "renders real (synthetic, labelled) MP4 clips; offline and free. "
+            f"Serves every model of the table ({', '.join(MODELS)}) at /v2/MODEL and /v1/MODEL. "
             "Point clients at it with SEGMIND_BASE_URL=http://HOST:PORT."
         ),
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     add("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 picks a free one)")
-    add("--latency", type=float, help="seconds a job spends PROCESSING (default 5)")
+    add(
+        "--latency",
+        type=float,
+        help=(
+            "seconds a sora-2 job spends PROCESSING (default 5); other models take this times "
+            "their typical latency over sora-2's ("
+            + ", ".join(f"{name} ×{latency_scale(name):g}" for name in MODELS)
+            + ")"
+        ),
+    )
     add("--latency-jitter", type=float, metavar="F", help="± this fraction of the latency, at random")
     add(
         "--latency-distribution",
@@ -77,6 +93,19 @@ def add_parser(subparsers: Any) -> None:
         type=float,
         metavar="N",
         help="credits available; a second of video costs 1 (default: no limit)",
+    )
+    add(
+        "--retired-model",
+        action="append",
+        dest="retired_models",
+        metavar="NAME",
+        help="answer 410 Gone for this model, naming the models still served (repeatable)",
+    )
+    add(
+        "--failed-status",
+        type=int,
+        choices=FAILED_STATUSES,
+        help="HTTP status of a FAILED job's status and result answers (default 422, as Segmind)",
     )
     add("--rate-limit", type=float, metavar="R", help="requests per second per key (default: no limit)")
     add("--output-port", type=int, metavar="N", help="serve output files from a second server on this port")

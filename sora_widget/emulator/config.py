@@ -15,7 +15,11 @@ from pathlib import Path
 from typing import Any
 
 #: the endpoints requests are counted under; chaos and rate limits are set per name
-API_ENDPOINTS = ("submit", "status", "result", "upload", "sync")
+#: ("poll" is `GET /v1/requests/{id}`, the submit answer's `poll_url`)
+API_ENDPOINTS = ("submit", "status", "poll", "result", "upload", "sync")
+#: the HTTP statuses a FAILED job may be served with: Segmind answers 422, and a
+#: FAILED status may also arrive as 200 with an `error` key
+FAILED_STATUSES = (422, 200)
 ENDPOINTS = (*API_ENDPOINTS, "output", "asset")
 DEFAULT_CHAOS_ENDPOINTS = (*API_ENDPOINTS, "output")
 
@@ -29,6 +33,8 @@ RUNTIME_FIELDS = frozenset(
         "block_words",
         "retention",
         "credits",
+        "retired_models",
+        "failed_status",
         "rate_limit",
         "chaos_error_rate",
         "chaos_endpoints",
@@ -52,7 +58,8 @@ class EmulatorConfig:
     output_port: int = 0
     #: accepted keys; empty accepts any non-empty key
     api_keys: tuple[str, ...] = ()
-    #: seconds a job spends PROCESSING (the real API takes ~180 s)
+    #: seconds a sora-2 job spends PROCESSING (the real API takes ~180 s); other models
+    #: take this times their typical latency over sora-2's (see `model_latency`)
     latency: float = 5.0
     #: spread of the latency, drawn from the seeded generator: ± this fraction of
     #: `latency` (uniform), or the log-space sigma around it (lognormal)
@@ -66,6 +73,10 @@ class EmulatorConfig:
     retention: float = 3600.0
     #: None is unlimited; otherwise each second of video costs one credit
     credits: float | None = None
+    #: models answered with 410 Gone (retired), whether the model table has them or not
+    retired_models: tuple[str, ...] = ()
+    #: the HTTP status of a FAILED job's status, poll and result answers (422 or 200)
+    failed_status: int = 422
     #: requests per second per key (token bucket); None is no limit
     rate_limit: float | None = None
     chaos_error_rate: float = 0.0
@@ -85,7 +96,7 @@ class EmulatorConfig:
     render_threads: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("api_keys", "block_words", "chaos_endpoints"):
+        for name in ("api_keys", "block_words", "chaos_endpoints", "retired_models"):
             object.__setattr__(self, name, _as_tuple(name, getattr(self, name)))
         if self.data_dir is not None:
             object.__setattr__(self, "data_dir", Path(self.data_dir))
@@ -107,7 +118,7 @@ class EmulatorConfig:
         data = dataclasses.asdict(self)
         data["api_keys"] = len(self.api_keys)
         data["data_dir"] = None if self.data_dir is None else str(self.data_dir)
-        for name in ("block_words", "chaos_endpoints"):
+        for name in ("block_words", "chaos_endpoints", "retired_models"):
             data[name] = list(data[name])
         return data
 
@@ -157,5 +168,10 @@ def _check(config: EmulatorConfig) -> None:
     require(not unknown, f"unknown chaos endpoints {sorted(unknown)}; known: {', '.join(ENDPOINTS)}")
     require(all(key for key in config.api_keys), "api_keys must not hold an empty key")
     require(all(word.strip() for word in config.block_words), "block_words must not hold an empty word")
+    require(all(name.strip() for name in config.retired_models), "retired_models must not hold an empty name")
+    require(
+        config.failed_status in FAILED_STATUSES,
+        f"failed_status must be one of {', '.join(map(str, FAILED_STATUSES))}",
+    )
     for name in ("port", "output_port"):
         require(0 <= getattr(config, name) <= 65535, f"{name} must be a port number (0 picks a free one)")

@@ -2,7 +2,9 @@
 
 A job waits QUEUED until one of `workers` is free, is PROCESSING for its latency
 (and at least until its video is rendered), then ends COMPLETED — or FAILED when its
-prompt was blocked or its render broke. Nothing here sleeps or does I/O: `advance(now)`
+prompt was blocked or its render broke. A job's latency is the configured one scaled
+by its model (`catalogue.latency_scale`), and a FAILED job gives back its credits:
+Segmind charges only what it delivered. Nothing here sleeps or does I/O: `advance(now)`
 replays everything that happened up to `now` in time order, so a queued job starts at
 the very moment a worker freed up even if nobody looked then. That keeps the states a
 client sees exact, and lets the tests drive time by hand.
@@ -19,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..params import GenerationParams
+from ..params import DEFAULT_MODEL, GenerationParams
+from .catalogue import cost_usd, latency_scale
 from .config import EmulatorConfig
 from .render import VideoFile
 
@@ -49,6 +52,12 @@ class Job:
     #: how long it stays PROCESSING, drawn at submit
     processing_s: float
     seq: int
+    #: the model of the table it was submitted to
+    model: str = DEFAULT_MODEL
+    #: what it costs at the table's prices (reported once it is COMPLETED)
+    cost_usd: float = 0.0
+    #: credits taken at submit (given back if it fails)
+    charged: float = 0.0
     #: the reason it will fail, once known (a content block is known at submit)
     failure: str | None = None
     status: str = QUEUED
@@ -67,19 +76,27 @@ class Job:
         return max(self.started_at + self.processing_s, self.ready_at)
 
     def metrics(self) -> dict[str, Any]:
+        """Segmind's `metrics` keys (seconds; `cost` only once COMPLETED, since a failed
+        job is not charged), plus the emulator's own: `render_time` and `synthetic`."""
         started = self.started_at if self.started_at is not None else self.submitted_at
         ended = self.completed_at if self.completed_at is not None else started
-        return {
-            "queue_s": round(started - self.submitted_at, 3),
-            "processing_s": round(ended - started, 3),
-            "render_s": None if self.video is None else round(self.video.render_s, 3),
-            "synthetic": True,
+        metrics: dict[str, Any] = {
+            "inference_time": round(ended - started, 3),
+            "queue_time": round(started - self.submitted_at, 3),
+            "total_time": round(ended - self.submitted_at, 3),
         }
+        if self.status == COMPLETED:
+            metrics["cost"] = self.cost_usd
+        if self.video is not None:
+            metrics["render_time"] = round(self.video.render_s, 3)
+        metrics["synthetic"] = True
+        return metrics
 
     def describe(self) -> dict[str, Any]:
         """What the stats endpoint shows about this job."""
         return {
             "kind": self.kind,
+            "model": self.model,
             "status": self.status,
             "expired": self.expired,
             "params": _shown(self.params),
@@ -90,6 +107,7 @@ class Job:
             "bytes": None if self.video is None else self.video.size,
             "sha256": None if self.video is None else self.video.sha256,
             "error": self.failure if self.status == FAILED else None,
+            "cost_usd": self.cost_usd if self.status == COMPLETED else None,
         }
 
 
@@ -137,15 +155,17 @@ class JobStore:
 
     # -- commands --------------------------------------------------------------------------
 
-    def submit(self, params: GenerationParams, *, kind: str = "async") -> Job:
-        """Accept a job (charging its credits), or raise `OutOfCredits`."""
+    def submit(self, params: GenerationParams, *, kind: str = "async", model: str = DEFAULT_MODEL) -> Job:
+        """Accept a job of `model` (charging its credits), or raise `OutOfCredits`."""
         now = self.clock()
         self._replay(now)
         cost = cost_of(params)
+        charged = 0.0
         if self.credits is not None:
             if cost > self.credits:
                 raise OutOfCredits(cost, self.credits)
             self.credits -= cost
+            charged = cost
         if self.config.latency_distribution == "lognormal":
             # a long right tail, like real generation times: jitter is the log-space sigma
             factor = math.exp(self._rng.gauss(0.0, self.config.latency_jitter))
@@ -157,8 +177,11 @@ class JobStore:
             params=params,
             kind=kind,
             submitted_at=now,
-            processing_s=max(0.0, self.config.latency * factor),
+            processing_s=max(0.0, self.config.latency * latency_scale(model) * factor),
             seq=self._seq,
+            model=model,
+            cost_usd=cost_usd(model, params),
+            charged=charged,
         )
         if blocked_word(params.prompt, self.config.block_words) is not None:
             job.failure = CONTENT_POLICY_MESSAGE
@@ -225,6 +248,9 @@ class JobStore:
         assert finished is not None
         job.completed_at = finished
         job.status = FAILED if job.failure is not None else COMPLETED
+        if job.status == FAILED and job.charged and self.credits is not None:
+            self.credits += job.charged  # nothing delivered, nothing charged
+            job.charged = 0.0
         self._processing.remove(job)
         self._last_finish = max(self._last_finish, finished)
 

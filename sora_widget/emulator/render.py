@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._files import file_sha256
-from ..params import GenerationParams
+from ..params import DEFAULT_MODEL, GenerationParams
 
 if TYPE_CHECKING:
     from .scene import Reference
 
 #: bump when the picture or the encoding changes, so cached files are not reused
-RENDER_VERSION = 1
+#: (2: the model is named on screen)
+RENDER_VERSION = 2
 
 
 class RenderCancelled(Exception):
@@ -55,14 +56,17 @@ class EncoderSettings:
     threads: int = 2
 
 
-def render_key(params: GenerationParams, reference: Reference, encoder: EncoderSettings) -> str:
-    """The cache key: everything the bytes depend on."""
+def render_key(
+    params: GenerationParams, reference: Reference, encoder: EncoderSettings, model: str = DEFAULT_MODEL
+) -> str:
+    """The cache key: everything the bytes depend on (the model is drawn on screen)."""
     fields = params.to_dict()
     if params.input_reference is not None:
         # a data URI can be megabytes: its digest identifies it just as well
         fields["input_reference"] = hashlib.sha256(params.input_reference.encode()).hexdigest()
     identity = {
         "version": RENDER_VERSION,
+        "model": model,
         "params": fields,
         "reference": reference.fingerprint(),
         "encoder": [encoder.preset, encoder.threads],
@@ -77,6 +81,7 @@ def render_video(
     *,
     encoder: EncoderSettings | None = None,
     cancelled: threading.Event | None = None,
+    model: str = DEFAULT_MODEL,
 ) -> VideoFile:
     """Render the clip to `path` (atomically: a partial file never has that name)."""
     import av
@@ -85,7 +90,7 @@ def render_video(
 
     encoder = encoder or EncoderSettings()
     started = time.perf_counter()
-    scene = Scene(params, reference)
+    scene = Scene(params, reference, model=model)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as container:

@@ -20,9 +20,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._version import __version__
-from ..params import GenerationParams, decode_data_uri, reference_kind
+from ..params import DEFAULT_MODEL, GenerationParams, decode_data_uri, reference_kind
 from .assets import AssetStore
 from .cache import RenderCache
+from .catalogue import listing
 from .chaos import Chaos
 from .config import EmulatorConfig
 from .jobs import TERMINAL, Job, JobStore
@@ -71,10 +72,12 @@ class Runtime:
 
     # -- jobs ------------------------------------------------------------------------------
 
-    def submit(self, params: GenerationParams, *, kind: str = "async") -> Job:
-        """Accept a job (raises `OutOfCredits`)."""
-        job = self.store.submit(params, kind=kind)
-        log.debug("job %s accepted (%s, %ss %s)", job.request_id, kind, params.duration, params.size)
+    def submit(self, params: GenerationParams, *, kind: str = "async", model: str = DEFAULT_MODEL) -> Job:
+        """Accept a job of `model` (raises `OutOfCredits`)."""
+        job = self.store.submit(params, kind=kind, model=model)
+        log.debug(
+            "job %s accepted (%s, %s, %ss %s)", job.request_id, kind, model, params.duration, params.size
+        )
         self.tick()
         return job
 
@@ -118,7 +121,7 @@ class Runtime:
 
     async def _render(self, job: Job) -> None:
         try:
-            video = await self.cache.get(job.params, self.reference_for(job.params))
+            video = await self.cache.get(job.params, self.reference_for(job.params), job.model)
         except (RenderCancelled, asyncio.CancelledError):
             raise
         except Exception as error:  # any render bug must end the job, not hang it
@@ -180,6 +183,7 @@ class Runtime:
         jobs = self.store.history()
         return {
             "version": __version__,
+            "models": listing(self.config),
             **self.traffic.snapshot(),
             "submits": sum(1 for job in jobs if job.kind == "async"),
             "syncs": sum(1 for job in jobs if job.kind == "sync"),

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-from ..params import GenerationParams
+from ..params import DEFAULT_MODEL, GenerationParams
 
 FPS = 24
 LABEL = "synthetic — sora-widget emulator"
@@ -69,7 +69,10 @@ def seed_of(prompt: str) -> int:
 
 
 class Scene:
-    def __init__(self, params: GenerationParams, reference: Reference | None = None) -> None:
+    def __init__(
+        self, params: GenerationParams, reference: Reference | None = None, *, model: str = DEFAULT_MODEL
+    ) -> None:
+        self.model = model
         self.width, self.height = params.width, params.height
         self.frames = params.duration * FPS
         self.seed = seed_of(params.prompt)
@@ -125,7 +128,8 @@ class Scene:
         lines = _wrap(params.prompt, _font(body_size), int(self.width * 0.84), max_lines)
         prompt_top = int(self.height * (0.58 if self.height > self.width else 0.52))
         patches.append(self._text_box("\n".join(lines), top=prompt_top, size=body_size, shade=150))
-        facts = f"{params.duration} s · {params.size} · {FPS} fps · seed {self.seed % 16**6:06x}"
+        seed = f"seed {self.seed % 16**6:06x}"
+        facts = f"{self.model} · {params.duration} s · {params.size} · {FPS} fps · {seed}"
         patches.append(
             self._text_box(facts, top=self.height - int(short * 0.11), size=int(short * 0.03), shade=120)
         )

@@ -21,6 +21,8 @@ from sora_widget.emulator.config import from_options
         {"api_keys": ("",)},
         {"latency_jitter": 2},
         {"port": 70000},
+        {"retired_models": ("sora-2", " ")},
+        {"failed_status": 500},
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(options):
@@ -35,8 +37,15 @@ def test_unknown_options_are_a_type_error():
 
 
 def test_lists_become_tuples_and_a_single_string_is_one_item():
-    config = EmulatorConfig(block_words=["a", "b"], chaos_endpoints="status")
+    config = EmulatorConfig(block_words=["a", "b"], chaos_endpoints="status", retired_models="sora-2")
     assert config.block_words == ("a", "b") and config.chaos_endpoints == ("status",)
+    assert config.retired_models == ("sora-2",)
+    assert EmulatorConfig(retired_models=["sora-2-pro"]).public()["retired_models"] == ["sora-2-pro"]
+
+
+def test_retired_models_and_the_failed_status_change_at_run_time():
+    config = EmulatorConfig().patched({"retired_models": ["sora-2-pro"], "failed_status": 200})
+    assert config.retired_models == ("sora-2-pro",) and config.failed_status == 200
 
 
 def test_patched_changes_only_run_time_knobs():

@@ -15,7 +15,7 @@ from sora_widget.emulator.jobs import (
     OutOfCredits,
 )
 from sora_widget.emulator.render import VideoFile
-from sora_widget.params import GenerationParams
+from sora_widget.params import MODELS, GenerationParams
 
 CAT = GenerationParams("a cat", duration=4)
 VIDEO = VideoFile(path=None, size=10, sha256="ab" * 32, render_s=0.25)  # type: ignore[arg-type]
@@ -50,7 +50,14 @@ def test_a_job_processes_for_its_latency_then_completes(clock):
     clock.now = 1005.0
     assert store.advance().finished == [job]
     assert job.status == COMPLETED and job.completed_at == 1005.0
-    assert job.metrics() == {"queue_s": 0.0, "processing_s": 5.0, "render_s": 0.25, "synthetic": True}
+    assert job.metrics() == {
+        "inference_time": 5.0,
+        "queue_time": 0.0,
+        "total_time": 5.0,
+        "cost": 0.4,  # 4 s of sora-2 at $0.10 a second
+        "render_time": 0.25,
+        "synthetic": True,
+    }
 
 
 def test_a_job_never_completes_before_its_video_exists(clock):
@@ -75,7 +82,7 @@ def test_queued_jobs_start_when_a_worker_frees_even_if_nobody_looked(clock):
     events = store.advance()
     assert events.finished == [first] and events.started == [second]
     assert second.started_at == 1005.0
-    assert second.metrics()["queue_s"] == 5.0
+    assert second.metrics()["queue_time"] == 5.0
     store.mark_ready(second.request_id, VIDEO, at=1007.0)
     clock.now = 1010.0
     store.advance()
@@ -103,6 +110,8 @@ def test_a_blocked_prompt_fails_after_processing_with_a_content_policy_reason(cl
     store.advance()
     assert job.status == FAILED
     assert "content policy" in job.describe()["error"]
+    # timings, but no cost: a failed job is not charged
+    assert job.metrics() == {"inference_time": 2.0, "queue_time": 0.0, "total_time": 2.0, "synthetic": True}
 
 
 def test_a_broken_render_fails_the_job(clock):
@@ -142,6 +151,39 @@ def test_credits_are_charged_at_submit_per_second_of_video(clock):
     store.configure(EmulatorConfig(credits=4))
     store.submit(CAT)
     assert store.credits == 0
+
+
+def test_a_failed_job_gives_its_credits_back(clock):
+    store = make_store(clock, credits=10, block_words=("forbidden",), latency=1.0)
+    job = store.submit(GenerationParams("a forbidden scene", duration=8))
+    assert store.credits == 2
+    store.mark_ready(job.request_id, None, at=clock.now)
+    clock.now += 1.0
+    store.advance()
+    assert job.status == FAILED and store.credits == 10
+
+
+def test_a_models_latency_is_the_configured_one_scaled_by_its_typical_latency(clock):
+    store = make_store(clock, latency=6.0)
+    plain = store.submit(CAT)
+    pro = store.submit(CAT, model="sora-2-pro")
+    scale = MODELS["sora-2-pro"].typical_latency_s / MODELS["sora-2"].typical_latency_s
+    assert scale > 1
+    assert plain.processing_s == 6.0
+    assert pro.processing_s == pytest.approx(6.0 * scale)
+    assert (plain.model, pro.model) == ("sora-2", "sora-2-pro")
+
+
+def test_a_jobs_cost_comes_from_the_model_table(clock):
+    store = make_store(clock, latency=0.0)
+    hd = GenerationParams("a cat", duration=12, size="1792x1024")
+    job = store.submit(hd, model="sora-2-pro")
+    assert job.cost_usd == pytest.approx(12 * MODELS["sora-2-pro"].usd_per_second["1792x1024"])
+    assert "cost" not in job.metrics()  # not until it is COMPLETED
+    store.mark_ready(job.request_id, VIDEO, at=clock.now)
+    store.advance()
+    assert job.metrics()["cost"] == job.cost_usd == job.describe()["cost_usd"]
+    assert job.describe()["model"] == "sora-2-pro"
 
 
 def test_jitter_is_seeded_and_bounded(clock):

@@ -7,6 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from sora_widget.emulator.render import EncoderSettings, render_key
 from sora_widget.emulator.scene import FPS, Reference, Scene, _font, _line_width, _wrap
 from sora_widget.params import GenerationParams
 
@@ -24,6 +25,18 @@ def test_same_prompt_same_pictures_other_prompt_other_pictures():
     other = Scene(GenerationParams("a heron at dawn", duration=4))
     assert np.array_equal(a.frame(30), b.frame(30))
     assert not np.array_equal(a.frame(30), other.frame(30))
+
+
+def test_the_model_is_on_screen_and_in_the_render_key():
+    params = GenerationParams("a fox in the snow", duration=4, size="720x1280")
+    plain, pro = Scene(params), Scene(params, model="sora-2-pro")
+    assert not np.array_equal(plain.frame(0), pro.frame(0))
+    encoder = EncoderSettings()
+    keys = {render_key(params, Reference(), encoder, model) for model in ("sora-2", "sora-2-pro")}
+    hd = GenerationParams("a fox in the snow", duration=4, size="1024x1792")
+    keys.add(render_key(hd, Reference(), encoder, "sora-2-pro"))
+    assert len(keys) == 3
+    assert render_key(params, Reference(), encoder) == render_key(params, Reference(), encoder, "sora-2")
 
 
 def test_the_scene_moves():

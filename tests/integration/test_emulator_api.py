@@ -50,26 +50,45 @@ async def test_submit_poll_result_and_download(emulator, finish_job):
         rid = body["request_id"]
         assert body == {
             "request_id": rid,
+            "status": "QUEUED",
+            "poll_url": f"{emu.base_url}/v1/requests/{rid}",
             "status_url": f"{emu.base_url}/v2/requests/{rid}/status",
             "response_url": f"{emu.base_url}/v2/requests/{rid}",
-            "status": "QUEUED",
         }
         status = await finish_job(client, body["status_url"])
-        assert status.status_code == 200 and status.json() == {"request_id": rid, "status": "COMPLETED"}
+        assert status.status_code == 200
+        # a finished status says how it went, without the output
+        assert status.json() == {
+            "request_id": rid,
+            "status": "COMPLETED",
+            "error": None,
+            "metrics": status.json()["metrics"],
+        }
         result = await client.get(body["response_url"])
         data = result.json()
-        assert data["status"] == "COMPLETED" and data["request_id"] == rid
+        assert data["status"] == "COMPLETED" and data["request_id"] == rid and data["error"] is None
         assert data["output"] == f"{emu.base_url}/outputs/{rid}.mp4"
-        assert set(data["metrics"]) == {"queue_s", "processing_s", "render_s", "synthetic"}
+        assert set(data["metrics"]) == {
+            "inference_time",
+            "queue_time",
+            "total_time",
+            "cost",
+            "render_time",
+            "synthetic",
+        }
+        assert data["metrics"] == status.json()["metrics"]
         assert data["metrics"]["synthetic"] is True
-        assert data["metrics"]["processing_s"] >= 0.2
+        assert data["metrics"]["inference_time"] >= 0.2
+        assert data["metrics"]["cost"] == 0.4  # 4 s of sora-2 at $0.10
+        polled = await client.get(body["poll_url"])
+        assert polled.status_code == 200 and polled.json() == data
         video = await client.get(data["output"])
     assert video.status_code == 200
     assert video.headers["content-type"] == "video/mp4"
     assert video.headers["accept-ranges"] == "bytes"
     assert int(video.headers["content-length"]) == len(video.content)
     assert video.headers["etag"].startswith('"')
-    for response in (submitted, status, result, video):
+    for response in (submitted, status, result, polled, video):
         assert response.headers["x-sora-emulator"] == __version__
 
     stats = emu.stats()
@@ -112,7 +131,10 @@ async def test_a_job_waits_queued_for_a_free_worker(emulator, finish_job):
     jobs = emu.stats()["jobs"]
     # the second started the moment the only worker was free
     assert jobs[second["request_id"]]["started_at"] == jobs[first["request_id"]]["completed_at"]
-    assert metrics["queue_s"] > 0.5
+    assert metrics["queue_time"] > 0.5
+    assert metrics["total_time"] == pytest.approx(
+        metrics["queue_time"] + metrics["inference_time"], abs=0.002
+    )
 
 
 @pytest.mark.parametrize(
@@ -195,7 +217,12 @@ async def test_unknown_model_id_output_and_route_are_404(emulator):
             response = await client.post(path, json=CLIP)
             assert response.status_code == 404
             assert response.json() == {"error": "model not found: sora-3"}
-        for path in ("/v2/requests/no-such-id/status", "/v2/requests/no-such-id", "/outputs/no-such-id.mp4"):
+        for path in (
+            "/v2/requests/no-such-id/status",
+            "/v2/requests/no-such-id",
+            "/v1/requests/no-such-id",
+            "/outputs/no-such-id.mp4",
+        ):
             response = await client.get(path)
             assert response.status_code == 404 and "no-such-id" in response.json()["error"]
         route = await client.get("/v3/nothing")
@@ -243,12 +270,15 @@ async def test_a_blocked_prompt_is_failed_and_served_as_422(emulator, finish_job
         submitted = (await client.post("/v2/sora-2", json={**CLIP, "prompt": "An erupting VOLCANO"})).json()
         status = await finish_job(client, submitted["status_url"])
         result = await client.get(submitted["response_url"])
+        polled = await client.get(submitted["poll_url"])
         sync = await client.post("/v1/sora-2", json={**CLIP, "prompt": "volcanoes"})
-    for response in (status, result, sync):
+    for response in (status, result, polled, sync):
         assert response.status_code == 422
         body = response.json()
         assert body["status"] == "FAILED"
         assert body["error"].startswith("Your request was blocked by our content policy")
+        assert body["metrics"]["synthetic"] is True and "inference_time" in body["metrics"]
+        assert "cost" not in body["metrics"]  # nothing delivered, nothing charged
     assert status.json()["request_id"] == submitted["request_id"]
     assert emu.stats()["jobs"][submitted["request_id"]]["status"] == "FAILED"
 
@@ -407,7 +437,9 @@ async def test_the_stats_endpoint_needs_no_key(emulator):
         about = await client.get("/")
     assert stats.status_code == 200 and stats.json()["version"] == __version__
     assert stats.json()["config"]["latency"] == 0.2
+    assert stats.json()["models"] == {"served": ["sora-2", "sora-2-pro"], "retired": []}
     assert about.json()["synthetic"] is True
+    assert about.json()["models"] == ["sora-2", "sora-2-pro"] and about.json()["retired_models"] == []
 
 
 def test_many_emulators_side_by_side_and_stop_is_idempotent(emulator):

@@ -97,3 +97,29 @@ def test_the_package_and_its_cli_stay_light_until_the_emulator_runs():
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"
+
+
+def test_retired_models_and_the_failed_status_from_the_command_line(launch):
+    proc = launch("--port", "0", "--retired-model", "sora-2-pro", "--retired-model", "sora-1")
+    base = announced(proc)
+    clip = {"prompt": "x", "duration": 4}
+    gone = httpx.post(base + "/v2/sora-2-pro", json=clip, headers={"x-api-key": "k"})
+    about = httpx.get(base + "/").json()
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 0
+    assert gone.status_code == 410 and gone.json()["available_models"] == ["sora-2"]
+    assert about["models"] == ["sora-2"] and about["retired_models"] == ["sora-2-pro", "sora-1"]
+
+
+def test_help_says_how_latency_follows_the_model_and_what_can_be_retired():
+    from sora_widget.cli import build_parser
+    from sora_widget.emulator.cli import options_from
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    emulator = commands.choices["emulator"]  # type: ignore[attr-defined]
+    text = " ".join(emulator.format_help().split())
+    assert "sora-2-pro ×2.22222" in text and "sora-2 ×1" in text
+    assert "--retired-model NAME" in text and "410" in text
+    assert "--failed-status {422,200}" in text
+    options = options_from(emulator.parse_args(["--retired-model", "sora-2", "--failed-status", "200"]))
+    assert options["retired_models"] == ["sora-2"] and options["failed_status"] == 200
