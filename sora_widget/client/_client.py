@@ -702,14 +702,11 @@ def _keep_figures(record: Generation, body: Any, headers: httpx.Headers) -> None
     the server's timings, its raw `metrics` (unknown keys included) and its cost."""
     metrics = read_metrics(body)
     record.timings.update(server_timings(metrics))
-    # TODO(record schema): Generation has no `metrics` (dict) nor `cost` ({"usd": float,
-    # "source": "api" | "estimate"}) field yet; store them once it does, until then only
-    # if a record already has them.
-    if metrics and hasattr(record, "metrics"):
-        setattr(record, "metrics", {**(getattr(record, "metrics", None) or {}), **metrics})  # noqa: B010
+    if metrics:
+        record.metrics = {**record.metrics, **metrics}
     cost = api_cost_usd(metrics, headers)
-    if cost is not None and hasattr(record, "cost"):
-        setattr(record, "cost", {"usd": cost, "source": "api"})  # noqa: B010
+    if cost is not None:
+        record.cost = {"usd": cost, "source": "api"}
 
 
 def _failure_from_record(record: Generation, request_id: str) -> GenerationFailed:

@@ -62,6 +62,21 @@ class Generation:
     replay_of: str | None = None
     reference_source: str | None = None
     batch: dict[str, Any] | None = None
+    #: what it cost: {"usd": float, "source": "api" | "estimate"}; a FAILED job costs 0
+    cost: dict[str, Any] | None = None
+    #: the server's own figures (`metrics` of its answers), unknown keys included
+    metrics: dict[str, Any] = field(default_factory=dict)
+    #: which take of its request identity this is (1 unless a new take was asked for)
+    take: int = 1
+    #: hash of (API host, model, prompt, duration, size, reference sha256, take): the
+    #: same request asked again is answered from the clip this identity already made
+    identity: str | None = None
+    #: the clip this one was made from: {"id": …, "how": "extend" | "remix"}
+    derived_from: dict[str, str] | None = None
+    #: "clip" (one generation) or "film" (clips stitched together, `parts` in order)
+    kind: str = "clip"
+    #: a film's clips, in order: [{"id": …, "sha256": …}]
+    parts: list[dict[str, str]] | None = None
     #: where read_records() found this record ("output", "metadata", "ledger"); not saved
     sources: list[str] = field(default_factory=list, compare=False)
 
