@@ -19,10 +19,12 @@ from ._sync import run_blocking
 from ._waiting import Watch
 from .client import AsyncSoraClient
 from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
+from .cost import Estimate, Prices, Spend, check_budget, effective_prices, parse_prices, session_budget
+from .cost import estimate as cost_estimate
 from .environment import cell_context, in_kernel
 from .ledger import Ledger
 from .notebook import kernel_observers
-from .params import DEFAULT_DURATION, DEFAULT_SIZE
+from .params import DEFAULT_DURATION, DEFAULT_MODEL, DEFAULT_SIZE, MODELS, Model
 from .records import Generation
 
 if TYPE_CHECKING:
@@ -47,7 +49,20 @@ _CLIENT_OPTIONS = {
     "http",
     "clock",
 }
-_JOB_OPTIONS = {"timeout", "on_update", "save_to", "notebook", "replay_of", "batch"}
+_JOB_OPTIONS = {
+    "timeout",
+    "on_update",
+    "save_to",
+    "notebook",
+    "replay_of",
+    "batch",
+    "model",
+    "take",
+    "derived_from",
+}
+
+#: "not given" for configure's options that may be set to None
+_UNSET: Any = object()
 
 
 def configure(
@@ -55,8 +70,23 @@ def configure(
     api_key: str | None = None,
     base_url: str | None = None,
     output_dir: str | os.PathLike[str] | None = None,
+    budget_usd: float | None = _UNSET,
+    prices: dict[str, Any] | None = _UNSET,
 ) -> None:
-    """Set process-wide defaults (arguments to each call still win)."""
+    """Set process-wide defaults (arguments to each call still win).
+
+    `budget_usd`: this kernel will not submit a clip whose estimate would take its spend
+    past this many US dollars (`BudgetExceeded`, before any request); None: no budget.
+    `prices`: your own prices per second of video, `{model: usd}` or
+    `{model: {size: usd}}`, over the table's (`sw.models()`); None: the table's again.
+    """
+    if budget_usd is not _UNSET:
+        session_budget().set(check_budget(budget_usd))
+    if prices is not _UNSET:
+        if prices is None:
+            _defaults.pop("prices", None)
+        else:
+            _defaults["prices"] = parse_prices(prices, source="prices")
     for name, value in (("api_key", api_key), ("base_url", base_url), ("output_dir", output_dir)):
         if value is not None:
             _defaults[name] = value
@@ -70,17 +100,45 @@ def settings() -> dict[str, Any]:
         "api_key_set": resolve_api_key(_defaults.get("api_key")) is not None,
         "output_dir": str(resolve_output_dir(_defaults.get("output_dir"))),
         "emulator": _emulator is not None and _emulator.base_url == base_url,
+        "budget_usd": session_budget().budget_usd,
     }
+
+
+def prices() -> Prices:
+    """The prices in use: the table's, SORA_WIDGET_PRICES over them, configure(prices=) over both."""
+    return effective_prices(_defaults.get("prices"))
+
+
+def estimate(
+    *, model: str = DEFAULT_MODEL, duration: int | str = DEFAULT_DURATION, size: str = DEFAULT_SIZE
+) -> Estimate:
+    """What one clip will cost, before anything is sent: `.usd`, and `.basis` (where the
+    price comes from, and its date). `InvalidParams` for a value the model does not offer."""
+    return cost_estimate(model=model, duration=duration, size=size, prices=prices())
+
+
+def spend() -> Spend:
+    """This kernel's spend: `.usd`, `.jobs`, `.budget_usd`, `.remaining_usd`."""
+    return session_budget().spend()
+
+
+def models() -> list[Model]:
+    """The models of the API: name, sizes, durations, typical latency and price per
+    second of video by size (`PRICES_AS_OF`), the default first."""
+    return list(MODELS.values())
 
 
 def client(**overrides: Any) -> AsyncSoraClient:
     """A new AsyncSoraClient with the process defaults; close it when done."""
-    unknown = set(overrides) - _CLIENT_OPTIONS - {"limiter", "model", "observers"}
+    unknown = set(overrides) - _CLIENT_OPTIONS - {"limiter", "model", "observers", "prices"}
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(_CLIENT_OPTIONS)}")
     # in a kernel, every job event also reaches the notebook's metadata (through the
     # extension); a client the user makes with AsyncSoraClient(...) decides for itself
-    return AsyncSoraClient(**{"observers": kernel_observers(), **_defaults, **overrides})
+    settings = {"observers": kernel_observers(), **_defaults, **overrides}
+    if settings.get("prices") is not None:  # the user's prices over the table's
+        settings["prices"] = effective_prices(settings["prices"])
+    return AsyncSoraClient(**settings)
 
 
 #: one client per event loop and settings, shared by every widget and magic of a kernel
@@ -251,6 +309,7 @@ async def areplay(
     original = find_generation(record_or_id, notebook=notebook, output_dir=options.get("output_dir"))
     p = original.params
     options["replay_of"] = original.id
+    options.setdefault("model", original.model)
     return await agenerate(
         p.prompt, duration=p.duration, size=p.size, input_reference=p.input_reference, **options
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -23,7 +24,7 @@ from ._waiting import Watch
 from .client import AsyncSoraClient
 from .errors import SoraError
 from .options import add_generation_options, chosen
-from .params import DEFAULT_TIMEOUT_S
+from .params import DEFAULT_DURATION, DEFAULT_MODEL, DEFAULT_SIZE, DEFAULT_TIMEOUT_S
 from .records import Generation
 
 
@@ -135,6 +136,13 @@ def _generate(args: argparse.Namespace) -> int:
 def _run_job(args: argparse.Namespace, prompt: str, *, save_to: str | None = None, **submit: Any) -> int:
     """Submit, wait with a progress line, save, and print what was saved (exit status)."""
     watch = Watch()
+    with contextlib.suppress(SoraError):  # a value the model does not offer: the submit says so
+        guess = api.estimate(
+            model=submit.get("model") or DEFAULT_MODEL,
+            duration=submit.get("duration", DEFAULT_DURATION),
+            size=submit.get("size", DEFAULT_SIZE),
+        )
+        print(f"estimate   {guess} ({guess.basis})", file=sys.stderr)
     try:
         record = terminal.run_job(
             lambda: _client(args), prompt, timeout=args.timeout, save_to=save_to, watch=watch, **submit
@@ -149,6 +157,10 @@ def _run_job(args: argparse.Namespace, prompt: str, *, save_to: str | None = Non
     print(f"saved      {record.video_path}")
     print(f"request id {record.request_id}")
     print(f"sha256     {record.sha256}")
+    if record.cost is not None:
+        said = "the API's figure" if record.cost["source"] == "api" else "estimated"
+        print(f"cost       ${record.cost['usd']:.2f} ({said})")
+    print(f"spend      {api.spend()}")
     if record.synthetic:
         print("note       synthetic clip rendered by the local emulator, not by Sora")
     return 0
@@ -335,6 +347,7 @@ def _replay(args: argparse.Namespace) -> int:
         p.prompt,
         duration=p.duration,
         size=p.size,
+        model=original.model,
         input_reference=p.input_reference,
         notebook={"path": notebook.name},
         replay_of=original.id,

@@ -8,12 +8,14 @@
     │   ├── AuthenticationError    401  missing or wrong API key
     │   ├── PermissionDenied       403
     │   ├── NotFound               404  unknown model or endpoint
+    │   │   └── ModelUnavailable   410 / 404  the model is retired or does not exist
     │   ├── RequestExpired         404  a request id that existed has expired
     │   ├── InsufficientCredits    406
     │   ├── RateLimited            429  .retry_after
     │   └── ServerError            5xx
     ├── NetworkError               the API could not be reached (after retries)
     ├── SubmitOutcomeUnknown       the submit may have been accepted and billed
+    ├── BudgetExceeded             the clip would pass this kernel's budget (nothing sent)
     ├── GenerationFailed           the job ended FAILED (content blocks included)
     ├── GenerationTimeout          we stopped waiting; the job may still finish
     ├── UnexpectedResponse         a body we cannot interpret (its shape is shown)
@@ -36,12 +38,14 @@ __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "BadRequest",
+    "BudgetExceeded",
     "ConfigurationError",
     "DownloadError",
     "GenerationFailed",
     "GenerationTimeout",
     "InsufficientCredits",
     "InvalidParams",
+    "ModelUnavailable",
     "NetworkError",
     "NotFound",
     "PermissionDenied",
@@ -152,6 +156,19 @@ class NotFound(APIStatusError):
     hint = "Check the model name and SEGMIND_BASE_URL (default https://api.segmind.com)."
 
 
+class ModelUnavailable(NotFound):
+    """The model is retired (410 Gone) or the API says it does not exist. Nothing was
+    generated or billed; `available` names the models that are."""
+
+    def __init__(self, message: str, *, available: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.available = list(available)
+        names = ", ".join(self.available) or "none listed"
+        self.hint = (
+            f"Use another model (available: {names}); sw.models() lists them with their sizes and prices."
+        )
+
+
 class RequestExpired(APIStatusError):
     hint = (
         "Segmind keeps results for one hour after completion; this one is gone. "
@@ -194,6 +211,23 @@ class SubmitOutcomeUnknown(SoraError):
         self.hint = (
             f"The job may be running and billed. It is recorded in the ledger as {ledger_id}; "
             "check your Segmind dashboard before submitting the same prompt again."
+        )
+
+
+class BudgetExceeded(SoraError):
+    """A submit would take this kernel's spend past its budget. Raised before any request:
+    nothing was sent or billed."""
+
+    def __init__(
+        self, message: str, *, needed_usd: float, remaining_usd: float, jobs: int = 1, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.needed_usd = needed_usd
+        self.remaining_usd = remaining_usd
+        self.jobs = jobs
+        self.hint = (
+            "Raise the budget with sw.configure(budget_usd=...) (or SORA_WIDGET_BUDGET_USD), "
+            "choose a shorter or smaller clip, or sw.spend() to see what was spent."
         )
 
 

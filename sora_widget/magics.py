@@ -117,6 +117,9 @@ class SoraMagics(Magics):
 
     default_duration = Int(params.DEFAULT_DURATION, help="duration when -d is not given").tag(config=True)
     default_size = Unicode(params.DEFAULT_SIZE, help="size when -s is not given").tag(config=True)
+    default_model = Enum(list(params.MODELS), params.DEFAULT_MODEL, help="model when -m is not given").tag(
+        config=True
+    )
     wait = Enum(
         ["auto", "always", "never"],
         "auto",
@@ -168,17 +171,18 @@ class SoraMagics(Magics):
 
     def _generate(self, prompt: str, args: Any) -> Any:
         try:
-            p = params.validate(
-                prompt, **chosen(args, duration=self.default_duration, size=self.default_size)
-            )
+            options = chosen(args, duration=self.default_duration, size=self.default_size)
+            model = args.model or self.default_model
+            options.pop("model")
+            p = params.validate(prompt, model=model, **options)
         except InvalidParams as error:
             raise UsageError(str(error)) from None
         wait = self._should_wait(args.wait)
         if not frontend_has_widgets():
-            return self._generate_in_text(p, args.out)
+            return self._generate_in_text(p, model, args.out)
         from .widget import SoraWidget
 
-        view = SoraWidget(prompt=p.prompt, duration=p.duration, size=p.size, mode="job")
+        view = SoraWidget(prompt=p.prompt, duration=p.duration, size=p.size, model=model, mode="job")
         try:
             record = view.start(input_reference=p.input_reference, save_to=args.out)
         except SoraError as error:
@@ -199,7 +203,7 @@ class SoraMagics(Magics):
             return job
         return Quiet.of(job.result())
 
-    def _generate_in_text(self, p: params.GenerationParams, out: str | None) -> Generation:
+    def _generate_in_text(self, p: params.GenerationParams, model: str, out: str | None) -> Generation:
         """The terminal: a progress line, then the record as text."""
         from IPython.display import display
 
@@ -211,6 +215,7 @@ class SoraMagics(Magics):
                 save_to=out,
                 duration=p.duration,
                 size=p.size,
+                model=model,
                 input_reference=p.input_reference,
                 notebook=cell_context(),
             )
@@ -299,8 +304,17 @@ class SoraMagics(Magics):
         current.update(
             default_duration=self.default_duration,
             default_size=self.default_size,
+            default_model=self.default_model,
             wait=self.wait,
         )
+        try:
+            guess = api.estimate(
+                model=self.default_model, duration=self.default_duration, size=self.default_size
+            )
+            current["estimate"] = f"{guess} ({guess.basis})"
+        except InvalidParams as error:
+            current["estimate"] = f"none: {error.message}"
+        current["spend"] = str(api.spend())
         for name, value in current.items():
             print(f"{name:<17} {value}")
         return current

@@ -25,6 +25,12 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("-s", "--size", help=f"{SIZE_HELP} (default {params.DEFAULT_SIZE})")
     parser.add_argument(
+        "-m",
+        "--model",
+        choices=list(params.MODELS),
+        help=f"{' or '.join(params.MODELS)} (default {params.DEFAULT_MODEL}); sizes follow the model",
+    )
+    parser.add_argument(
         "-r", "--reference", metavar="URL|PATH", help="reference image: URL, data URI or local file"
     )
     parser.add_argument("-o", "--out", metavar="PATH", help="where to save: a .mp4 path or a directory")
@@ -42,4 +48,5 @@ def chosen(
         "duration": args.duration if args.duration is not None else duration,
         "size": args.size if args.size is not None else size,
         "input_reference": args.reference,
+        "model": args.model or params.DEFAULT_MODEL,
     }

@@ -12,33 +12,56 @@ import hashlib
 import json
 import math
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .._files import file_sha256
 from ..errors import InvalidParams
-from ..params import MODEL, GenerationParams, reference_kind, validate
+from ..params import DEFAULT_MODEL, MODEL, GenerationParams, reference_kind, validate, validate_model
 
 #: the keys an item dict (or the columns a DataFrame) may have
-ITEM_KEYS = ("prompt", "duration", "size", "input_reference")
-_ITEMS_ALLOWED = "a list of prompts, of dicts with prompt/duration/size/input_reference, or a DataFrame"
+ITEM_KEYS = ("prompt", "duration", "size", "input_reference", "model", "take")
+_ITEMS_ALLOWED = "a list of prompts, of dicts with " + "/".join(ITEM_KEYS) + ", or a DataFrame"
 
 
-def normalize_items(items: object, *, duration: object, size: object) -> list[GenerationParams]:
-    """Validated parameters, one per item, in order. `duration` and `size` apply where an
+@dataclass(frozen=True)
+class Item:
+    """One item of a batch: validated parameters, the model and which take."""
+
+    params: GenerationParams
+    model: str = DEFAULT_MODEL
+    take: int = 1
+
+
+def normalize_items(
+    items: object, *, duration: object, size: object, model: object = DEFAULT_MODEL, take: object = 1
+) -> list[Item]:
+    """Validated items, in order. `duration`, `size`, `model` and `take` apply where an
     item does not say. Raises `InvalidParams` naming the first bad item's index."""
     rows = _rows(items)
     if not rows:
         raise InvalidParams("items", items, f"{_ITEMS_ALLOWED}, with at least one item")
-    return [_item(index, row, duration=duration, size=size) for index, row in enumerate(rows)]
+    return [
+        _item(index, row, duration=duration, size=size, model=model, take=take)
+        for index, row in enumerate(rows)
+    ]
 
 
-def param_hash(params: GenerationParams) -> str:
-    """A short, stable hash of one item's parameters (a local reference image by content)."""
-    data = params.to_dict()
-    reference = params.input_reference
+def param_hash(item: Item | GenerationParams) -> str:
+    """A short, stable hash of one item (a local reference image by content). The model
+    and take count only when they are not the defaults, so a batch id made before there
+    was a choice stays the same."""
+    if isinstance(item, GenerationParams):
+        item = Item(item)
+    data = item.params.to_dict()
+    reference = item.params.input_reference
     if reference is not None and reference_kind(reference) == "path":
         # the same file name with other pixels is another item
         data["input_reference"] = {"path": reference, "sha256": file_sha256(reference)[0]}
+    if item.model != DEFAULT_MODEL:
+        data["model"] = item.model
+    if item.take != 1:
+        data["take"] = item.take
     return _digest(data)
 
 
@@ -91,7 +114,7 @@ def _missing_to_none(value: object) -> object:
     return value
 
 
-def _item(index: int, row: object, *, duration: object, size: object) -> GenerationParams:
+def _item(index: int, row: object, *, duration: object, size: object, model: object, take: object) -> Item:
     if isinstance(row, GenerationParams):
         row = row.to_dict()
     if isinstance(row, str):
@@ -102,14 +125,20 @@ def _item(index: int, row: object, *, duration: object, size: object) -> Generat
     if unknown:
         raise InvalidParams(f"items[{index}]", f"keys {unknown}", f"only the keys {', '.join(ITEM_KEYS)}")
     try:
-        return validate(
+        chosen = validate_model(_or(row.get("model"), model))
+        params = validate(
             row.get("prompt"),
             duration=_or(row.get("duration"), duration),
             size=_or(row.get("size"), size),
             input_reference=row.get("input_reference"),
+            model=chosen,
         )
+        which = _or(row.get("take"), take)
+        if isinstance(which, bool) or not isinstance(which, int) or which < 1:
+            raise InvalidParams("take", which, "a whole number ≥ 1")
     except InvalidParams as error:
         raise InvalidParams(f"items[{index}].{error.field}", error.value, error.allowed) from None
+    return Item(params, chosen, which)
 
 
 def _or(value: object, default: object) -> object:

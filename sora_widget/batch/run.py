@@ -28,10 +28,10 @@ from .. import api
 from .._sync import run_blocking
 from ..client import AsyncSoraClient
 from ..environment import cell_context, in_kernel
-from ..errors import InvalidParams, SoraError
-from ..params import DEFAULT_DURATION, DEFAULT_SIZE, DEFAULT_TIMEOUT_S, GenerationParams
+from ..errors import BudgetExceeded, InvalidParams, SoraError
+from ..params import DEFAULT_DURATION, DEFAULT_SIZE, DEFAULT_TIMEOUT_S
 from ..records import Generation, parse_time
-from .items import batch_id_for, normalize_items, param_hash
+from .items import Item, batch_id_for, normalize_items, param_hash
 from .plan import Step, batch_info, plan
 from .tally import BatchTally, tally
 from .view import Reporter, reporter_for
@@ -80,6 +80,8 @@ def generate_many(
     batch_id: str | None = None,
     show: bool = True,
     retry_failed: bool = False,
+    model: str | None = None,
+    take: int = 1,
 ) -> Batch:
     """Generate a clip per item, `concurrency` at a time; their records in input order.
 
@@ -99,6 +101,8 @@ def generate_many(
             batch_id=batch_id,
             show=show,
             retry_failed=retry_failed,
+            model=model,
+            take=take,
         ),
         explain=lambda: INTERRUPTED,
     )
@@ -115,17 +119,19 @@ async def agenerate_many(
     batch_id: str | None = None,
     show: bool = True,
     retry_failed: bool = False,
+    model: str | None = None,
+    take: int = 1,
 ) -> Batch:
     """`generate_many` as a coroutine."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidParams("concurrency", concurrency, "a whole number of jobs, at least 1")
-    params = normalize_items(items, duration=duration, size=size)
-    hashes = [param_hash(p) for p in params]
     own = client is None and not in_kernel()
     # In a kernel: the shared client, whose limiter every widget and magic uses too.
     # Elsewhere (a script, asyncio.run) a client for this call, closed at its end.
     runner = client or (api.client() if own else api.shared_client())
     try:
+        params = normalize_items(items, duration=duration, size=size, model=model or runner.model, take=take)
+        hashes = [param_hash(p) for p in params]
         batch_id = batch_id or batch_id_for(hashes, api_host=runner.api_host)
         return await _run(runner, params, hashes, batch_id, concurrency, timeout, show, retry_failed)
     finally:
@@ -135,7 +141,7 @@ async def agenerate_many(
 
 async def _run(
     client: AsyncSoraClient,
-    params: list[GenerationParams],
+    params: list[Item],
     hashes: list[str],
     batch_id: str,
     concurrency: int,
@@ -152,6 +158,7 @@ async def _run(
         retry_failed=retry_failed,
         file_exists=lambda r: _saved(r, client.output_dir),
     )
+    _within_budget(client, [params[s.index] for s in steps if s.action == "submit"])
     records = [_record_for(client, step, params, hashes, batch_id) for step in steps]
     for step, record in zip(steps, records, strict=True):
         if step.action == "unknown" and record.status == "UNKNOWN":
@@ -184,18 +191,47 @@ async def _run(
 
 
 def _record_for(
-    client: AsyncSoraClient, step: Step, params: list[GenerationParams], hashes: list[str], batch_id: str
+    client: AsyncSoraClient, step: Step, items: list[Item], hashes: list[str], batch_id: str
 ) -> Generation:
     if step.record is not None:
         return step.record
-    p = params[step.index]
+    item = items[step.index]
+    p = item.params
     return client.prepare(
         p.prompt,
         duration=p.duration,
         size=p.size,
         input_reference=p.input_reference,
+        model=item.model,
+        take=item.take,
         notebook=cell_context(),
         batch=batch_info(batch_id, step.index, hashes[step.index], len(hashes)),
+    )
+
+
+def _within_budget(client: AsyncSoraClient, to_pay: list[Item]) -> None:
+    """The items not paid for yet must fit the budget together, or the batch is refused
+    whole, before anything is sent — saying how many would fit."""
+    spend = client.budget.spend()
+    if spend.remaining_usd is None or not to_pay:
+        return
+    costs = [client.estimate(item.model, item.params).usd for item in to_pay]
+    total = sum(costs)
+    if total <= spend.remaining_usd + 1e-9:
+        return
+    fit, running = 0, 0.0
+    for usd in costs:
+        if running + usd > spend.remaining_usd + 1e-9:
+            break
+        running += usd
+        fit += 1
+    raise BudgetExceeded(
+        f"the batch's {len(to_pay)} clip(s) not yet paid for would cost ≈ ${total:.2f}, past this kernel's "
+        f"budget of ${spend.budget_usd:.2f} (${spend.usd:.2f} spent, ${spend.remaining_usd:.2f} left): "
+        f"{fit} of them would fit. Nothing was sent",
+        needed_usd=total,
+        remaining_usd=spend.remaining_usd,
+        jobs=len(to_pay),
     )
 
 

@@ -29,6 +29,7 @@ import httpx
 
 from .._mp4 import video_facts
 from .._version import __version__
+from ..cost import Budget, Estimate, Prices, effective_prices, estimate, session_budget
 from ..errors import (
     AuthenticationError,
     GenerationFailed,
@@ -43,14 +44,16 @@ from ..ledger import Ledger, Observer
 from ..ledger._writers import SUBMITS_UNDER_WAY
 from ..params import (
     DEFAULT_DURATION,
+    DEFAULT_MODEL,
     DEFAULT_SIZE,
     DEFAULT_TIMEOUT_S,
     IMAGE_TYPES,
     MAX_REFERENCE_BYTES,
-    MODEL,
+    MODELS,
     GenerationParams,
     reference_kind,
     validate,
+    validate_model,
 )
 from ..records import Generation, new_id, parse_time, utcnow
 from ._config import (
@@ -111,8 +114,10 @@ class AsyncSoraClient:
         request_timeout: float = 30.0,
         clock: Clock | None = None,
         limiter: Limiter | None = None,
-        model: str = MODEL,
+        model: str = DEFAULT_MODEL,
         observers: Iterable[Observer] = (),
+        budget: Budget | None = None,
+        prices: Prices | None = None,
     ) -> None:
         self._api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -121,7 +126,12 @@ class AsyncSoraClient:
         #: every job event of this client goes through it (and to its `observers`)
         self.ledger = Ledger.in_dir(self.output_dir, observers)
         self.poll = poll or PollPolicy()
-        self.model = model
+        #: the model of this client's jobs unless a job names another
+        self.model = validate_model(model)
+        #: this kernel's spend and budget (every client of a process shares it by default)
+        self.budget = budget if budget is not None else session_budget()
+        #: model → size → US dollars per second; None: the table's, under the user's own
+        self.prices = prices
         self.api_host = urlsplit(self.base_url).netloc
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(
@@ -179,21 +189,14 @@ class AsyncSoraClient:
         duration: int | str = DEFAULT_DURATION,
         size: str = DEFAULT_SIZE,
         input_reference: str | os.PathLike[str] | None = None,
-        notebook: dict[str, str] | None = None,
-        replay_of: str | None = None,
-        batch: dict[str, Any] | None = None,
         on_update: OnUpdate | None = None,
+        **context: Any,
     ) -> Generation:
         """Send a job; returns its record with the request id. Nothing is sent if the
-        parameters are invalid (`InvalidParams`) or no API key is set."""
+        parameters are invalid (`InvalidParams`), no API key is set, or the clip would pass
+        this kernel's budget (`BudgetExceeded`). `context`: see `prepare`."""
         record = self.prepare(
-            prompt,
-            duration=duration,
-            size=size,
-            input_reference=input_reference,
-            notebook=notebook,
-            replay_of=replay_of,
-            batch=batch,
+            prompt, duration=duration, size=size, input_reference=input_reference, **context
         )
         return await self.submit_prepared(record, on_update=on_update)
 
@@ -204,24 +207,45 @@ class AsyncSoraClient:
         duration: int | str = DEFAULT_DURATION,
         size: str = DEFAULT_SIZE,
         input_reference: str | os.PathLike[str] | None = None,
+        model: str | None = None,
+        take: int = 1,
         notebook: dict[str, str] | None = None,
         replay_of: str | None = None,
         batch: dict[str, Any] | None = None,
+        derived_from: dict[str, str] | None = None,
     ) -> Generation:
         """Validate and build the record of a job without sending anything, so a caller
-        (the widget) can show the job before its first request."""
-        params = validate(prompt, duration=duration, size=size, input_reference=input_reference)
+        (the widget) can show the job before its first request. `model`: this client's
+        unless given; `take`: which take of the same request this is (see `identity`);
+        `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it.
+
+        Raises `InvalidParams` (a value the model does not accept), `AuthenticationError`
+        (no key) or `BudgetExceeded` (its estimate would pass the budget) — all before any
+        request."""
+        chosen = validate_model(model if model is not None else self.model)
+        params = validate(prompt, duration=duration, size=size, input_reference=input_reference, model=chosen)
+        take = _check_take(take)
         self._require_key()
+        guess = self.estimate(chosen, params)
+        self.budget.check(guess.usd)
         return Generation(
             id=new_id(),
             params=params,
-            model=self.model,
+            model=chosen,
             api_host=self.api_host,
             versions=_versions(),
             notebook=notebook,
             replay_of=replay_of,
             batch=batch,
+            derived_from=derived_from,
+            take=take,
+            cost={"usd": guess.usd, "source": "estimate"},
         )
+
+    def estimate(self, model: str, params: GenerationParams) -> Estimate:
+        """What a clip of `model` with these parameters will cost, at this client's prices."""
+        prices = self.prices if self.prices is not None else effective_prices()
+        return estimate(model=model, duration=params.duration, size=params.size, prices=prices)
 
     async def submit_prepared(self, record: Generation, *, on_update: OnUpdate | None = None) -> Generation:
         """Upload a local reference if there is one, write the ledger entry, then POST.
@@ -230,6 +254,8 @@ class AsyncSoraClient:
         waiting", an interrupt, a closed widget) cannot cut off a submit the server may
         already have taken. It finishes in the background, and its request id (or an
         UNKNOWN outcome) reaches the ledger; `aclose()` waits for it."""
+        # the estimate is counted against the budget before anything is sent
+        self.budget.reserve(record.id, (record.cost or {}).get("usd", 0.0))
         SUBMITS_UNDER_WAY.add(record.id)  # this process may still hear the answer
         try:
             record.submitted_at = record.submitted_at or utcnow()
@@ -271,6 +297,14 @@ class AsyncSoraClient:
             sending.exception()  # seen: its outcome is in the record and the ledger
 
     async def _send(self, record: Generation) -> None:
+        try:
+            await self._post(record)
+        except BaseException:
+            if record.status == "SUBMITTING":  # failed before the POST left: nothing billed
+                self.budget.release(record.id)
+            raise
+
+    async def _post(self, record: Generation) -> None:
         reference = record.params.input_reference
         try:
             if reference is not None and reference_kind(reference) == "path":
@@ -279,7 +313,7 @@ class AsyncSoraClient:
             await self._log("submitting", record)
             started = self.clock.now()
             response = await self.requester.submit(
-                f"{self.base_url}/v2/{self.model}", record.params.payload()
+                f"{self.base_url}/v2/{record.model}", record.params.payload()
             )
         except SubmitNotAccepted as exc:
             error = SubmitOutcomeUnknown(
@@ -409,6 +443,7 @@ class AsyncSoraClient:
                 await _notify(on_update, record)
             if status == "FAILED":
                 error = _failure_from_record(record, request_id)
+                self._costs_nothing(record, refused=False)
                 await self._log("failed", record)
                 raise _attach(error, record)
         await self.download(record, save_to=save_to)
@@ -460,6 +495,8 @@ class AsyncSoraClient:
         record.error = None
         record.timings["download_s"] = saved.seconds
         record.set_status("COMPLETED")
+        if record.cost is not None:  # the API's figure by now, when it gave one
+            self.budget.settle(record.id, float(record.cost.get("usd", 0.0)))
         await self._log("completed", record)
         self._remember_latency(record)
         return record
@@ -549,7 +586,14 @@ class AsyncSoraClient:
     def _latency_model(self, job: Generation) -> LatencyModel:
         # past latencies are in our seconds; the model is in the backend's
         scale = self.poll.time_scale
-        return latency_model(job.params.duration, [x / scale for x in self._past_latencies(job)])
+        typical = (
+            MODELS[job.model].typical_latency_s
+            if job.model in MODELS
+            else MODELS[DEFAULT_MODEL].typical_latency_s
+        )
+        return latency_model(
+            job.params.duration, [x / scale for x in self._past_latencies(job)], typical_s=typical
+        )
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -589,7 +633,17 @@ class AsyncSoraClient:
     ) -> None:
         record.error = error.to_dict()
         record.set_status(status)
+        if status == "FAILED":
+            self._costs_nothing(record, refused=event == "rejected")
         await self._log(event or status.lower(), record)
+
+    def _costs_nothing(self, record: Generation, *, refused: bool) -> None:
+        """A failed job costs 0; a refused submit does not count as a job at all."""
+        record.cost = {"usd": 0.0, "source": (record.cost or {}).get("source", "estimate")}
+        if refused:
+            self.budget.release(record.id)
+        else:
+            self.budget.settle(record.id, 0.0)
 
     def _note_phase(self, record: Generation, status: str, *, elapsed: float, unfinished_at: float) -> None:
         if status == "PROCESSING":
@@ -684,6 +738,12 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _check_take(take: object) -> int:
+    if isinstance(take, bool) or not isinstance(take, int) or take < 1:
+        raise InvalidParams("take", take, "a whole number ≥ 1 (1 is the first take of a request)")
+    return take
 
 
 def _request_id(record: Generation) -> str:

@@ -15,6 +15,7 @@ from ..errors import (
     AuthenticationError,
     BadRequest,
     InsufficientCredits,
+    ModelUnavailable,
     NetworkError,
     NotFound,
     PermissionDenied,
@@ -23,6 +24,7 @@ from ..errors import (
     ServerError,
     SoraError,
 )
+from ..params import MODELS
 from ._policy import parse_retry_after
 
 _BY_STATUS: dict[int, type[APIStatusError]] = {
@@ -79,10 +81,30 @@ def error_from_response(
         return error
     if status == 404 and request_id is not None:
         return RequestExpired(message, **kwargs)
+    if status == 410 or (status == 404 and during == SUBMITTING):
+        # retired (410 Gone), or the API says the model does not exist: a job for it can
+        # never be made, whatever is retried
+        return ModelUnavailable(message, available=_available_models(response), **kwargs)
     if status >= 500:
         return ServerError(message + _retried(attempts), **kwargs)
     cls = _BY_STATUS.get(status, APIStatusError)
     return cls(message, **kwargs)
+
+
+#: what the client is doing when it sends a job (the `during` of its submit)
+SUBMITTING = "submitting the job"
+
+
+def _available_models(response: httpx.Response) -> list[str]:
+    """The models the API says are available, else the ones sora-widget knows of."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = None
+    listed = body.get("available_models") if isinstance(body, dict) else None
+    if isinstance(listed, list) and all(isinstance(name, str) for name in listed):
+        return [name[:100] for name in listed[:20]]
+    return list(MODELS)
 
 
 def error_from_transport(

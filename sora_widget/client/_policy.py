@@ -78,11 +78,16 @@ class LatencyModel:
         return self.density(t) / survival if survival > 1e-12 else 1.0
 
 
-def latency_model(duration: int, past_latencies: Sequence[float] = ()) -> LatencyModel:
-    """The model for a new job: learned from past latencies when there are any."""
+def latency_model(
+    duration: int, past_latencies: Sequence[float] = (), *, typical_s: float = PRIOR_MEDIAN_S[8]
+) -> LatencyModel:
+    """The model for a new job: learned from past latencies when there are any, else the
+    prior for its duration, scaled to its model's typical latency (`typical_s`, for an
+    8 s clip: sora-2 takes ~180 s, sora-2-pro ~400 s)."""
     past = [x for x in past_latencies if x > 0]
     if not past:
-        return LatencyModel(median_s=PRIOR_MEDIAN_S.get(duration, PRIOR_MEDIAN_S[8]))
+        prior = PRIOR_MEDIAN_S.get(duration, PRIOR_MEDIAN_S[8]) * typical_s / PRIOR_MEDIAN_S[8]
+        return LatencyModel(median_s=prior)
     median = statistics.median(past)
     if len(past) < 3:
         # One or two observations say where, not how spread: keep the prior's width.

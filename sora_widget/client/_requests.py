@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import httpx
 
 from ._config import origin
-from ._errors import error_from_response, error_from_transport
+from ._errors import SUBMITTING, error_from_response, error_from_transport
 from ._policy import Outcome, RequestKind, RetryDecision, RetryPolicy, decide_retry, parse_retry_after
 
 
@@ -115,7 +115,7 @@ class Requester:
     async def submit(self, url: str, json: dict[str, Any]) -> httpx.Response:
         """POST a job. Repeated only after a refusal that certainly billed nothing
         (no connection, 429); raises `SubmitNotAccepted` when the outcome is unknown."""
-        return await self._attempts("submit", "POST", url, "submit", "submitting the job", None, (), json)
+        return await self._attempts("submit", "POST", url, "submit", SUBMITTING, None, (), json)
 
     async def _attempts(
         self,

@@ -219,3 +219,17 @@ def test_headless_notebook_waits_and_records_each_cell(environment, emulator):
         if path.is_file() and path.suffix in (".jsonl", ".json", ".ipynb"):
             assert FAKE_KEY not in path.read_text(errors="replace")
     assert os.environ["SEGMIND_API_KEY"] == FAKE_KEY  # the test's own env, untouched
+
+
+def test_the_model_option_and_the_config_estimate(shell, capsys):
+    clip = shell.run_line_magic("sora", "-m sora-2-pro -s 1792x1024 -d 4 a wide valley")
+    assert (clip.model, clip.params.size, clip.video["width"]) == ("sora-2-pro", "1792x1024", 1792)
+    with pytest.raises(UsageError, match="invalid choice: 'sora-3'"):
+        shell.run_line_magic("sora", "-m sora-3 a cat")
+    with pytest.raises(UsageError, match="sora-2-pro also offers"):
+        shell.run_line_magic("sora", "-s 1792x1024 a cat")  # sora-2 does not offer it
+    capsys.readouterr()
+    config = shell.run_line_magic("sora_config", "")
+    assert config["estimate"].startswith("≈ $0.80 · sora-2 · 8 s")
+    assert "spent on" in config["spend"]
+    assert "estimate" in capsys.readouterr().out

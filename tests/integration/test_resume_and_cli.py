@@ -83,6 +83,9 @@ def test_cli_generate_prints_the_file_and_request_id(emulator, tmp_path):
     assert "a-lighthouse-at-dusk" in lines["saved"]
     assert lines["request"].startswith("id ")
     assert "synthetic" in result.stdout
+    assert lines["cost"].startswith("$0.40 (the API's figure)")
+    assert lines["spend"].startswith("$0.40 spent on 1 job(s)")
+    assert "estimate   ≈ $0.40 · sora-2 · 4 s" in result.stderr  # before anything was sent
     assert "COMPLETED" in result.stderr  # the progress lines (not a terminal: one per change)
     assert FAKE_KEY not in result.stdout + result.stderr
 
@@ -142,8 +145,10 @@ def test_cli_ctrl_c_during_the_submit_waits_for_its_answer_and_names_the_job(tmp
             text=True,
         )
         assert proc.stderr is not None
-        first = proc.stderr.readline()  # the progress line: one per status change off a terminal
-        assert first.startswith("SUBMITTING"), first
+        estimate = proc.stderr.readline()  # said before anything is sent
+        assert estimate.startswith("estimate   ≈ $0.40 · sora-2 · 4 s"), estimate
+        progress = proc.stderr.readline()  # the progress line: one per status change off a terminal
+        assert progress.startswith("SUBMITTING"), progress
         proc.send_signal(signal.SIGINT)  # while the POST is held by the emulator
         _out, err = proc.communicate(timeout=60)
         assert proc.returncode == 130

@@ -18,7 +18,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a")  # enough of a PNG for a path reference
 
 def test_prompts_and_dicts_take_the_call_defaults_where_they_do_not_say():
     items = ["a fox", {"prompt": "rain", "duration": "4"}, {"prompt": "sea", "size": "landscape"}]
-    assert normalize_items(items, duration=12, size="portrait") == [
+    assert [i.params for i in normalize_items(items, duration=12, size="portrait")] == [
         GenerationParams("a fox", 12, "720x1280"),
         GenerationParams("rain", 4, "720x1280"),
         GenerationParams("sea", 12, "1280x720"),
@@ -27,7 +27,7 @@ def test_prompts_and_dicts_take_the_call_defaults_where_they_do_not_say():
 
 def test_any_iterable_of_items_and_generation_params_are_accepted():
     items = (p for p in ["a", GenerationParams("b", 4, "1280x720")])
-    assert [p.prompt for p in normalize_items(items, duration=8, size="720x1280")] == ["a", "b"]
+    assert [i.params.prompt for i in normalize_items(items, duration=8, size="720x1280")] == ["a", "b"]
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_a_dataframe_gives_its_rows_with_gaps_filled_by_the_defaults():
             "notes": ["mine", "not", "sent"],  # the user's own columns are left alone
         }
     )
-    assert normalize_items(frame, duration=8, size="portrait") == [
+    assert [i.params for i in normalize_items(frame, duration=8, size="portrait")] == [
         GenerationParams("a fox", 4, "1280x720"),
         GenerationParams("rain", 8, "720x1280"),
         GenerationParams("sea", 12, "720x1280"),
@@ -121,3 +121,24 @@ def test_the_bar_prints_a_line_per_tenth_when_not_on_a_terminal():
     lines = stream.getvalue().splitlines()
     assert len(lines) == 11  # 0 %, 10 %, … 90 %, then the final line
     assert lines[-1].startswith("[####################] 100/100 · 100 completed")
+
+
+def test_items_may_name_their_model_and_take_checked_per_model():
+    items = ["a fox", {"prompt": "a kite", "model": "sora-2-pro", "size": "1792x1024", "take": 2}]
+    first, second = normalize_items(items, duration=4, size="portrait")
+    assert (first.model, first.take) == ("sora-2", 1)
+    assert (second.model, second.take, second.params.size) == ("sora-2-pro", 2, "1792x1024")
+    with pytest.raises(sw.InvalidParams, match=r"items\[0\]\.size='1792x1024'.*sora-2-pro also offers"):
+        normalize_items([{"prompt": "x", "size": "1792x1024"}], duration=4, size="portrait")
+    with pytest.raises(sw.InvalidParams, match=r"items\[0\]\.model='sora-3'"):
+        normalize_items([{"prompt": "x", "model": "sora-3"}], duration=4, size="portrait")
+    with pytest.raises(sw.InvalidParams, match=r"items\[0\]\.take=0"):
+        normalize_items(["x"], duration=4, size="portrait", take=0)
+
+
+def test_the_default_model_and_first_take_leave_the_hash_as_it_was():
+    (plain,) = normalize_items(["x"], duration=4, size="portrait")
+    (pro,) = normalize_items(["x"], duration=4, size="portrait", model="sora-2-pro")
+    (second,) = normalize_items(["x"], duration=4, size="portrait", take=2)
+    assert param_hash(plain) == param_hash(plain.params)
+    assert len({param_hash(plain), param_hash(pro), param_hash(second)}) == 3

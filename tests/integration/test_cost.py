@@ -1,0 +1,97 @@
+"""Models, cost and a budget against the emulator on 127.0.0.1: what a clip costs is on
+its record (the API's figure), a budget stops a submit before any request, a failed
+job costs nothing, a retired model is a clear error that leaves nothing pending."""
+
+from __future__ import annotations
+
+import pytest
+
+import sora_widget as sw
+from sora_widget import cost
+from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
+
+FAKE_KEY = "sk-test-FAKE-cost-71a2"
+FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
+FAST_RETRY = RetryPolicy(max_attempts=4, base_delay=0.02, max_delay=0.2, total_budget=10.0)
+
+
+def make_client(emu, tmp_path, budget=None, **kwargs) -> AsyncSoraClient:
+    return AsyncSoraClient(
+        api_key=FAKE_KEY,
+        base_url=emu.base_url,
+        output_dir=tmp_path / "out",
+        poll=FAST_POLL,
+        retry=FAST_RETRY,
+        budget=budget if budget is not None else cost.Budget(),
+        **kwargs,
+    )
+
+
+async def test_a_clip_carries_the_apis_cost_and_counts_towards_the_spend(emulator, tmp_path):
+    emu = emulator()
+    budget = cost.Budget(1.0)
+    async with make_client(emu, tmp_path, budget) as client:
+        clip = await client.generate("a priced clip", duration=4)
+    assert clip.cost == {"usd": pytest.approx(0.4), "source": "api"}
+    assert budget.spend().usd == pytest.approx(0.4) and budget.spend().jobs == 1
+
+
+async def test_over_budget_nothing_is_sent(emulator, tmp_path):
+    emu = emulator()
+    budget = cost.Budget(0.5)
+    async with make_client(emu, tmp_path, budget) as client:
+        await client.generate("fits", duration=4)
+        before = emu.stats()["requests"].get("submit", 0)
+        with pytest.raises(sw.BudgetExceeded) as refused:
+            await client.generate("does not fit", duration=4)
+    assert emu.stats()["requests"].get("submit", 0) == before
+    assert "$0.10 left" in str(refused.value)
+    assert budget.spend().jobs == 1
+
+
+async def test_a_failed_job_costs_nothing(emulator, tmp_path):
+    emu = emulator(block_words=("forbidden",))
+    budget = cost.Budget(0.4)
+    async with make_client(emu, tmp_path, budget) as client:
+        with pytest.raises(sw.GenerationFailed) as failed:
+            await client.generate("a forbidden thing", duration=4)
+        assert failed.value.record.cost["usd"] == 0.0
+        assert budget.spend().usd == 0.0
+        await client.generate("the budget is all there again", duration=4)
+
+
+async def test_sora_2_pro_makes_a_large_landscape_clip(emulator, tmp_path):
+    emu = emulator()
+    async with make_client(emu, tmp_path, model="sora-2-pro") as client:
+        clip = await client.generate("a wide valley", duration=4, size="1792x1024")
+    assert clip.model == "sora-2-pro"
+    assert (clip.video["width"], clip.video["height"], clip.video["codec"]) == (1792, 1024, "h264")
+    assert clip.cost == {"usd": pytest.approx(2.0), "source": "api"}
+
+
+async def test_a_size_the_model_does_not_offer_is_refused_before_any_request(emulator, tmp_path):
+    emu = emulator()
+    async with make_client(emu, tmp_path) as client:
+        with pytest.raises(sw.InvalidParams, match="sora-2-pro also offers"):
+            await client.generate("too wide for sora-2", duration=4, size="1792x1024")
+    assert emu.stats()["requests"].get("submit", 0) == 0
+
+
+async def test_a_retired_model_is_model_unavailable_and_leaves_nothing_pending(emulator, tmp_path):
+    emu = emulator(retired_models=("sora-2-pro",))
+    async with make_client(emu, tmp_path, model="sora-2-pro") as client:
+        with pytest.raises(sw.ModelUnavailable) as caught:
+            await client.generate("a retired model", duration=4)
+        assert client.ledger.pending() == []
+    error = caught.value
+    assert error.http_status == 410 and isinstance(error, sw.NotFound)
+    assert error.available == ["sora-2"] and "sora-2" in error.hint
+    assert error.record.cost["usd"] == 0.0
+
+
+async def test_a_batch_past_the_budget_is_refused_whole_saying_how_many_fit(emulator, tmp_path):
+    emu = emulator()
+    async with make_client(emu, tmp_path, cost.Budget(1.0)) as client:
+        with pytest.raises(sw.BudgetExceeded, match=r"4 clip.s. not yet paid for.*2 of them would fit"):
+            await sw.agenerate_many(["a", "b", "c", "d"], client=client, duration=4, show=False)
+    assert emu.stats()["requests"].get("submit", 0) == 0
