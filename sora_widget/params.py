@@ -276,10 +276,34 @@ def _decode_data_uri(value: str, allowed: str) -> tuple[str, bytes]:
     return match.group(1).lower(), data
 
 
-def view_options() -> dict[str, Any]:
-    """What the widget's controls offer, sent to the view through a trait."""
+def view_options(usd_per_second: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+    """What the widget's controls offer, sent to the view through a trait: every model
+    with its sizes and durations, and what each clip would cost at `usd_per_second`
+    (model → size → US dollars per second; the table's when None)."""
+    prices = usd_per_second or {name: m.usd_per_second for name, m in MODELS.items()}
     return {
-        "model": MODEL,
+        "model": DEFAULT_MODEL,
+        "models": [
+            {
+                "name": m.name,
+                "sizes": list(m.sizes),
+                "durations": list(m.durations),
+                "typical_latency_s": m.typical_latency_s,
+            }
+            for m in MODELS.values()
+        ],
+        "estimates": [
+            {
+                "model": m.name,
+                "size": size,
+                "duration": seconds,
+                "usd": round(prices[m.name][size] * seconds, 6),
+            }
+            for m in MODELS.values()
+            for size in m.sizes
+            for seconds in m.durations
+        ],
+        "prices_as_of": PRICES_AS_OF,
         "durations": list(DURATIONS),
         "sizes": [
             {

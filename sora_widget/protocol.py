@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from .cost import Spend
 from .errors import SoraError
 from .records import Generation, reproduce_code
 
@@ -43,10 +44,31 @@ class SizeOption(TypedDict):
     height: int
 
 
+class ModelOption(TypedDict):
+    """One model of the API: the sizes (values of `Options.sizes`) and durations it offers."""
+
+    name: str
+    sizes: list[str]
+    durations: list[int]
+    typical_latency_s: float
+
+
+class EstimateOption(TypedDict):
+    """What one clip costs (US dollars) at the prices in use."""
+
+    model: str
+    size: str
+    duration: int
+    usd: float
+
+
 class Options(TypedDict):
     """`options` trait (read-only in the view): what the controls may offer (params.py)."""
 
     model: str
+    models: list[ModelOption]
+    estimates: list[EstimateOption]
+    prices_as_of: str
     durations: list[int]
     sizes: list[SizeOption]
     default_duration: int
@@ -61,6 +83,22 @@ class Backend(TypedDict):
     api_key_set: bool
     emulator: bool
     host: str
+
+
+class SpendView(TypedDict):
+    """`spend` trait: this kernel's spend and budget (US dollars; None: no budget)."""
+
+    usd: float
+    jobs: int
+    budget_usd: float | None
+    remaining_usd: float | None
+
+
+class CostView(TypedDict):
+    """What a job cost: the API's figure, or the estimate until the API says."""
+
+    usd: float
+    source: Literal["api", "estimate"]
 
 
 class JobError(TypedDict):
@@ -102,6 +140,8 @@ class JobView(TypedDict):
     status: Status
     waiting: bool
     detached: bool
+    model: str
+    cost: CostView | None
     params: JobParams
     reference_source: str | None
     submitted_at: str | None
@@ -137,10 +177,12 @@ class Traits(TypedDict):
     prompt: str
     duration: int
     size: str
+    model: str
     input_reference: str
     reference_name: str
     options: Options
     backend: Backend
+    spend: SpendView
     jobs: list[JobView]
     jobs_clock_ms: float
     mode: Mode
@@ -154,6 +196,7 @@ class GenerateRequest(TypedDict):
     kind: Literal["generate"]
     id: str
     params: JobParams
+    model: str
 
 
 class VideoRequest(TypedDict):
@@ -234,7 +277,11 @@ class VideoChunk(TypedDict):
 #: every TypedDict of the protocol, in the order the TypeScript file declares them
 DECLARED = (
     SizeOption,
+    ModelOption,
+    EstimateOption,
     Options,
+    SpendView,
+    CostView,
     Backend,
     JobError,
     JobParams,
@@ -273,6 +320,8 @@ def job_view(
         "status": status,
         "waiting": waiting,
         "detached": detached,
+        "model": record.model,
+        "cost": record.cost,  # type: ignore[typeddict-item]
         "params": record.params.to_dict(),  # type: ignore[typeddict-item]
         "reference_source": record.reference_source,
         "submitted_at": record.submitted_at,
@@ -287,6 +336,15 @@ def job_view(
         "error": record.error,  # type: ignore[typeddict-item]
         "synthetic": record.synthetic,
         "reproduce": reproduce_code(record),
+    }
+
+
+def spend_view(spend: Spend) -> SpendView:
+    return {
+        "usd": spend.usd,
+        "jobs": spend.jobs,
+        "budget_usd": spend.budget_usd,
+        "remaining_usd": spend.remaining_usd,
     }
 
 

@@ -27,7 +27,7 @@ from typing import Any, ClassVar, cast
 import anywidget
 import traitlets
 
-from . import params, protocol
+from . import api, params, protocol
 from .errors import InvalidParams, SoraError
 from .records import Generation, record_bundle
 
@@ -83,7 +83,7 @@ class ClipView(anywidget.AnyWidget):
         cls._handlers = found
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(options=params.view_options(), **kwargs)
+        super().__init__(options=params.view_options(api.prices()), **kwargs)
         self._records: dict[str, Generation] = {}
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._display_id = f"sora-widget-{uuid.uuid4().hex}"

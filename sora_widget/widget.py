@@ -39,7 +39,13 @@ class SoraWidget(ClipView):
     duration = traitlets.Int(params.DEFAULT_DURATION, help="seconds of video, one of params.DURATIONS").tag(
         sync=True
     )
-    size = traitlets.Unicode(params.DEFAULT_SIZE, help='"WxH", one of params.SIZES').tag(sync=True)
+    size = traitlets.Unicode(params.DEFAULT_SIZE, help='"WxH", one the model offers').tag(sync=True)
+    model = traitlets.Enum(
+        list(params.MODELS),
+        params.DEFAULT_MODEL,
+        help="the model of the next job: sizes and durations follow it",
+    ).tag(sync=True)
+    spend = traitlets.Dict(help="protocol.SpendView: this kernel's spend and budget").tag(sync=True)
     input_reference = traitlets.Unicode(
         "", help="reference image: an http(s) URL or a data URI; empty for none"
     ).tag(sync=True)
@@ -61,27 +67,41 @@ class SoraWidget(ClipView):
         duration: int | str = params.DEFAULT_DURATION,
         size: str = params.DEFAULT_SIZE,
         client: AsyncSoraClient | None = None,
+        model: str = params.DEFAULT_MODEL,
         **kwargs: Any,
     ) -> None:
+        chosen = params.validate_model(model)
         super().__init__(
             prompt=prompt,
-            duration=params.validate_duration(duration),
-            size=params.validate_size(size),
+            duration=params.validate_duration(duration, chosen),
+            size=params.validate_size(size, chosen),
+            model=chosen,
             **kwargs,
         )
         self._client = client
         self._detached: set[str] = set()
         self._context = cell_context()
         self.backend = dict(self._backend())
+        self.spend = dict(protocol.spend_view(api.spend()))
 
     # -- what Python users see ---------------------------------------------------------------
 
     def __repr__(self) -> str:
         # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
+        model = "" if self.model == params.DEFAULT_MODEL else f", model={self.model!r}"
         return (
-            f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, size={self.size!r}, "
+            f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, size={self.size!r}{model}, "
             f"generations={len(self._records)})"
         )
+
+    @traitlets.observe("model")
+    def _fit_to_model(self, change: dict[str, Any]) -> None:
+        """A size or duration the new model does not offer gives way to its first."""
+        offered = params.MODELS[change["new"]]
+        if self.size not in offered.sizes:
+            self.size = next(iter(offered.sizes))
+        if self.duration not in offered.durations:
+            self.duration = offered.durations[0]
 
     @property
     def client(self) -> AsyncSoraClient:
@@ -99,17 +119,20 @@ class SoraWidget(ClipView):
         size: str | None = None,
         input_reference: str | None = None,
         save_to: str | None = None,
+        model: str | None = None,
     ) -> Generation:
         """Start a job as the Generate button does (on the running loop); returns its record.
 
-        Values not given come from the widget's controls. Raises InvalidParams (or
-        AuthenticationError when no key is set) before anything is sent.
+        Values not given come from the widget's controls. Raises InvalidParams,
+        AuthenticationError (no key) or BudgetExceeded before anything is sent. Always a
+        new take: the button asks for a new clip, never for the one already made.
         """
         reference = input_reference if input_reference is not None else (self.input_reference or None)
         record = self.client.prepare(
             prompt if prompt is not None else self.prompt,
             duration=duration if duration is not None else self.duration,
             size=size if size is not None else self.size,
+            model=model if model is not None else self.model,
             input_reference=reference,
             # the widget's own cell (where its record output lives) names the job's origin
             notebook={**(cell_context() or {}), **(self._context or {})} or None,
@@ -140,6 +163,7 @@ class SoraWidget(ClipView):
             duration=p.get("duration", self.duration),
             size=p.get("size", self.size),
             input_reference=p.get("input_reference") or None,
+            model=content.get("model") or self.model,
         )
         self._reply(request, job=record.id)
 
@@ -238,6 +262,10 @@ class SoraWidget(ClipView):
             "emulator": current["emulator"],
             "host": current["base_url"].split("://", 1)[-1],
         }
+
+    def _publish(self) -> None:
+        self.spend = dict(protocol.spend_view(api.spend()))
+        super()._publish()
 
     def _job_view(self, record: Generation, now: float) -> protocol.JobView:
         return protocol.job_view(

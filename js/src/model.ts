@@ -3,7 +3,7 @@
 // become "not known yet" instead of exceptions in the middle of a render.
 
 import type { AnyModel } from "@anywidget/types";
-import { JOBVIEW_KEYS, type Backend, type BatchProgress, type Job, type JobError, type Mode, type Model, type Options } from "./protocol";
+import { JOBVIEW_KEYS, type Backend, type BatchProgress, type Job, type JobError, type Mode, type Model, type Options, type SpendView } from "./protocol";
 import { normalizeError } from "./dispatch";
 
 /** The traits as a type alias (an interface would not satisfy AnyModel's index type). */
@@ -16,6 +16,9 @@ export function readOptions(model: WidgetModel): Options | null {
   if (!o || !Array.isArray(o.sizes) || !Array.isArray(o.durations) || o.sizes.length === 0) return null;
   return {
     model: typeof o.model === "string" ? o.model : "sora-2",
+    models: Array.isArray(o.models) ? o.models.filter((m) => m && typeof m.name === "string" && Array.isArray(m.sizes)) : [],
+    estimates: Array.isArray(o.estimates) ? o.estimates.filter((e) => e && typeof e.usd === "number") : [],
+    prices_as_of: typeof o.prices_as_of === "string" ? o.prices_as_of : "",
     durations: o.durations.filter((d): d is number => typeof d === "number"),
     sizes: o.sizes.filter((s) => s && typeof s.value === "string"),
     default_duration: typeof o.default_duration === "number" ? o.default_duration : o.durations[0],
@@ -32,7 +35,15 @@ export function readBackend(model: WidgetModel): Backend | null {
   return { api_key_set: b.api_key_set, emulator: b.emulator === true, host: typeof b.host === "string" ? b.host : "" };
 }
 
-export function readString(model: WidgetModel, name: "prompt" | "size" | "input_reference" | "reference_name"): string {
+/** `spend`, or null until the kernel sends it. */
+export function readSpend(model: WidgetModel): SpendView | null {
+  const s = model.get("spend") as Partial<SpendView> | undefined;
+  if (!s || typeof s.usd !== "number") return null;
+  const money = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  return { usd: s.usd, jobs: typeof s.jobs === "number" ? s.jobs : 0, budget_usd: money(s.budget_usd), remaining_usd: money(s.remaining_usd) };
+}
+
+export function readString(model: WidgetModel, name: "prompt" | "size" | "model" | "input_reference" | "reference_name"): string {
   const value = model.get(name);
   return typeof value === "string" ? value : "";
 }
@@ -97,7 +108,7 @@ function reportOnce(message: string): void {
 }
 
 /** Write a control's value back to its trait (the two-way half that goes to Python). */
-export function writeTraits(model: WidgetModel, values: Partial<Pick<Traits, "prompt" | "duration" | "size" | "input_reference" | "reference_name">>): void {
+export function writeTraits(model: WidgetModel, values: Partial<Pick<Traits, "prompt" | "duration" | "size" | "model" | "input_reference" | "reference_name">>): void {
   for (const [name, value] of Object.entries(values) as [keyof Traits, never][]) model.set(name, value);
   model.save_changes();
 }

@@ -11,9 +11,28 @@ export interface SizeOption {
   height: number;
 }
 
+/** One model of the API: the sizes (values of `Options.sizes`) and durations it offers. */
+export interface ModelOption {
+  name: string;
+  sizes: string[];
+  durations: number[];
+  typical_latency_s: number;
+}
+
+/** What one clip costs (US dollars) at the prices in use. */
+export interface EstimateOption {
+  model: string;
+  size: string;
+  duration: number;
+  usd: number;
+}
+
 /** `options` trait (read-only in the view): what the controls may offer (params.py). */
 export interface Options {
   model: string;
+  models: ModelOption[];
+  estimates: EstimateOption[];
+  prices_as_of: string;
   durations: number[];
   sizes: SizeOption[];
   default_duration: number;
@@ -21,7 +40,22 @@ export interface Options {
   image_types: string[];
   max_reference_bytes: number;
 }
-export const OPTIONS_KEYS = ["model", "durations", "sizes", "default_duration", "default_size", "image_types", "max_reference_bytes"] as const;
+export const OPTIONS_KEYS = ["model", "models", "estimates", "prices_as_of", "durations", "sizes", "default_duration", "default_size", "image_types", "max_reference_bytes"] as const;
+
+/** `spend` trait: this kernel's spend and budget (US dollars; None: no budget). */
+export interface SpendView {
+  usd: number;
+  jobs: number;
+  budget_usd: number | null;
+  remaining_usd: number | null;
+}
+export const SPENDVIEW_KEYS = ["usd", "jobs", "budget_usd", "remaining_usd"] as const;
+
+/** What a job cost: the API's figure, or the estimate until the API says. */
+export interface CostView {
+  usd: number;
+  source: "api" | "estimate";
+}
 
 /** `backend` trait: where generations go. Never holds the key itself. */
 export interface Backend {
@@ -67,6 +101,8 @@ export interface JobView {
   status: Status;
   waiting: boolean;
   detached: boolean;
+  model: string;
+  cost: CostView | null;
   params: JobParams;
   reference_source: string | null;
   submitted_at: string | null;
@@ -82,7 +118,7 @@ export interface JobView {
   synthetic: boolean;
   reproduce: string;
 }
-export const JOBVIEW_KEYS = ["id", "request_id", "status", "waiting", "detached", "params", "reference_source", "submitted_at", "completed_at", "elapsed_s", "expected_s", "video_path", "filename", "sha256", "bytes", "video", "error", "synthetic", "reproduce"] as const;
+export const JOBVIEW_KEYS = ["id", "request_id", "status", "waiting", "detached", "model", "cost", "params", "reference_source", "submitted_at", "completed_at", "elapsed_s", "expected_s", "video_path", "filename", "sha256", "bytes", "video", "error", "synthetic", "reproduce"] as const;
 
 /** `batch` trait of a batch view: where the batch stands, counted by the kernel. */
 export interface BatchProgress {
@@ -101,10 +137,12 @@ export interface Traits {
   prompt: string;
   duration: number;
   size: string;
+  model: string;
   input_reference: string;
   reference_name: string;
   options: Options;
   backend: Backend;
+  spend: SpendView;
   jobs: JobView[];
   jobs_clock_ms: number;
   mode: Mode;
@@ -115,6 +153,7 @@ export interface GenerateRequest {
   kind: "generate";
   id: string;
   params: JobParams;
+  model: string;
 }
 
 /** Answered by `video_chunk` messages. */

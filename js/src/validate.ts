@@ -2,6 +2,7 @@
 // Generate button say at once what is missing. The kernel stays the authority — its
 // InvalidParams replies are shown as they come.
 
+import { durationsFor, sizesFor } from "./cost";
 import type { Options } from "./protocol";
 import { formatBytes } from "./format";
 
@@ -10,6 +11,8 @@ export interface FormValues {
   duration: number;
   size: string;
   input_reference: string;
+  /** the model the clip is asked of (the kernel's default when absent) */
+  model?: string;
 }
 
 export type Field = "options" | "prompt" | "size" | "duration" | "input_reference";
@@ -60,12 +63,15 @@ export function validateForm(values: FormValues, options: Options | null): Probl
   if (typeof values.prompt !== "string" || values.prompt.trim() === "") {
     problems.push({ field: "prompt", message: "Type a prompt to generate" });
   }
-  if (!options.sizes.some((s) => s.value === values.size)) {
-    const labels = options.sizes.map((s) => s.label).join(" or ");
-    problems.push({ field: "size", message: `Choose a size (${labels})` });
+  const model = values.model ?? options.model;
+  const sizes = sizesFor(options, model);
+  if (!sizes.some((s) => s.value === values.size)) {
+    const labels = sizes.map((s) => s.label).join(" or ");
+    problems.push({ field: "size", message: `Choose a size ${model} offers (${labels})` });
   }
-  if (!options.durations.includes(values.duration)) {
-    problems.push({ field: "duration", message: `Choose a duration (${listOr(options.durations.map(String))} s)` });
+  const durations = durationsFor(options, model);
+  if (!durations.includes(values.duration)) {
+    problems.push({ field: "duration", message: `Choose a duration (${listOr(durations.map(String))} s)` });
   }
   const reference = values.input_reference ?? "";
   const kind = referenceKind(reference);

@@ -7,10 +7,22 @@ type Handler = (...args: any[]) => void;
 
 export const OPTIONS: Options = {
   model: "sora-2",
+  models: [
+    { name: "sora-2", sizes: ["720x1280", "1280x720"], durations: [4, 8, 12], typical_latency_s: 180 },
+    { name: "sora-2-pro", sizes: ["720x1280", "1280x720", "1024x1792", "1792x1024"], durations: [4, 8, 12], typical_latency_s: 400 },
+  ],
+  estimates: [
+    ...["720x1280", "1280x720"].flatMap((size) => [4, 8, 12].map((duration) => ({ model: "sora-2", size, duration, usd: 0.1 * duration }))),
+    ...["720x1280", "1280x720"].flatMap((size) => [4, 8, 12].map((duration) => ({ model: "sora-2-pro", size, duration, usd: 0.3 * duration }))),
+    ...["1024x1792", "1792x1024"].flatMap((size) => [4, 8, 12].map((duration) => ({ model: "sora-2-pro", size, duration, usd: 0.5 * duration }))),
+  ],
+  prices_as_of: "2026-11-15",
   durations: [4, 8, 12],
   sizes: [
     { value: "720x1280", label: "Portrait", width: 720, height: 1280 },
     { value: "1280x720", label: "Landscape", width: 1280, height: 720 },
+    { value: "1024x1792", label: "Portrait HD", width: 1024, height: 1792 },
+    { value: "1792x1024", label: "Landscape HD", width: 1792, height: 1024 },
   ],
   default_duration: 8,
   default_size: "720x1280",
@@ -25,6 +37,8 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     status: "PROCESSING",
     waiting: true,
     detached: false,
+    model: "sora-2",
+    cost: { usd: 0.8, source: "estimate" },
     params: { prompt: "a paper boat on a rainy street", duration: 8, size: "720x1280", input_reference: null },
     reference_source: null,
     submitted_at: "2026-01-01T00:00:00Z",
@@ -71,6 +85,8 @@ export class FakeModel {
       prompt: "",
       duration: 8,
       size: "720x1280",
+      model: "sora-2",
+      spend: { usd: 0, jobs: 0, budget_usd: null, remaining_usd: null },
       input_reference: "",
       reference_name: "",
       options: OPTIONS,

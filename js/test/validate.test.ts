@@ -17,9 +17,14 @@ describe("validateForm", () => {
     expect(messages({ prompt: "  \n\t " })).toEqual(["prompt: Type a prompt to generate"]);
   });
   it("checks size and duration against options only", () => {
-    expect(messages({ size: "1024x1024" })).toEqual(["size: Choose a size (Portrait or Landscape)"]);
+    expect(messages({ size: "1024x1024" })).toEqual(["size: Choose a size sora-2 offers (Portrait or Landscape)"]);
     expect(messages({ duration: 10 })).toEqual(["duration: Choose a duration (4, 8 or 12 s)"]);
-    expect(messages({ duration: 10 }, { ...OPTIONS, durations: [4, 8, 10] })).toEqual([]);
+    const models = OPTIONS.models.map((m) => ({ ...m, durations: [4, 8, 10] }));
+    expect(messages({ duration: 10 }, { ...OPTIONS, models })).toEqual([]);
+  });
+  it("checks the size against the chosen model", () => {
+    expect(messages({ size: "1792x1024" })).toEqual(["size: Choose a size sora-2 offers (Portrait or Landscape)"]);
+    expect(messages({ size: "1792x1024", model: "sora-2-pro" })).toEqual([]);
   });
   it("checks the reference form", () => {
     for (const bad of ["ftp://x/y.png", "javascript:alert(1)", "https://", "https://a b", "data:text/html;base64,PGI+", "/tmp/x.png", "data:image/png;base64,@@@"]) {

@@ -68,6 +68,40 @@ afterEach(() => {
 });
 
 describe("controls", () => {
+  it("offer the model's own sizes, the estimate beside Generate, and stop at the budget", async () => {
+    const model = new FakeModel({ prompt: "a kite", duration: 8 });
+    const { el } = await mount(model);
+    const select = el.querySelector("select") as HTMLSelectElement;
+    const label = el.querySelector(`label[for="${select.id}"]`);
+    expect(label?.textContent).toBe("Model");
+    const sizes = () => Array.from(el.querySelectorAll<HTMLInputElement>(".sw-segment-input")).map((i) => i.value);
+    expect(sizes()).not.toContain("1792x1024");
+    expect(visibleText(el)).toContain("≈ $0.80 · sora-2 · 8 s");
+
+    select.value = "sora-2-pro";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("model")).toBe("sora-2-pro");
+    expect(sizes()).toContain("1792x1024");
+    expect(visibleText(el)).toContain("≈ $2.40 · sora-2-pro · 8 s");
+    model.kernelSet({ duration: 4 });
+    expect(visibleText(el)).toContain("≈ $1.20 · sora-2-pro · 4 s");
+
+    const generate = byRole(el, "button", "Generate") as HTMLButtonElement;
+    expect(generate.disabled).toBe(false);
+    model.kernelSet({ spend: { usd: 4.2, jobs: 3, budget_usd: 5, remaining_usd: 0.8 } });
+    expect(visibleText(el)).toContain("Spent $4.20 of $5.00 ($0.80 left)");
+    expect(generate.disabled).toBe(true);
+    const reason = document.getElementById(generate.getAttribute("aria-describedby")!)!;
+    expect(reason.textContent).toMatch(/^Over budget: this clip ≈ \$1\.20 · sora-2-pro · 4 s but \$0\.80 is left/);
+
+    // a smaller model fits again, and a size sora-2 does not offer gives way to its first
+    model.kernelSet({ size: "1792x1024" });
+    select.value = "sora-2";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("size")).toBe("720x1280");
+    expect(generate.disabled).toBe(false);
+  });
+
   it("exist with the accessible names the browser tests use", async () => {
     const { el, root } = await mount(new FakeModel());
     expect(root.classList.contains("sora-widget")).toBe(true);

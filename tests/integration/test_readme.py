@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from sora_widget import api
+from sora_widget import api, cost
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 FENCE = re.compile(r"```(python|ipython)\n(.*?)```", re.DOTALL)
@@ -28,6 +28,7 @@ def test_every_readme_block_runs(tmp_path, monkeypatch, capsys):
     for name in ("SEGMIND_API_KEY", "SEGMIND_BASE_URL", "SORA_WIDGET_OUTPUT_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr(api, "_defaults", {})
+    monkeypatch.setattr(cost, "_session", None)  # the README sets a budget: this test's own
     shell = InteractiveShell.instance()
     try:
         for code in blocks():

@@ -32,6 +32,8 @@ const TRAITS = [
   "prompt",
   "duration",
   "size",
+  "model",
+  "spend",
   "input_reference",
   "reference_name",
   "options",
@@ -377,7 +379,8 @@ export class SoraView {
       size: readString(this.model, "size"),
       input_reference: readString(this.model, "input_reference"),
     };
-    const problems = validateForm(params, this.options());
+    const model = readString(this.model, "model") || this.options()?.model || "";
+    const problems = validateForm({ ...params, model }, this.options());
     if (problems.length > 0) {
       this.announce(problems[0].message);
       if (problems[0].field === "prompt") this.controls?.focusPrompt();
@@ -385,7 +388,7 @@ export class SoraView {
     }
     this.dispatch({ type: "generateStarted" });
     this.send(
-      { kind: "generate", params: { ...params, input_reference: params.input_reference || null } },
+      { kind: "generate", model, params: { ...params, input_reference: params.input_reference || null } },
       TIMEOUTS.generate,
       () => {
         this.dispatch({ type: "generateFinished" });

@@ -3,6 +3,7 @@
 // clip's download link and the code that reproduces it. Built once per job and
 // updated in place, so focus, an open <details> and a playing video survive updates.
 
+import { formatUsd } from "../cost";
 import { formatBytes, formatClock, formatElapsed, paramsSummary, referenceText, statusText } from "../format";
 import { h, setText, show } from "../h";
 import type { Scope, UrlPool } from "../lifecycle";
@@ -156,7 +157,7 @@ export class JobCard {
     setText(this.prompt, job.params.prompt || "(no prompt)");
     setText(this.description, describe(job));
 
-    setText(this.paramsText, paramsSummary(job.params, this.host.options()));
+    setText(this.paramsText, `${paramsSummary(job.params, this.host.options())} · ${job.model}${costText(job)}`);
     show(this.referenceRow, !!job.params.input_reference);
     setText(this.referenceText, referenceText(job.params.input_reference, job.reference_source));
     show(this.requestRow, !!job.request_id);
@@ -255,6 +256,12 @@ export class JobCard {
     // Nothing fails silently: a clip that did not arrive says so here too.
     this.videoError.set(entry?.phase === "error" ? entry.error : null, this.videoRetry);
   }
+}
+
+/** " · $0.80" once the API said what it cost, " · ≈ $0.80" while it is an estimate. */
+function costText(job: Job): string {
+  if (!job.cost) return "";
+  return ` · ${job.cost.source === "api" ? "" : "≈ "}${formatUsd(job.cost.usd)}`;
 }
 
 function describe(job: Job): string {

@@ -7,7 +7,8 @@ import { durationLabel, hostOf, referenceText, sizeLabel } from "../format";
 import { h, replaceChildren, setText, show, uid } from "../h";
 import { type Scope, UrlPool } from "../lifecycle";
 import { safeImageSrc } from "../media";
-import { readBackend, readDuration, readString, writeTraits, type WidgetModel } from "../model";
+import { durationsFor, estimateFor, estimateText, fitToModel, overBudget, sizesFor, spendText } from "../cost";
+import { readBackend, readDuration, readSpend, readString, writeTraits, type WidgetModel } from "../model";
 import type { Options } from "../protocol";
 import type { ReferenceCache } from "../session";
 import type { ViewState } from "../state";
@@ -34,6 +35,9 @@ export class Controls {
   readonly notice: HTMLElement;
   private readonly badge = h("span", { class: "sw-badge sw-badge-emulator" }, "Local emulator — synthetic clips");
   private readonly host = h("span", { class: "sw-host" });
+  private readonly spend = h("span", { class: "sw-spend" });
+  private readonly modelSelect: HTMLSelectElement;
+  private readonly estimate = h("span", { class: "sw-estimate" });
   private readonly emulatorButton = h("button", { type: "button", class: "sw-button sw-button-primary" }, "Use local emulator");
   private readonly prompt: HTMLTextAreaElement;
   private readonly counter = h("span", { class: "sw-counter" });
@@ -69,6 +73,7 @@ export class Controls {
       h("span", { class: "sw-title" }, "Sora 2"),
       this.badge,
       this.host,
+      this.spend,
     );
 
     this.notice = h(
@@ -108,6 +113,16 @@ export class Controls {
       this.prompt,
     );
 
+    // Model: sizes and durations follow it
+    const modelId = uid("model");
+    this.modelSelect = h("select", { id: modelId, class: "sw-select" });
+    const modelField = h(
+      "div",
+      { class: "sw-field" },
+      h("label", { for: modelId, class: "sw-label" }, "Model"),
+      this.modelSelect,
+    );
+
     // Size and duration
     const sizeLabelId = uid("size");
     this.sizeGroup = h("div", { role: "radiogroup", "aria-labelledby": sizeLabelId, class: "sw-segments" });
@@ -132,7 +147,7 @@ export class Controls {
     this.fileInput = h("input", { type: "file", class: "sw-file", hidden: true, tabindex: "-1", "aria-hidden": "true" });
     this.preview = h("div", { class: "sw-ref-preview" }, this.thumb, this.thumbText, this.refName, this.removeButton);
 
-    const generateRow = h("div", { class: "sw-generate-row" }, this.generateButton, this.reason);
+    const generateRow = h("div", { class: "sw-generate-row" }, this.generateButton, this.estimate, this.reason);
     this.generateButton.setAttribute("aria-describedby", this.reason.id);
 
     this.el = h(
@@ -142,6 +157,7 @@ export class Controls {
       h(
         "div",
         { class: "sw-row" },
+        modelField,
         h("div", { class: "sw-field" }, h("span", { class: "sw-label", id: sizeLabelId }, "Size"), this.sizeGroup),
         h("div", { class: "sw-field" }, h("span", { class: "sw-label", id: durationLabelId }, "Duration"), this.durationGroup),
       ),
@@ -186,6 +202,14 @@ export class Controls {
       this.update();
       this.reference.focus();
     });
+    scope.listen(this.modelSelect, "change", () => {
+      const options = hostApi.options();
+      const name = this.modelSelect.value;
+      // a size or duration the new model does not offer gives way to its first
+      const fit = options ? fitToModel(options, name, readString(model, "size"), readDuration(model)) : null;
+      writeTraits(model, { model: name, ...(fit ?? {}) });
+      this.update();
+    });
     scope.listen(this.generateButton, "click", () => hostApi.generate());
     scope.listen(this.emulatorButton, "click", () => hostApi.useEmulator());
   }
@@ -208,18 +232,27 @@ export class Controls {
 
     const size = readString(model, "size");
     const duration = readDuration(model);
+    const chosenModel = readString(model, "model") || options?.model || "";
+    if (this.modelSelect.value !== chosenModel) this.modelSelect.value = chosenModel;
     for (const input of this.sizeGroup.querySelectorAll("input")) input.checked = input.value === size;
     for (const input of this.durationGroup.querySelectorAll("input")) input.checked = Number(input.value) === duration;
 
     const reference = readString(model, "input_reference");
     this.updateReference(reference, readString(model, "reference_name"), state);
 
-    const problems = validateForm({ prompt, size, duration, input_reference: reference }, options);
+    const problems = validateForm({ prompt, size, duration, input_reference: reference, model: chosenModel }, options);
     const refProblem = problems.find((p) => p.field === "input_reference");
     this.reference.setAttribute("aria-invalid", String(!!refProblem));
     this.prompt.setAttribute("aria-invalid", "false");
 
-    let reason = problems[0]?.message ?? "";
+    const spend = readSpend(model);
+    setText(this.spend, spend ? spendText(spend) : "");
+    show(this.spend, spend !== null && (spend.jobs > 0 || spend.budget_usd !== null));
+    const estimate = options ? estimateFor(options, chosenModel, size, duration) : null;
+    setText(this.estimate, estimate ? estimateText(estimate) : "");
+    if (estimate && options?.prices_as_of) this.estimate.title = `Segmind's listed prices as of ${options.prices_as_of}`;
+
+    let reason = problems[0]?.message ?? overBudget(estimate, spend) ?? "";
     if (!reason && state.uploading) reason = `Uploading ${state.uploading}…`;
     if (!reason && state.generating) reason = "Submitting…";
     if (!reason && state.switchingBackend) reason = "Starting the local emulator…";
@@ -242,15 +275,22 @@ export class Controls {
     this.emulatorButton.disabled = state.switchingBackend;
   }
 
-  /** (Re)build the radios when the allowed values change (normally once). */
+  /** (Re)build the choices when the allowed values change: once, and when the model
+   * changes (its sizes and durations). */
   private updateChoices(options: Options | null): void {
-    const key = options ? JSON.stringify([options.sizes, options.durations, options.image_types]) : "";
+    const model = this.hostApi.model;
+    const chosen = readString(model, "model") || options?.model || "";
+    const key = options ? JSON.stringify([options.models, options.sizes, options.durations, options.image_types, chosen]) : "";
     if (key === this.optionsKey) return;
     this.optionsKey = key;
-    const model = this.hostApi.model;
+    replaceChildren(
+      this.modelSelect,
+      (options?.models ?? []).map((m) => h("option", { value: m.name }, m.name)),
+    );
+    this.modelSelect.disabled = !options || options.models.length < 2;
     replaceChildren(
       this.sizeGroup,
-      (options?.sizes ?? []).map((option) =>
+      (options ? sizesFor(options, chosen) : []).map((option) =>
         this.radio(`${this.radioName}-size`, option.value, [aspectIcon(option), sizeLabel(option)], () =>
           writeTraits(model, { size: option.value }),
         ),
@@ -258,7 +298,7 @@ export class Controls {
     );
     replaceChildren(
       this.durationGroup,
-      (options?.durations ?? []).map((seconds) =>
+      (options ? durationsFor(options, chosen) : []).map((seconds) =>
         this.radio(`${this.radioName}-duration`, String(seconds), [durationLabel(seconds)], () =>
           writeTraits(model, { duration: seconds }),
         ),
