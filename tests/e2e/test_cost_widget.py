@@ -14,7 +14,8 @@ def test_model_sizes_estimate_and_budget(page, jupyter):
         jupyter,
         "cost.ipynb",
         [
-            "import sora_widget as sw\nsw.configure(budget_usd=1.0)\nw = sw.SoraWidget(prompt='a kite', duration=8)\nw"
+            "import sora_widget as sw\nsw.configure(budget_usd=1.0)\n"
+            "w = sw.SoraWidget(prompt='a kite', duration=8)\nw"
         ],
     )
     nb.run_cell(0)
