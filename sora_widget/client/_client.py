@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .._mp4 import video_facts
+from .. import video
 from .._version import __version__
 from ..cost import Budget, Estimate, Prices, effective_prices, estimate, session_budget
 from ..errors import (
@@ -490,7 +490,8 @@ class AsyncSoraClient:
         record.video_path = display_path(saved.path)
         record.sha256 = saved.sha256
         record.bytes = saved.bytes
-        record.video = video_facts(saved.path)
+        # PyAV reads the file: off the loop (its first import alone takes a while)
+        record.video = await asyncio.to_thread(video.facts, saved.path)
         record.synthetic = record.synthetic or saved.synthetic
         record.error = None
         record.timings["download_s"] = saved.seconds

@@ -1,64 +1,13 @@
-"""Local file logic: the MP4 reader, the ledger's reads and writes, file names."""
+"""Local file logic: the ledger's reads and writes, file names."""
 
-import struct
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from sora_widget._mp4 import video_facts
 from sora_widget.client import slugify, video_filename
 from sora_widget.ledger import Ledger
 from sora_widget.params import GenerationParams
 from sora_widget.records import Generation
-
-
-def box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I4s", 8 + len(payload), kind) + payload
-
-
-def tiny_mp4(width=1280, height=720, timescale=12288, duration=49152, frames=96, moov_first=True) -> bytes:
-    """A structurally valid MP4 skeleton (no media), enough for the box reader."""
-    tkhd = b"\0" * 76 + struct.pack(">II", width << 16, height << 16)
-    mdhd = b"\0" * 12 + struct.pack(">II", timescale, duration) + b"\0" * 4
-    hdlr = b"\0" * 8 + b"vide" + b"\0" * 12
-    stsd = b"\0" * 8 + struct.pack(">I", 16) + b"avc1"
-    stts = b"\0" * 4 + struct.pack(">I", 1) + struct.pack(">II", frames, timescale * 4 // frames)
-    stbl = box(b"stbl", box(b"stsd", stsd) + box(b"stts", stts))
-    mdia = box(b"mdia", box(b"mdhd", mdhd) + box(b"hdlr", hdlr) + box(b"minf", stbl))
-    moov = box(b"moov", box(b"trak", box(b"tkhd", tkhd) + mdia))
-    parts = [box(b"ftyp", b"isom"), moov, box(b"mdat", b"\0" * 64)]
-    if not moov_first:
-        parts = [parts[0], parts[2], parts[1]]
-    return b"".join(parts)
-
-
-def test_video_facts_reads_size_duration_codec(tmp_path):
-    path = tmp_path / "a.mp4"
-    path.write_bytes(tiny_mp4())
-    facts = video_facts(path)
-    assert facts == {
-        "width": 1280,
-        "height": 720,
-        "duration_s": 4.0,
-        "codec": "h264",
-        "frames": 96,
-        "fps": 24.0,
-        "faststart": True,
-    }
-
-
-def test_video_facts_finds_a_trailing_moov(tmp_path):
-    path = tmp_path / "b.mp4"
-    path.write_bytes(tiny_mp4(moov_first=False))
-    facts = video_facts(path)
-    assert facts is not None and facts["faststart"] is False
-
-
-def test_video_facts_of_a_non_video_is_none(tmp_path):
-    path = tmp_path / "c.mp4"
-    path.write_text("<html>expired</html>")
-    assert video_facts(path) is None
-    assert video_facts(tmp_path / "missing.mp4") is None
 
 
 def record(id_="g1", status="QUEUED", at="2026-01-01T00:00:00.000Z", **fields):
