@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from .batch import agenerate_many, generate_many
     from .client import AsyncSoraClient, PollPolicy, RetryPolicy
     from .notebook import embed, read_records, verify
+    from .report import export
     from .widget import SoraWidget
 
 #: what `import sora_widget` loads only on first use: the HTTP client (httpx), IPython,
@@ -87,6 +88,7 @@ _LAZY = {
     **dict.fromkeys(("agenerate_many", "generate_many"), "batch"),
     **dict.fromkeys(("AsyncSoraClient", "PollPolicy", "RetryPolicy"), "client"),
     **dict.fromkeys(("embed", "read_records", "verify"), "notebook"),
+    "export": "report",
     "SoraWidget": "widget",
     "WaitInterrupted": "_sync",
 }
@@ -130,6 +132,7 @@ __all__ = [
     "embed",
     "emulator",
     "estimate",
+    "export",
     "generate",
     "generate_many",
     "models",

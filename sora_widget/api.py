@@ -59,6 +59,7 @@ _JOB_OPTIONS = {
     "model",
     "take",
     "derived_from",
+    "reuse",
 }
 
 #: "not given" for configure's options that may be set to None
@@ -201,15 +202,20 @@ async def agenerate(
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
     if "notebook" not in job_options:
         job_options["notebook"] = cell_context()
+    job_options.setdefault("reuse", True)
     kwargs = {"duration": duration, "size": size, "input_reference": input_reference, **job_options}
     if own_client is not None:
-        return await own_client.generate(prompt, **kwargs)
-    if not options and in_kernel():
+        record = await own_client.generate(prompt, **kwargs)
+    elif not options and in_kernel():
         # the kernel's client: its pool, rate limiter and learned latencies serve every
         # call, and a submit cut off by an interrupt finishes on it in the background
-        return await shared_client().generate(prompt, **kwargs)
-    async with client(**options) as c:
-        return await c.generate(prompt, **kwargs)
+        record = await shared_client().generate(prompt, **kwargs)
+    else:
+        async with client(**options) as c:
+            record = await c.generate(prompt, **kwargs)
+    if record.note:  # reused, attached, or generated again: the cell says so
+        print(f"sora-widget: {record.note}")
+    return record
 
 
 def generate(
@@ -223,8 +229,14 @@ def generate(
     """Generate one clip, wait for it and save it under the output dir; returns its record.
 
     Blocks until done — also inside a notebook, where other jobs on the kernel's loop keep
-    running meanwhile. Options: timeout (s, default params.DEFAULT_TIMEOUT_S = 900),
-    on_update (called with the record at each change), api_key, base_url, output_dir, client.
+    running meanwhile. Options: model ("sora-2" or "sora-2-pro"), timeout (s, default
+    params.DEFAULT_TIMEOUT_S = 900), on_update (called with the record at each change),
+    save_to, api_key, base_url, output_dir, client.
+
+    The notebook is a cache: the same request (API host, model, prompt, duration, size,
+    reference image, `take`) asked again returns the clip it already made — nothing sent,
+    nothing billed — or waits for it while it runs (`reuse=False` always submits;
+    `take=2` asks for a second take). The cell says which happened.
     """
     watch = Watch()
     options["on_update"] = watch.tee(options.get("on_update"))
@@ -310,6 +322,7 @@ async def areplay(
     p = original.params
     options["replay_of"] = original.id
     options.setdefault("model", original.model)
+    options.setdefault("reuse", False)  # a replay asks for the clip to be made again
     return await agenerate(
         p.prompt, duration=p.duration, size=p.size, input_reference=p.input_reference, **options
     )

@@ -77,6 +77,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_backend_options(replay)
     replay.set_defaults(run=_replay)
 
+    export = commands.add_parser(
+        "export", help="one self-contained HTML page of a notebook's generations (posters, clips, facts)"
+    )
+    export.add_argument("notebook", help="a saved .ipynb")
+    export.add_argument("-o", "--out", required=True, metavar="PAGE.html", help="where to write the page")
+    export.add_argument(
+        "--max-mb",
+        type=float,
+        default=50.0,
+        help="embed clips while the page stays under this size; link the rest (default 50)",
+    )
+    export.set_defaults(run=_export)
+
     ledger = commands.add_parser(
         "ledger", help="the ledger of an output dir: export it, or count what it holds"
     )
@@ -133,7 +146,9 @@ def _generate(args: argparse.Namespace) -> int:
     return _run_job(args, " ".join(args.prompt), save_to=args.out, **chosen(args))
 
 
-def _run_job(args: argparse.Namespace, prompt: str, *, save_to: str | None = None, **submit: Any) -> int:
+def _run_job(
+    args: argparse.Namespace, prompt: str, *, save_to: str | None = None, reuse: bool = True, **submit: Any
+) -> int:
     """Submit, wait with a progress line, save, and print what was saved (exit status)."""
     watch = Watch()
     with contextlib.suppress(SoraError):  # a value the model does not offer: the submit says so
@@ -145,13 +160,21 @@ def _run_job(args: argparse.Namespace, prompt: str, *, save_to: str | None = Non
         print(f"estimate   {guess} ({guess.basis})", file=sys.stderr)
     try:
         record = terminal.run_job(
-            lambda: _client(args), prompt, timeout=args.timeout, save_to=save_to, watch=watch, **submit
+            lambda: _client(args),
+            prompt,
+            timeout=args.timeout,
+            save_to=save_to,
+            watch=watch,
+            reuse=reuse,
+            **submit,
         )
     except WaitInterrupted:
         return _interrupted(next(iter(watch.records.values()), None))
     except SoraError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    if record.note:
+        print(f"note       {record.note}")
     if record.replay_of:
         print(f"replay of  {record.replay_of}")
     print(f"saved      {record.video_path}")
@@ -222,6 +245,21 @@ def _pending(args: argparse.Namespace) -> int:
         )
         _print_table(unknown)
     return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    def run() -> int:
+        from .report import export
+
+        page = export(args.notebook, args.out, max_mb=args.max_mb)
+        print(f"{page} written ({page.stat().st_size / 1_000_000:.1f} MB)")
+        return 0
+
+    try:
+        return _reading_notebook(run)
+    except SoraError as error:  # a bad --max-mb
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 def _ledger(args: argparse.Namespace) -> int:
@@ -348,6 +386,7 @@ def _replay(args: argparse.Namespace) -> int:
         duration=p.duration,
         size=p.size,
         model=original.model,
+        reuse=False,  # a replay makes the clip again
         input_reference=p.input_reference,
         notebook={"path": notebook.name},
         replay_of=original.id,

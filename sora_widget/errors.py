@@ -206,9 +206,10 @@ class SubmitOutcomeUnknown(SoraError):
     """
 
     def __init__(self, message: str, *, ledger_id: str, **kwargs: Any) -> None:
+        given_hint = kwargs.pop("hint", None)
         super().__init__(message, **kwargs)
         self.ledger_id = ledger_id
-        self.hint = (
+        self.hint = given_hint or (
             f"The job may be running and billed. It is recorded in the ledger as {ledger_id}; "
             "check your Segmind dashboard before submitting the same prompt again."
         )

@@ -174,17 +174,34 @@ class SoraMagics(Magics):
             options = chosen(args, duration=self.default_duration, size=self.default_size)
             model = args.model or self.default_model
             options.pop("model")
+            take = options.pop("take")
             p = params.validate(prompt, model=model, **options)
         except InvalidParams as error:
             raise UsageError(str(error)) from None
         wait = self._should_wait(args.wait)
         if not frontend_has_widgets():
-            return self._generate_in_text(p, model, args.out)
+            return self._generate_in_text(p, model, take, args.out)
         from .widget import SoraWidget
 
         view = SoraWidget(prompt=p.prompt, duration=p.duration, size=p.size, model=model, mode="job")
         try:
-            record = view.start(input_reference=p.input_reference, save_to=args.out)
+            earlier = None if args.new else self._earlier(view, p, model)
+            if earlier is not None and earlier.kind == "done":
+                # the notebook already has this clip: shown, not made again (0 requests)
+                view.close()
+                print(f"sora-widget: {earlier.record.note}")
+                self.jobs.append(earlier.record)
+                from IPython.display import display
+
+                display(record_bundle([earlier.record]), raw=True)
+                return Quiet.of(earlier.record)
+            if earlier is not None and earlier.kind == "attach":
+                print(f"sora-widget: {earlier.record.note}")
+                record = view.follow(earlier.record)
+            else:
+                record = view.start(
+                    input_reference=p.input_reference, save_to=args.out, take=take if args.new else 1
+                )
         except SoraError as error:
             raise UsageError(str(error)) from None
         self.jobs.append(view)
@@ -203,7 +220,28 @@ class SoraMagics(Magics):
             return job
         return Quiet.of(job.result())
 
-    def _generate_in_text(self, p: params.GenerationParams, model: str, out: str | None) -> Generation:
+    def _earlier(self, view: Any, p: params.GenerationParams, model: str) -> Any:
+        """What the ledger knows of this request: a saved clip or a running job that
+        answers it (`Reuse`, its record's `note` saying which), else None (made anew; a
+        note says when an earlier clip is unusable). An attempt of unknown outcome raises
+        `SubmitOutcomeUnknown`: it is never resubmitted blindly."""
+        client = view.client
+        probe = client.prepare(
+            p.prompt,
+            duration=p.duration,
+            size=p.size,
+            input_reference=p.input_reference,
+            model=model,
+            check_budget=False,
+        )
+        found = run_blocking(client.earlier(probe))
+        if found is None and probe.note:
+            print(f"sora-widget: {probe.note}")
+        return found
+
+    def _generate_in_text(
+        self, p: params.GenerationParams, model: str, take: Any, out: str | None
+    ) -> Generation:
         """The terminal: a progress line, then the record as text."""
         from IPython.display import display
 
@@ -216,6 +254,7 @@ class SoraMagics(Magics):
                 duration=p.duration,
                 size=p.size,
                 model=model,
+                take=take,
                 input_reference=p.input_reference,
                 notebook=cell_context(),
             )

@@ -34,6 +34,11 @@ def add_generation_options(parser: argparse.ArgumentParser) -> None:
         "-r", "--reference", metavar="URL|PATH", help="reference image: URL, data URI or local file"
     )
     parser.add_argument("-o", "--out", metavar="PATH", help="where to save: a .mp4 path or a directory")
+    parser.add_argument(
+        "--new",
+        action="store_true",
+        help="a new take: never the clip an identical request already made (the default reuses it)",
+    )
 
 
 def chosen(
@@ -49,4 +54,6 @@ def chosen(
         "size": args.size if args.size is not None else size,
         "input_reference": args.reference,
         "model": args.model or params.DEFAULT_MODEL,
+        # a new take, or the first (answered by an earlier identical request when there is one)
+        "take": "next" if args.new else 1,
     }

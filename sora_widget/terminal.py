@@ -66,10 +66,13 @@ def run_job(
     save_to: str | None = None,
     watch: Watch | None = None,
     stream: TextIO | None = None,
+    reuse: bool = True,
     **submit: Any,
 ) -> Generation:
     """Submit, follow the job on one live line (its status and time against the typical
     time, refreshed every second), save it; returns the completed record. Blocks.
+    `reuse`: an identical request made before answers this one (its clip, or its running
+    job) — the record's `note` says so.
 
     Errors are raised as they come (a `SoraError` carries the record); an interrupt
     raises `WaitInterrupted`, and `watch` then holds the job as it stood. The client is
@@ -84,7 +87,16 @@ def run_job(
                 watch.seen(record)
                 progress.show(record, record.elapsed_s(time.time()), client.expected_seconds(record))
 
-            record = await client.submit(prompt, on_update=show, **submit)
+            record = client.prepare(prompt, check_budget=not reuse, **submit)
+            if reuse:  # an identical request made before answers this one (a new take never is)
+                answered = await client.answer_from_earlier(
+                    record, timeout=timeout, on_update=show, save_to=save_to
+                )
+                if answered is not None:
+                    return answered
+            if record.note:
+                print(f"sora-widget: {record.note}", file=progress.stream)
+            await client.submit_prepared(record, on_update=show)
             ticker = asyncio.ensure_future(_every_second(show, record))
             try:
                 return await client.wait(record, timeout=timeout, save_to=save_to, on_update=show)

@@ -120,12 +120,13 @@ class SoraWidget(ClipView):
         input_reference: str | None = None,
         save_to: str | None = None,
         model: str | None = None,
+        take: int | str = "next",
     ) -> Generation:
         """Start a job as the Generate button does (on the running loop); returns its record.
 
         Values not given come from the widget's controls. Raises InvalidParams,
-        AuthenticationError (no key) or BudgetExceeded before anything is sent. Always a
-        new take: the button asks for a new clip, never for the one already made.
+        AuthenticationError (no key) or BudgetExceeded before anything is sent. A new take
+        unless `take` says which: the button asks for a new clip, never for one already made.
         """
         reference = input_reference if input_reference is not None else (self.input_reference or None)
         record = self.client.prepare(
@@ -133,12 +134,21 @@ class SoraWidget(ClipView):
             duration=duration if duration is not None else self.duration,
             size=size if size is not None else self.size,
             model=model if model is not None else self.model,
+            take=take,
             input_reference=reference,
             # the widget's own cell (where its record output lives) names the job's origin
             notebook={**(cell_context() or {}), **(self._context or {})} or None,
         )
         self._records[record.id] = record
         self._spawn(record.id, self._submit_and_wait(record, save_to))
+        self._publish()
+        return record
+
+    def follow(self, record: Generation) -> Generation:
+        """Show a job started elsewhere (its request id known) and wait for it here, as for a
+        job of this widget: `%sora` attaching to the running job of an identical request."""
+        self._records[record.id] = record
+        self._spawn(record.id, self._wait_again(record))
         self._publish()
         return record
 

@@ -18,6 +18,7 @@ submitted again only with `retry_failed=True`.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Sequence
@@ -82,6 +83,7 @@ def generate_many(
     retry_failed: bool = False,
     model: str | None = None,
     take: int = 1,
+    reuse: bool = True,
 ) -> Batch:
     """Generate a clip per item, `concurrency` at a time; their records in input order.
 
@@ -103,6 +105,7 @@ def generate_many(
             retry_failed=retry_failed,
             model=model,
             take=take,
+            reuse=reuse,
         ),
         explain=lambda: INTERRUPTED,
     )
@@ -121,6 +124,7 @@ async def agenerate_many(
     retry_failed: bool = False,
     model: str | None = None,
     take: int = 1,
+    reuse: bool = True,
 ) -> Batch:
     """`generate_many` as a coroutine."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -133,7 +137,7 @@ async def agenerate_many(
         params = normalize_items(items, duration=duration, size=size, model=model or runner.model, take=take)
         hashes = [param_hash(p) for p in params]
         batch_id = batch_id or batch_id_for(hashes, api_host=runner.api_host)
-        return await _run(runner, params, hashes, batch_id, concurrency, timeout, show, retry_failed)
+        return await _run(runner, params, hashes, batch_id, concurrency, timeout, show, retry_failed, reuse)
     finally:
         if own:
             await runner.aclose()
@@ -148,6 +152,7 @@ async def _run(
     timeout: float,
     show: bool,
     retry_failed: bool,
+    reuse: bool,
 ) -> Batch:
     known = await asyncio.to_thread(client.ledger.of_batch, batch_id)
     steps = plan(
@@ -158,8 +163,12 @@ async def _run(
         retry_failed=retry_failed,
         file_exists=lambda r: _saved(r, client.output_dir),
     )
-    _within_budget(client, [params[s.index] for s in steps if s.action == "submit"])
     records = [_record_for(client, step, params, hashes, batch_id) for step in steps]
+    if reuse:  # items this batch never sent, answered by the same request made elsewhere
+        for position, (step, record) in enumerate(zip(steps, records, strict=True)):
+            if step.action == "submit" and not step.after:
+                steps[position], records[position] = await _reuse(client, step, record)
+    _within_budget(client, [params[s.index] for s in steps if s.action == "submit"])
     for step, record in zip(steps, records, strict=True):
         if step.action == "unknown" and record.status == "UNKNOWN":
             continue
@@ -207,6 +216,17 @@ def _record_for(
         notebook=cell_context(),
         batch=batch_info(batch_id, step.index, hashes[step.index], len(hashes)),
     )
+
+
+async def _reuse(client: AsyncSoraClient, step: Step, record: Generation) -> tuple[Step, Generation]:
+    """An item's step once the ledger was asked for its request identity: its saved clip
+    (done), its running job (wait), an attempt of unknown outcome (left alone, never
+    resubmitted blindly), or — never asked, or its clip gone — a submit."""
+    found = await client.find_reusable(record)
+    if found is None or found.kind == "regenerate":
+        return step, record
+    action = {"done": "done", "attach": "wait", "unknown": "unknown"}[found.kind]
+    return dataclasses.replace(step, action=action, record=found.record), found.record  # type: ignore[arg-type]
 
 
 def _within_budget(client: AsyncSoraClient, to_pay: list[Item]) -> None:

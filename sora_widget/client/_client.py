@@ -19,15 +19,16 @@ import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 
 from .. import video
+from .._files import file_sha256
 from .._version import __version__
 from ..cost import Budget, Estimate, Prices, effective_prices, estimate, session_budget
 from ..errors import (
@@ -51,11 +52,12 @@ from ..params import (
     MAX_REFERENCE_BYTES,
     MODELS,
     GenerationParams,
+    decode_data_uri,
     reference_kind,
     validate,
     validate_model,
 )
-from ..records import Generation, new_id, parse_time, utcnow
+from ..records import Generation, identity, new_id, parse_time, utcnow
 from ._config import (
     API_KEY_ENV,
     display_path,
@@ -90,6 +92,21 @@ log = logging.getLogger(__name__)
 
 OnUpdate = Callable[[Generation], Any]
 Job = Generation | str
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What an earlier generation of the same request identity means for a new request.
+
+    done        its clip is saved and intact: the answer, at no cost
+    attach      it is running (its request id is known): wait for it, submit nothing
+    unknown     its submit's outcome is unknown: it may be running and billed
+    regenerate  its clip is missing or changed (`why`): generate again
+    """
+
+    kind: Literal["done", "attach", "unknown", "regenerate"]
+    record: Generation
+    why: str = ""
 
 
 class AsyncSoraClient:
@@ -208,15 +225,17 @@ class AsyncSoraClient:
         size: str = DEFAULT_SIZE,
         input_reference: str | os.PathLike[str] | None = None,
         model: str | None = None,
-        take: int = 1,
+        take: int | str = 1,
         notebook: dict[str, str] | None = None,
         replay_of: str | None = None,
         batch: dict[str, Any] | None = None,
         derived_from: dict[str, str] | None = None,
+        check_budget: bool = True,
     ) -> Generation:
         """Validate and build the record of a job without sending anything, so a caller
         (the widget) can show the job before its first request. `model`: this client's
-        unless given; `take`: which take of the same request this is (see `identity`);
+        unless given; `take`: which take of the same request this is (1, 2, …, or "next":
+        the first take this API has no generation of — see `records.identity`);
         `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it.
 
         Raises `InvalidParams` (a value the model does not accept), `AuthenticationError`
@@ -224,10 +243,19 @@ class AsyncSoraClient:
         request."""
         chosen = validate_model(model if model is not None else self.model)
         params = validate(prompt, duration=duration, size=size, input_reference=input_reference, model=chosen)
-        take = _check_take(take)
         self._require_key()
         guess = self.estimate(chosen, params)
-        self.budget.check(guess.usd)
+        if check_budget:
+            self.budget.check(guess.usd)
+        key = identity.request_key(
+            api_host=self.api_host,
+            model=chosen,
+            prompt=params.prompt,
+            duration=params.duration,
+            size=params.size,
+            reference=_reference_digest(params.input_reference),
+        )
+        which = self._next_take(key) if take == "next" else _check_take(take)
         return Generation(
             id=new_id(),
             params=params,
@@ -238,9 +266,39 @@ class AsyncSoraClient:
             replay_of=replay_of,
             batch=batch,
             derived_from=derived_from,
-            take=take,
+            take=which,
+            identity=identity.identity(key, which),
             cost={"usd": guess.usd, "source": "estimate"},
         )
+
+    def _next_take(self, key: str) -> int:
+        """The first take of request `key` this API has no generation of (indexed reads)."""
+        take = 1
+        while self.ledger.with_identity(identity.identity(key, take)):
+            take += 1
+        return take
+
+    async def find_reusable(self, record: Generation) -> Reuse | None:
+        """What the ledger knows of `record`'s request identity (the newest generation of
+        it that matters), and what to do about it: reuse its saved clip, attach to its
+        running job, refuse a blind resubmit of an attempt of unknown outcome, or
+        generate again because its clip is missing or changed. None: never asked."""
+        if record.identity is None:
+            return None
+        found = await asyncio.to_thread(self.ledger.with_identity, record.identity)
+        for earlier in found:
+            if earlier.id == record.id or earlier.status in ("FAILED", "EXPIRED"):
+                continue  # a failure is no answer: look further back
+            if earlier.status == "COMPLETED" and earlier.video_path:
+                problem = await asyncio.to_thread(_saved_clip_problem, earlier, self.output_dir)
+                if problem is None:
+                    return Reuse("done", earlier)
+                return Reuse("regenerate", earlier, problem)
+            if earlier.request_id:
+                return Reuse("attach", earlier)  # accepted, not finished (or not saved)
+            if earlier.status in ("UNKNOWN", "SUBMITTING"):
+                return Reuse("unknown", earlier)
+        return None
 
     def estimate(self, model: str, params: GenerationParams) -> Estimate:
         """What a clip of `model` with these parameters will cost, at this client's prices."""
@@ -535,19 +593,91 @@ class AsyncSoraClient:
         timeout: float = DEFAULT_TIMEOUT_S,
         on_update: OnUpdate | None = None,
         save_to: str | os.PathLike[str] | None = None,
+        reuse: bool = False,
         **context: Any,
     ) -> Generation:
-        """submit + wait: the saved clip's record. `context` is recorded with it
-        (notebook, replay_of, batch)."""
-        record = await self.submit(
+        """submit + wait: the saved clip's record. `context` is recorded with it (model,
+        take, notebook, replay_of, batch, derived_from).
+
+        `reuse`: first ask the ledger for the same request identity (see `find_reusable`):
+        a saved, intact clip is returned at once (0 requests, 0 cost), a running job is
+        waited for (no new submit), an attempt of unknown outcome raises
+        `SubmitOutcomeUnknown` (nothing is resubmitted blindly), and a missing or changed
+        clip is generated again. The returned record's `note` says which happened."""
+        record = self.prepare(
             prompt,
             duration=duration,
             size=size,
             input_reference=input_reference,
-            on_update=on_update,
+            check_budget=not reuse,
             **context,
         )
+        if reuse:
+            answered = await self.answer_from_earlier(
+                record, timeout=timeout, on_update=on_update, save_to=save_to
+            )
+            if answered is not None:
+                return answered
+        await self.submit_prepared(record, on_update=on_update)
         return await self.wait(record, timeout=timeout, on_update=on_update, save_to=save_to)
+
+    async def answer_from_earlier(
+        self,
+        record: Generation,
+        *,
+        timeout: float,
+        on_update: OnUpdate | None,
+        save_to: str | os.PathLike[str] | None,
+    ) -> Generation | None:
+        """Answer `record`'s request from an earlier generation of its identity, if one can:
+        its saved clip, or the clip of its running job (waited for). None: submit it."""
+        found = await self.earlier(record)
+        if found is None:
+            return None
+        await _notify(on_update, found.record)
+        if found.kind == "attach":
+            return await self.wait(found.record, timeout=timeout, on_update=on_update, save_to=save_to)
+        return found.record
+
+    async def earlier(self, record: Generation) -> Reuse | None:
+        """`find_reusable`, said in words: the earlier record's `note` (reused, attached)
+        or `record`'s (its earlier clip is unusable: made again — then None is returned).
+        `SubmitOutcomeUnknown` when an earlier attempt may be running and billed."""
+        found = await self.find_reusable(record)
+        if found is None:
+            return None
+        earlier = found.record
+        made = _when(earlier.completed_at or earlier.submitted_at)
+        if found.kind == "done":
+            earlier.note = (
+                f"Reused clip {earlier.id}, made {made} for the same request: nothing was sent or "
+                f"billed. For a new take: take={record.take + 1}, reuse=False or --new."
+            )
+            return found
+        if found.kind == "attach":
+            earlier.note = (
+                f"Attached to job {earlier.id} (request {earlier.request_id}), submitted {made} for the "
+                "same request and still running: waiting for it instead of submitting again."
+            )
+            return found
+        if found.kind == "unknown":
+            raise _attach(
+                SubmitOutcomeUnknown(
+                    f"an earlier attempt at this request ({earlier.id}, submitted {made}) has an unknown "
+                    "outcome: it may be running and billed, so it is not submitted again blindly",
+                    ledger_id=earlier.id,
+                    hint=(
+                        "Check your Segmind dashboard; to submit anyway pass reuse=False "
+                        "(or %sora --new, sora-widget generate --new)."
+                    ),
+                ),
+                earlier,
+            )
+        record.note = (
+            f"The clip made {made} for this request ({earlier.id}) is no longer usable — "
+            f"{found.why}: generating it again."
+        )
+        return None
 
     async def upload(self, path: str | os.PathLike[str]) -> str:
         """Upload a local image through the storage endpoint; returns its URL."""
@@ -739,6 +869,42 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
+
+
+def _when(moment: str | None) -> str:
+    """ "2026-12-01 13:41 UTC" for a record's ISO time."""
+    if not moment:
+        return "at an unknown time"
+    return parse_time(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _reference_digest(reference: str | None) -> str:
+    """The reference image by its bytes' sha256 (a data URI's, a local file's), or by its
+    URL's (its pixels are the server's to fetch)."""
+    if reference is None:
+        return identity.NO_REFERENCE
+    kind = reference_kind(reference)
+    if kind == "data":
+        return identity.reference_digest(kind, reference, decode_data_uri(reference)[1])
+    if kind == "path":
+        return file_sha256(reference)[0]
+    return identity.reference_digest(kind, reference)
+
+
+def _saved_clip_problem(record: Generation, output_dir: Path) -> str | None:
+    """None when the record's clip is on disk as it was saved; else what is wrong.
+    (Paths are relative to the folder of the process that saved it, normally this one's;
+    else it is looked for by name in the output dir.)"""
+    path = Path(record.video_path or "")
+    for candidate in (path, output_dir / path.name):
+        try:
+            digest, _size = file_sha256(candidate)
+        except OSError:
+            continue
+        if digest == record.sha256:
+            return None
+        return f"its file {record.video_path} has changed since it was saved (sha256 {digest[:12]}…)"
+    return f"its file {record.video_path} is missing"
 
 
 def _check_take(take: object) -> int:

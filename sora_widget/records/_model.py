@@ -79,6 +79,9 @@ class Generation:
     parts: list[dict[str, str]] | None = None
     #: where read_records() found this record ("output", "metadata", "ledger"); not saved
     sources: list[str] = field(default_factory=list, compare=False)
+    #: what the call that returned this record did, for the person who made it (reused,
+    #: attached, generated again); not saved
+    note: str | None = field(default=None, compare=False)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -118,7 +121,7 @@ class Generation:
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
         for f in dataclasses.fields(self):
-            if f.name == "sources":
+            if f.name in _NOT_SAVED:
                 continue
             value = getattr(self, f.name)
             data[f.name] = value.to_dict() if isinstance(value, GenerationParams) else _copy(value)
@@ -130,7 +133,7 @@ class Generation:
         version = data.get("schema_version", SCHEMA_VERSION)
         if version != SCHEMA_VERSION:
             raise ValueError(f"record schema_version {version} is not supported (expected {SCHEMA_VERSION})")
-        names = {f.name for f in dataclasses.fields(cls)} - {"sources"}
+        names = {f.name for f in dataclasses.fields(cls)} - _NOT_SAVED
         kwargs = {k: _copy(v) for k, v in data.items() if k in names}
         params = data.get("params") or {}
         # Stored parameters were validated when they were sent; rebuild without re-checking
@@ -174,6 +177,10 @@ class Generation:
         return view.record_bundle([self])
 
 
+#: fields about this process's view of a record, never saved with it
+_NOT_SAVED = frozenset({"sources", "note"})
+
+
 def merge(a: Generation, b: Generation) -> Generation:
     """Combine two views of the same generation: a terminal status wins, then the newest
     (on a tie, `a`).
@@ -185,7 +192,7 @@ def merge(a: Generation, b: Generation) -> Generation:
     first, second = sorted((a, b), key=_precedence, reverse=True)
     merged = first.copy()
     for f in dataclasses.fields(Generation):
-        if f.name in ("sources", "status_history"):
+        if f.name in (*_NOT_SAVED, "status_history"):
             continue
         if getattr(merged, f.name) in (None, {}, []) and getattr(second, f.name) not in (None, {}, []):
             setattr(merged, f.name, _copy(getattr(second, f.name)))

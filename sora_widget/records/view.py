@@ -16,25 +16,55 @@ if TYPE_CHECKING:
     from ._model import Generation
 
 _SAFE_VIDEO_PREFIXES = ("http://", "https://")
+#: what a poster is, and the only kind of URI a poster may be
+POSTER_PREFIX = "data:image/jpeg;base64,"
 
 
 def record_bundle(records: Sequence[Generation]) -> dict[str, Any]:
-    """The mime bundle of a record output: the records, a text summary and an HTML table."""
+    """The mime bundle of a record output: the records (with a poster frame of each saved
+    clip, kept beside them — never in the record, so not in notebook metadata or the
+    ledger), a text summary and an HTML table that shows the posters anywhere."""
+    posters = posters_of(records)
     return {
-        MIMETYPE: {"schema_version": SCHEMA_VERSION, "generations": [r.to_dict() for r in records]},
+        MIMETYPE: {
+            "schema_version": SCHEMA_VERSION,
+            "generations": [r.to_dict() for r in records],
+            "posters": posters,
+        },
         "text/plain": record_text(records),
-        "text/html": record_html(records),
+        "text/html": record_html(records, posters),
     }
+
+
+def posters_of(records: Sequence[Generation]) -> dict[str, str]:
+    """A poster (JPEG data URI) for each record whose clip is here to take it from."""
+    found = {}
+    for record in records:
+        if record.status == "COMPLETED" and record.video_path and _is_relative(record.video_path):
+            from ..video import poster_data_uri  # PyAV loads only when a clip is shown
+
+            uri = poster_data_uri(record.video_path)
+            if uri is not None:
+                found[record.id] = uri
+    return found
 
 
 def record_text(records: Sequence[Generation]) -> str:
     if not records:
         return "sora-widget: no generations yet"
-    return "\n".join(f"sora-widget {r.id}: {r.summary()}" for r in records)
+    lines = []
+    for r in records:
+        lines.append(f"sora-widget {r.id}: {r.summary()}")
+        if r.note:
+            lines.append(f"  {r.note}")
+    return "\n".join(lines)
 
 
-def record_html(records: Sequence[Generation]) -> str:
-    """A table a person can read without any extension; every value escaped."""
+def record_html(records: Sequence[Generation], posters: dict[str, str] | None = None) -> str:
+    """A table a person can read without any extension — with a poster of each clip, so
+    nbconvert's HTML, GitHub or a frontend without the extension show a picture; every
+    value escaped."""
+    posters = posters or {}
     if not records:
         return '<div class="sora-widget-record"><em>sora-widget: no generations yet</em></div>'
     rows = []
@@ -49,7 +79,7 @@ def record_html(records: Sequence[Generation]) -> str:
             (r.sha256 or "")[:12] or "—",
         ]
         row = "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-        video = _video_tag(r)
+        video = _video_tag(r, posters.get(r.id))
         rows.append(f"<tr>{row}<td>{video}</td></tr>")
     head = "".join(
         f"<th>{h}</th>" for h in ("status", "prompt", "params", "request id", "latency", "sha256", "video")
@@ -63,7 +93,9 @@ def record_html(records: Sequence[Generation]) -> str:
     )
 
 
-def _video_tag(record: Generation) -> str:
+def _video_tag(record: Generation, poster: str | None = None) -> str:
+    """The clip as a `<video>` whose poster (a JPEG data URI) shows wherever the file is
+    not: nbconvert's HTML, another machine, a frontend without the extension."""
     path = record.video_path
     if not path:
         error = (record.error or {}).get("detail") or (record.error or {}).get("message")
@@ -71,7 +103,10 @@ def _video_tag(record: Generation) -> str:
     if not (_is_relative(path) or path.startswith(_SAFE_VIDEO_PREFIXES)):
         return html.escape(path)
     src = html.escape(path, quote=True)
-    return f'<video src="{src}" controls loop playsinline preload="metadata" width="240"></video>'
+    shown = ""
+    if poster is not None and poster.startswith(POSTER_PREFIX):
+        shown = f' poster="{html.escape(poster, quote=True)}"'
+    return f'<video src="{src}"{shown} controls loop playsinline preload="metadata" width="240"></video>'
 
 
 def _is_relative(path: str) -> bool:

@@ -33,15 +33,23 @@ function isRelativePath(path: string): boolean {
   return !/^[a-z][a-z0-9+.-]*:/i.test(path) && !path.startsWith('/') && !path.startsWith('\\');
 }
 
+/** A poster is a JPEG data URI and nothing else (it came with a notebook: untrusted). */
+function posterUri(value: unknown): string | null {
+  return typeof value === 'string' && value.startsWith('data:image/jpeg;base64,') ? value : null;
+}
+
 export class RecordRenderer extends Widget implements IRenderMime.IRenderer {
+  private posters: Record<string, unknown> = {};
+
   constructor(private options: IRenderMime.IRendererOptions) {
     super();
     this.addClass('sora-widget-records');
   }
 
   async renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const data = model.data[MIME_TYPE] as { generations?: IRecord[] } | undefined;
+    const data = model.data[MIME_TYPE] as { generations?: IRecord[]; posters?: Record<string, unknown> } | undefined;
     const records = data?.generations ?? [];
+    this.posters = data?.posters && typeof data.posters === 'object' ? data.posters : {};
     this.node.replaceChildren();
     if (records.length === 0) {
       this.node.append(el('div', 'sora-widget-records-empty', 'sora-widget: no generations yet'));
@@ -72,6 +80,7 @@ export class RecordRenderer extends Widget implements IRenderMime.IRenderer {
       row.append(el('div', 'sora-widget-record-error', String(error.detail ?? error.message ?? '')));
     }
     const path = typeof record.video_path === 'string' ? record.video_path : '';
+    const poster = posterUri(this.posters[String(record.id)]);
     const resolver = this.options.resolver;
     if (path && isRelativePath(path) && resolver) {
       try {
@@ -81,15 +90,36 @@ export class RecordRenderer extends Widget implements IRenderMime.IRenderer {
         video.loop = true;
         video.playsInline = true;
         video.preload = 'metadata';
+        if (poster) {
+          video.poster = poster;
+        }
+        // The file may not be on this machine (a notebook someone sent): say so, and
+        // show the picture the notebook carries instead.
+        video.addEventListener('error', () => video.replaceWith(this.missing(path, poster)), { once: true });
         video.src = url;
         row.append(video);
       } catch {
-        row.append(el('div', 'sora-widget-record-file', path));
+        row.append(this.missing(path, poster));
       }
     } else if (path) {
-      row.append(el('div', 'sora-widget-record-file', path));
+      row.append(this.missing(path, poster));
     }
     return row;
+  }
+
+  private missing(path: string, poster: string | null): HTMLElement {
+    const box = el('div', 'sora-widget-record-missing');
+    if (poster) {
+      const img = el('img', 'sora-widget-record-poster');
+      img.src = poster;
+      img.alt = 'poster frame of the clip';
+      box.append(img);
+    }
+    const says = poster
+      ? `The clip (${path}) is not on this machine; this is its poster frame.`
+      : `The clip (${path}) is not on this machine.`;
+    box.append(el('div', 'sora-widget-record-file', says));
+    return box;
   }
 }
 
