@@ -261,8 +261,10 @@ class Ledger:
         for (text,) in rows:
             try:
                 record = Generation.from_dict(self._inflate(json.loads(text)))
-            except (ValueError, TypeError, KeyError):
-                continue  # a record of another schema version: not ours to guess at
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+                # a record of another schema version, or one that does not match the
+                # schema (a crafted ledger in a folder someone sent): not ours to guess at
+                continue
             record.sources = ["ledger"]
             found.append(record)
         return found
