@@ -13,6 +13,7 @@ from typing import Any, TextIO
 from ._sync import run_blocking
 from ._text import format_duration
 from ._waiting import Watch
+from .checks import check_job
 from .client import AsyncSoraClient
 from .records import Generation
 
@@ -74,6 +75,7 @@ def run_job(
     Errors are raised as they come (a `SoraError` carries the record); an interrupt
     raises `WaitInterrupted`, and `watch` then holds the job as it stood. The client is
     closed at the end — after any submit under way has its answer."""
+    check_job(timeout=timeout, save_to=save_to)  # before anything is sent (and paid for)
     watch = watch or Watch()
     progress = ProgressLine(stream)
 

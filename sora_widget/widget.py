@@ -18,6 +18,7 @@ from typing import Any
 import traitlets
 
 from . import api, params, protocol
+from .checks import check_save_to
 from .client import AsyncSoraClient
 from .environment import cell_context
 from .errors import InvalidParams, SoraError
@@ -105,6 +106,7 @@ class SoraWidget(ClipView):
         Values not given come from the widget's controls. Raises InvalidParams (or
         AuthenticationError when no key is set) before anything is sent.
         """
+        check_save_to(save_to)  # before anything is sent: an unsavable clip is paid for all the same
         reference = input_reference if input_reference is not None else (self.input_reference or None)
         record = self.client.prepare(
             prompt if prompt is not None else self.prompt,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .. import api
 from .._sync import run_blocking
+from ..checks import check_timeout
 from ..client import AsyncSoraClient
 from ..environment import cell_context, in_kernel
 from ..errors import InvalidParams, SoraError
@@ -119,6 +120,7 @@ async def agenerate_many(
     """`generate_many` as a coroutine."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidParams("concurrency", concurrency, "a whole number of jobs, at least 1")
+    check_timeout(timeout)
     params = normalize_items(items, duration=duration, size=size)
     hashes = [param_hash(p) for p in params]
     own = client is None and not in_kernel()

@@ -29,6 +29,7 @@ import httpx
 
 from .._mp4 import video_facts
 from .._version import __version__
+from ..checks import check_job, check_on_update, check_output_dir
 from ..errors import (
     AuthenticationError,
     GenerationFailed,
@@ -186,6 +187,7 @@ class AsyncSoraClient:
     ) -> Generation:
         """Send a job; returns its record with the request id. Nothing is sent if the
         parameters are invalid (`InvalidParams`) or no API key is set."""
+        check_on_update(on_update)
         record = self.prepare(
             prompt,
             duration=duration,
@@ -212,6 +214,7 @@ class AsyncSoraClient:
         (the widget) can show the job before its first request."""
         params = validate(prompt, duration=duration, size=size, input_reference=input_reference)
         self._require_key()
+        check_output_dir(self.output_dir)
         return Generation(
             id=new_id(),
             params=params,
@@ -367,6 +370,7 @@ class AsyncSoraClient:
         Raises `GenerationFailed` (FAILED, with the server's reason), `GenerationTimeout`
         (still running after `timeout` seconds: resumable), `RequestExpired`.
         """
+        check_job(timeout=timeout, on_update=on_update, save_to=save_to)
         record = await self._record(job)
         request_id = _request_id(record)
         await self._learn(record)
@@ -473,6 +477,7 @@ class AsyncSoraClient:
     ) -> Generation | list[Generation]:
         """Finish a job from the ledger (or any request id of this API). With no id,
         finish every pending job; their outcomes (errors included) are in the records."""
+        check_job(timeout=timeout, on_update=on_update)
         if request_id is not None:
             return await self.wait(await self._record(request_id), timeout=timeout, on_update=on_update)
         pending = await asyncio.to_thread(self.ledger.resumable)
@@ -501,6 +506,7 @@ class AsyncSoraClient:
     ) -> Generation:
         """submit + wait: the saved clip's record. `context` is recorded with it
         (notebook, replay_of, batch)."""
+        check_job(timeout=timeout, on_update=on_update, save_to=save_to)
         record = await self.submit(
             prompt,
             duration=duration,
