@@ -60,6 +60,8 @@ def configure(
     for name, value in (("api_key", api_key), ("base_url", base_url), ("output_dir", output_dir)):
         if value is not None:
             _defaults[name] = value
+    if base_url is not None:
+        _defaults.pop("upload_url", None)  # the emulator's (use_emulator): not another API's
 
 
 def settings() -> dict[str, Any]:
@@ -291,7 +293,8 @@ def use_emulator(**config: Any) -> Emulator:
             _emulator.configure(**config)
         _defaults["base_url"] = _emulator.base_url
         _defaults["api_key"] = EMULATOR_KEY
-        _defaults.pop("upload_url", None)
+        # offline means offline: the emulator's own upload endpoint, whatever SEGMIND_UPLOAD_URL says
+        _defaults["upload_url"] = f"{_emulator.base_url}/upload-asset"
     return _emulator
 
 

@@ -23,7 +23,6 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -56,6 +55,7 @@ from ..params import (
 from ..records import Generation, new_id, parse_time, utcnow
 from ._config import (
     API_KEY_ENV,
+    api_host,
     display_path,
     origin,
     resolve_api_key,
@@ -123,7 +123,7 @@ class AsyncSoraClient:
         self.ledger = Ledger.in_dir(self.output_dir, observers)
         self.poll = poll or PollPolicy()
         self.model = model
-        self.api_host = urlsplit(self.base_url).netloc
+        self.api_host = api_host(self.base_url)
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(request_timeout, connect=10.0),
