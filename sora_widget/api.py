@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._sync import run_blocking
 from ._waiting import Watch
+from .checks import checked_replay_reference
 from .client import AsyncSoraClient
 from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
 from .environment import cell_context, in_kernel
@@ -253,9 +254,8 @@ async def areplay(
     original = find_generation(record_or_id, notebook=notebook, output_dir=options.get("output_dir"))
     p = original.params
     options["replay_of"] = original.id
-    return await agenerate(
-        p.prompt, duration=p.duration, size=p.size, input_reference=p.input_reference, **options
-    )
+    reference = options.pop("input_reference", None) or checked_replay_reference(p.input_reference)
+    return await agenerate(p.prompt, duration=p.duration, size=p.size, input_reference=reference, **options)
 
 
 def replay(
