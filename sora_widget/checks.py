@@ -11,6 +11,7 @@ only after the job was paid for.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -58,7 +59,11 @@ def check_save_to(save_to: object) -> None:
 
 
 def check_output_dir(output_dir: str | os.PathLike[str]) -> None:
-    """The output dir (videos and the ledger) exists or can be made, and can be written."""
+    """The output dir (videos and the ledger) exists or can be made, and can be written.
+    It is made now if it does not exist (the ledger would make it before the submit), so
+    the check writes nowhere else."""
+    with contextlib.suppress(OSError):  # named below, with the reason
+        Path(output_dir).mkdir(parents=True, exist_ok=True)
     problem = folder_problem(output_dir)
     if problem is not None:
         raise ConfigurationError(

@@ -349,11 +349,11 @@ def _embed(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     def run() -> int:
-        from .notebook import _folder_of, clip_roots, scan, verify_records
+        from .notebook import clip_roots, notebook_folder, scan, verify_records
 
         read = scan(args.notebook)
         found = read.records
-        problems = verify_records(found, _folder_of(args.notebook), roots=clip_roots(args.notebook))
+        problems = verify_records(found, notebook_folder(args.notebook), roots=clip_roots(args.notebook))
         for problem in problems:
             print(f"FAIL {terminal_safe(problem)}")
         _report(read.problems)

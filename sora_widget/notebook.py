@@ -123,7 +123,7 @@ def output_dir_of(notebook_path: str | os.PathLike[str]) -> Path:
 
     output_dir = resolve_output_dir()
     if not output_dir.is_absolute():
-        output_dir = _folder_of(notebook_path) / output_dir
+        output_dir = notebook_folder(notebook_path) / output_dir
     return output_dir
 
 
@@ -137,7 +137,7 @@ def _usable_output_dir(notebook_path: str | os.PathLike[str]) -> Path | None:
     output_dir = output_dir_of(notebook_path)
     if resolve_output_dir().is_absolute():
         return output_dir
-    return output_dir if contained(output_dir, [_folder_of(notebook_path)]) is not None else None
+    return output_dir if contained(output_dir, [notebook_folder(notebook_path)]) is not None else None
 
 
 def ledger_beside(notebook_path: str | os.PathLike[str]) -> Ledger:
@@ -145,7 +145,7 @@ def ledger_beside(notebook_path: str | os.PathLike[str]) -> Ledger:
     return Ledger.in_dir(output_dir_of(notebook_path))
 
 
-def _folder_of(notebook_path: str | os.PathLike[str]) -> Path:
+def notebook_folder(notebook_path: str | os.PathLike[str]) -> Path:
     """The notebook's folder, resolved (the notebook itself is not: a symlinked notebook
     belongs to the folder it is in, not to the one it points into)."""
     return Path(notebook_path).absolute().parent.resolve()
@@ -157,7 +157,7 @@ def _ledger_records(
     """The ledger's records of the generations the notebook names, and of those that ran
     in this very notebook. The ledger is only read where one exists (reading never
     creates it) and, when the output dir is relative, only inside the notebook's folder."""
-    folder = _folder_of(path)
+    folder = notebook_folder(path)
     output_dir = output_dir_of(path)
     ledger_file = output_dir / LEDGER_NAME
     if not os.path.lexists(ledger_file):
@@ -346,14 +346,14 @@ def verify(path: str | os.PathLike[str]) -> list[str]:
     """Problems with the clips a notebook records: missing files, changed bytes, paths
     outside the notebook's folder and the output dir. Empty when every completed
     generation's file exists and matches its sha256."""
-    return verify_records(read_records(path), _folder_of(path), roots=clip_roots(path))
+    return verify_records(read_records(path), notebook_folder(path), roots=clip_roots(path))
 
 
 def clip_roots(notebook_path: str | os.PathLike[str]) -> list[Path]:
     """Where a notebook's clips may be: its folder, and the output dir (see
     `_usable_output_dir`)."""
     output_dir = _usable_output_dir(notebook_path)
-    return [_folder_of(notebook_path), *([output_dir] if output_dir is not None else [])]
+    return [notebook_folder(notebook_path), *([output_dir] if output_dir is not None else [])]
 
 
 def verify_records(

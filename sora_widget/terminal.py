@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from ._sync import run_blocking
-from ._text import format_duration
+from ._text import format_duration, terminal_safe
 from ._waiting import Watch
 from .checks import check_job
 from .client import AsyncSoraClient
@@ -25,7 +25,7 @@ def progress_line(record: Generation, elapsed: float, expected: float) -> str:
     parts = [f"{record.status:<10}", timing]
     parts.append(f"{record.params.duration}s {record.params.size}")
     if record.request_id:
-        parts.append(f"request {record.request_id}")
+        parts.append(f"request {terminal_safe(record.request_id)}")  # the server's words
     if record.synthetic:
         parts.append("synthetic (emulator)")
     return " · ".join(parts)

@@ -102,3 +102,13 @@ def test_terminal_safe_may_keep_the_lines_of_a_message():
 
 def test_redact_replaces_every_occurrence_of_each_secret():
     assert redact("key sk-1 and sk-1 again", ["sk-1", None, ""]) == "key *** and *** again"
+
+
+def test_the_progress_line_shows_a_servers_request_id_escaped():
+    from sora_widget.params import GenerationParams
+    from sora_widget.records import Generation
+    from sora_widget.terminal import progress_line
+
+    record = Generation(id="g1", params=GenerationParams("a cat", 4), request_id="req\x1b[2J\x1b]0;x\x07")
+    line = progress_line(record, elapsed=3, expected=180)
+    assert "request req\\x1b[2J\\x1b]0;x\\x07" in line and "\x1b" not in line
