@@ -164,7 +164,8 @@ def test_the_magics_refuse_an_unwritable_out_before_any_request(emu, project, mo
         with pytest.raises(UsageError, match="save_to"):
             shell.run_line_magic("sora", f"-d 4 -o {UNWRITABLE_MP4} a cat")
         with pytest.raises(UsageError, match="prompt"):
-            shell.run_line_magic("sora", "-d 4 " + "x" * 40_000)
+            # the cell magic: IPython's own $-expansion of a 40,000-character line takes seconds
+            shell.run_cell_magic("sora", "-d 4", "x" * 40_000)
     finally:
         shell.run_line_magic("unload_ext", "sora_widget")
         InteractiveShell.clear_instance()
