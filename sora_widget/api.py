@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._sync import run_blocking
 from ._waiting import Watch
+from .checks import checked_replay_reference
 from .client import AsyncSoraClient
 from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
 from .cost import Estimate, Prices, Spend, check_budget, effective_prices, parse_prices, session_budget
@@ -91,6 +92,8 @@ def configure(
     for name, value in (("api_key", api_key), ("base_url", base_url), ("output_dir", output_dir)):
         if value is not None:
             _defaults[name] = value
+    if base_url is not None:
+        _defaults.pop("upload_url", None)  # the emulator's (use_emulator): not another API's
 
 
 def settings() -> dict[str, Any]:
@@ -323,9 +326,8 @@ async def areplay(
     options["replay_of"] = original.id
     options.setdefault("model", original.model)
     options.setdefault("reuse", False)  # a replay asks for the clip to be made again
-    return await agenerate(
-        p.prompt, duration=p.duration, size=p.size, input_reference=p.input_reference, **options
-    )
+    reference = options.pop("input_reference", None) or checked_replay_reference(p.input_reference)
+    return await agenerate(p.prompt, duration=p.duration, size=p.size, input_reference=reference, **options)
 
 
 def replay(
@@ -363,7 +365,8 @@ def use_emulator(**config: Any) -> Emulator:
             _emulator.configure(**config)
         _defaults["base_url"] = _emulator.base_url
         _defaults["api_key"] = EMULATOR_KEY
-        _defaults.pop("upload_url", None)
+        # offline means offline: the emulator's own upload endpoint, whatever SEGMIND_UPLOAD_URL says
+        _defaults["upload_url"] = f"{_emulator.base_url}/upload-asset"
     return _emulator
 
 

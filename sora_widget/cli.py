@@ -1,9 +1,13 @@
 """`sora-widget` command line: generate · resume · pending · records · embed · verify ·
 replay · emulator.
 
-Exit status: 0 done, 1 the API or the job failed (or `verify` found a problem), 2 bad
-usage or an unreadable notebook, 130 interrupted (the job keeps running on the server
-and stays resumable).
+Exit status: 0 done, 1 the API or the job failed (or `verify` found a clip missing or
+changed), 2 bad usage or unusable input (an unreadable notebook, a record that does not
+match the schema: it is skipped and named), 130 interrupted (the job keeps running on
+the server and stays resumable).
+
+Whatever came from a file or a server is printed through `terminal_safe`: a notebook
+cannot drive the terminal with escape sequences.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
+import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,11 +24,12 @@ from typing import Any
 
 from . import api, terminal
 from ._sync import WaitInterrupted
+from ._text import terminal_safe
 from ._waiting import Watch
 from .client import AsyncSoraClient
 from .errors import SoraError
 from .options import add_generation_options, chosen
-from .params import DEFAULT_DURATION, DEFAULT_MODEL, DEFAULT_SIZE, DEFAULT_TIMEOUT_S
+from .params import DEFAULT_DURATION, DEFAULT_MODEL, DEFAULT_SIZE, DEFAULT_TIMEOUT_S, reference_kind
 from .records import Generation
 
 
@@ -110,10 +115,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
+def seconds(text: str) -> float:
+    """A --timeout: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds above 0")
+    return value
+
+
 def _add_timeout(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=DEFAULT_TIMEOUT_S,
         help=f"seconds to wait (default {DEFAULT_TIMEOUT_S:g})",
     )
@@ -171,14 +187,14 @@ def _run_job(
     except WaitInterrupted:
         return _interrupted(next(iter(watch.records.values()), None))
     except SoraError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
         return 1
     if record.note:
         print(f"note       {record.note}")
     if record.replay_of:
-        print(f"replay of  {record.replay_of}")
-    print(f"saved      {record.video_path}")
-    print(f"request id {record.request_id}")
+        print(f"replay of  {terminal_safe(record.replay_of)}")
+    print(f"saved      {terminal_safe(record.video_path)}")
+    print(f"request id {terminal_safe(record.request_id)}")
     print(f"sha256     {record.sha256}")
     if record.cost is not None:
         said = "the API's figure" if record.cost["source"] == "api" else "estimated"
@@ -193,7 +209,7 @@ def _interrupted(record: Generation | None) -> int:
     if record is not None and record.request_id:
         print(
             f"Stopped waiting. The job is still running and billed on the server.\n"
-            f"Resume it within the hour with: sora-widget resume {record.request_id}",
+            f"Resume it within the hour with: sora-widget resume {terminal_safe(record.request_id)}",
             file=sys.stderr,
         )
     elif record is not None:
@@ -219,7 +235,7 @@ def _resume(args: argparse.Namespace) -> int:
         print("Stopped waiting; the jobs keep running on the server and stay resumable.", file=sys.stderr)
         return 130
     except SoraError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
         return 1
     if not finished:
         print("nothing to resume: no pending jobs in the ledger")
@@ -229,7 +245,11 @@ def _resume(args: argparse.Namespace) -> int:
 
 
 def _pending(args: argparse.Namespace) -> int:
-    listed = api.ledger(args.output_dir).pending()
+    try:
+        listed = api.ledger(args.output_dir).pending()
+    except SoraError as error:  # a ledger that cannot be opened (a planted symlink, a read-only folder)
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
+        return 2
     waiting = [r for r in listed if r.request_id]
     unknown = [r for r in listed if not r.request_id]
     if not waiting and not unknown:
@@ -267,13 +287,14 @@ def _ledger(args: argparse.Namespace) -> int:
     try:
         if args.action == "stats":
             stats = book.stats()
-            print(f"ledger      {stats['path']} ({stats['bytes']} bytes)")
+            print(f"ledger      {terminal_safe(stats['path'])} ({stats['bytes']} bytes)")
             print(f"generations {stats['generations']}")
             for status, count in sorted(stats["by_status"].items()):
-                print(f"  {status:<10} {count}")
+                print(f"  {terminal_safe(status):<10} {count}")
             print(f"events      {stats['events']}")
             print(f"references  {stats['references']} (data-URI images, each stored once)")
-            print(f"submitted   {stats['oldest'] or '-'} … {stats['newest'] or '-'}")
+            oldest, newest = (terminal_safe(stats[k] or "-") for k in ("oldest", "newest"))
+            print(f"submitted   {oldest} … {newest}")
             return 0
         if args.out:
             with open(args.out, "x", encoding="utf-8") as out:
@@ -283,15 +304,19 @@ def _ledger(args: argparse.Namespace) -> int:
             book.export(sys.stdout)
         return 0
     except FileExistsError:
-        print(f"error: {args.out} exists; choose a new file name", file=sys.stderr)
+        print(f"error: {terminal_safe(args.out)} exists; choose a new file name", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"error: cannot write {terminal_safe(args.out)} ({error.strerror or error})", file=sys.stderr)
         return 2
     except SoraError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
         return 2
 
 
-#: what reading a notebook can raise (missing, unreadable, not JSON, not a notebook)
-NOTEBOOK_ERRORS = (OSError, ValueError)
+#: what reading a notebook can raise (missing, unreadable, refused, not JSON, not a
+#: notebook, a ledger beside it that cannot be used)
+NOTEBOOK_ERRORS = (OSError, ValueError, SoraError)
 
 
 def _reading_notebook(action: Callable[[], int]) -> int:
@@ -304,21 +329,41 @@ def _reading_notebook(action: Callable[[], int]) -> int:
 
 def _notebook_error(error: Exception) -> int:
     if isinstance(error, FileNotFoundError):
-        print(f"error: no such notebook: {error.filename}", file=sys.stderr)
+        print(f"error: no such notebook: {terminal_safe(error.filename)}", file=sys.stderr)
+    elif isinstance(error, SoraError):
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
     else:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {terminal_safe(error)}", file=sys.stderr)
     return 2
+
+
+def _safe_error(error: SoraError) -> str:
+    """An error's text (its message can hold a server's words) fit for a terminal."""
+    return terminal_safe(error, keep_newlines=True)
+
+
+def _report(problems: Sequence[object]) -> None:
+    """Records skipped (and other unusable parts of a notebook), one line each."""
+    for problem in problems:
+        print(f"skipped: {terminal_safe(problem)}", file=sys.stderr)
+    if problems:
+        print(
+            f"{len(problems)} part(s) of the notebook could not be used (they do not match the "
+            "record schema, or cannot be read)",
+            file=sys.stderr,
+        )
 
 
 def _records(args: argparse.Namespace) -> int:
     def run() -> int:
-        from .notebook import read_records
+        from .notebook import scan
 
-        found = read_records(args.notebook)
+        read = scan(args.notebook)
+        found = read.records
         if args.json:
             print(json.dumps([{**r.to_dict(), "sources": r.sources} for r in found], indent=1))
         elif not found:
-            print(f"{args.notebook} records no generations")
+            print(f"{terminal_safe(args.notebook)} records no generations")
         else:
             print(
                 f"{'ID':<14}{'STATUS':<11}{'PARAMS':<16}{'REQUEST ID':<38}{'FOUND IN':<24}"
@@ -330,56 +375,64 @@ def _records(args: argparse.Namespace) -> int:
                 if r.replay_of:
                     outcome += f" (replay of {r.replay_of})"
                 print(
-                    f"{r.id:<14}{r.status:<11}{f'{r.params.duration}s {r.params.size}':<16}"
-                    f"{(r.request_id or '-'):<38}{','.join(r.sources):<24}{prompt:<42}{outcome}"
+                    f"{terminal_safe(r.id):<14}{r.status:<11}{f'{r.params.duration}s {r.params.size}':<16}"
+                    f"{terminal_safe(r.request_id or '-'):<38}{','.join(r.sources):<24}"
+                    f"{terminal_safe(prompt):<42}{terminal_safe(outcome)}"
                 )
-        return 0
+        _report(read.problems)
+        return 2 if read.problems else 0
 
     return _reading_notebook(run)
 
 
 def _embed(args: argparse.Namespace) -> int:
     def run() -> int:
-        from .notebook import embed
+        from .notebook import embed_records
 
-        count = embed(args.notebook)
-        print(f"{args.notebook}: {count} generation record(s) in its metadata")
-        return 0
+        done = embed_records(args.notebook)
+        print(f"{terminal_safe(args.notebook)}: {len(done.records)} generation record(s) in its metadata")
+        _report(done.problems)
+        return 2 if done.problems else 0
 
     return _reading_notebook(run)
 
 
 def _verify(args: argparse.Namespace) -> int:
     def run() -> int:
-        from .notebook import read_records, verify_records
+        from .notebook import clip_roots, notebook_folder, scan, verify_records
 
-        found = read_records(args.notebook)
-        problems = verify_records(found, Path(args.notebook).resolve().parent)
+        read = scan(args.notebook)
+        found = read.records
+        problems = verify_records(found, notebook_folder(args.notebook), roots=clip_roots(args.notebook))
         for problem in problems:
-            print(f"FAIL {problem}")
+            print(f"FAIL {terminal_safe(problem)}")
+        _report(read.problems)
         if problems:
             print(f"{len(problems)} problem(s): the notebook does not match its clips", file=sys.stderr)
             return 1
         saved = [r for r in found if r.status == "COMPLETED"]
         print(f"ok: {len(saved)} clip(s) present and matching their sha256")
-        return 0
+        return 2 if read.problems else 0
 
     return _reading_notebook(run)
 
 
 def _replay(args: argparse.Namespace) -> int:
-    notebook = Path(args.notebook).resolve()
+    notebook = Path(args.notebook).absolute()
     try:
-        original = api.find_generation(args.id, notebook=notebook)
+        original = _find(notebook, args.id)
     except (*NOTEBOOK_ERRORS, LookupError) as error:  # LookupError: no such record in it
         return _notebook_error(error)
-    if args.output_dir:
-        args.output_dir = str(Path(args.output_dir).resolve())
-    # Work where the notebook's kernel did, so the new clip is saved and recorded (path,
-    # ledger) as a replay run inside the notebook would be: `records`, `embed` and
-    # `verify` of that notebook then find it.
-    os.chdir(notebook.parent)
     p = original.params
+    reference = p.input_reference
+    if reference is not None and reference_kind(reference) == "path":
+        # A record names a file on the machine that made it; here it would name one of
+        # ours. Never upload it on a record's say-so.
+        reference = _local_reference(reference, notebook)
+        if reference is None:
+            return 2
+    # The new clip and its ledger entry go to the user's output dir (--output-dir,
+    # $SORA_WIDGET_OUTPUT_DIR or ./sora-outputs), never into the folder the notebook came in.
     status = _run_job(
         args,
         p.prompt,
@@ -387,13 +440,49 @@ def _replay(args: argparse.Namespace) -> int:
         size=p.size,
         model=original.model,
         reuse=False,  # a replay makes the clip again
-        input_reference=p.input_reference,
+        input_reference=reference,
         notebook={"path": notebook.name},
         replay_of=original.id,
     )
-    if status == 0 and not args.output_dir:
-        print(f"recorded   in the ledger beside {notebook.name}; `sora-widget embed` adds it to the notebook")
+    if status == 0:
+        where = api.ledger(args.output_dir).path
+        print(f"recorded   in the ledger {terminal_safe(where)}")
     return status
+
+
+def _find(notebook: Path, key: str) -> Generation:
+    """The record of `notebook` with this id or request id (the skipped ones reported)."""
+    from .notebook import scan
+
+    read = scan(notebook)
+    _report(read.problems)
+    key = key.strip()
+    for record in read.records:
+        if key in (record.id, record.request_id):
+            return record
+    raise LookupError(f"no generation {key!r} in the notebook {notebook} (`sora-widget records` lists them)")
+
+
+def _local_reference(reference: str, notebook: Path) -> str | None:
+    """What to send for a record's local reference file: with a person at the terminal,
+    the file (inside the notebook's folder) once they say yes; else None (refused)."""
+    shown = terminal_safe(reference)
+    from ._files import contained
+
+    inside = contained(notebook.parent / reference, [notebook.parent])
+    refusal = (
+        f"error: the record's reference image is a local file ({shown}); replay never uploads a "
+        "local file named by a record. Replay it from Python with the image you mean: "
+        "sw.replay(ID, notebook=NB, input_reference=PATH_OR_URL)"
+    )
+    if inside is None or not sys.stdin.isatty():
+        print(refusal, file=sys.stderr)
+        return None
+    answer = input(f"The record asks to upload {inside} as the reference image. Upload it? [y/N] ")
+    if answer.strip().lower() not in ("y", "yes"):
+        print(refusal, file=sys.stderr)
+        return None
+    return str(inside)
 
 
 def _print_table(rows: list[Generation]) -> None:
@@ -402,8 +491,8 @@ def _print_table(rows: list[Generation]) -> None:
         said = None if r.status == "UNKNOWN" else (r.error or {}).get("message")
         where = r.video_path or said or r.params.prompt
         print(
-            f"{r.status:<11}{(r.request_id or '-'):<38}{(r.submitted_at or '-'):<26}"
-            f"{f'{r.params.duration}s {r.params.size}':<16}{where[:60]}"
+            f"{r.status:<11}{terminal_safe(r.request_id or '-'):<38}{(r.submitted_at or '-'):<26}"
+            f"{f'{r.params.duration}s {r.params.size}':<16}{terminal_safe(where[:60])}"
         )
 
 

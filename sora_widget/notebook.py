@@ -11,82 +11,270 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+import sqlite3
+import stat
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._files import file_sha256
+from ._files import FileRefused, contained, read_bounded, sha256_bounded, write_replacing
+from ._text import terminal_safe
 from .environment import in_kernel, is_headless
-from .ledger import Ledger, Observer
+from .errors import SoraError
+from .ledger import LEDGER_NAME, Ledger, Observer
 from .records import MIMETYPE, SCHEMA_VERSION, Generation, merge
+from .records._check import InvalidRecord
 
 # -- reading a saved notebook ---------------------------------------------------------------
+#
+# A notebook may come from anyone (a colleague, a git clone, an archive), so everything
+# in it is untrusted input: a record that does not match the schema is skipped with a
+# problem naming where it was and which field is wrong; files it names are opened only
+# when they are regular files inside the notebook's folder or the output dir.
 
 METADATA_KEY = "sora_widget"
 
+#: a notebook larger than this is refused rather than read into memory
+MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024
+#: a recorded clip larger than this is not hashed (Sora's clips are tens of megabytes)
+MAX_CLIP_BYTES = 4 * 1024 * 1024 * 1024
+
+
+class SkippedRecord(UserWarning):
+    """A record of a notebook was skipped: it does not match the schema (see its text)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in a notebook that could not be used: where it is, and what is wrong.
+    Its text comes partly from the file: print it through `_text.terminal_safe`."""
+
+    where: str
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.what}"
+
+
+@dataclass
+class NotebookRecords:
+    """What `scan` found: the usable records (merged, oldest first) and the problems."""
+
+    records: list[Generation] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
 
 def load_notebook(path: str | os.PathLike[str]) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as f:
-        data = json.load(f)
-    if not isinstance(data, dict) or "cells" not in data:
+    """The notebook's JSON: a regular file of at most `MAX_NOTEBOOK_BYTES` (read without
+    blocking on a FIFO or a device), an object with a list of cells — else ValueError
+    (or an OSError for a file that cannot be read)."""
+    data = read_bounded(path, MAX_NOTEBOOK_BYTES)
+    try:
+        nb = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"{path} is not a Jupyter notebook (its JSON is nested too deeply)") from None
+    except ValueError as error:
+        raise ValueError(f"{path} is not a Jupyter notebook (not JSON: {error})") from None
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise ValueError(f"{path} is not a Jupyter notebook")
-    return data
+    return nb
+
+
+def scan(path: str | os.PathLike[str], *, include_ledger: bool = True) -> NotebookRecords:
+    """Every generation a notebook knows of, and every record it holds that could not be
+    used. See `read_records`."""
+    return _scan(path, load_notebook(path), include_ledger=include_ledger)
 
 
 def read_records(path: str | os.PathLike[str], *, include_ledger: bool = True) -> list[Generation]:
     """Every generation a notebook knows of: its record outputs, its metadata and (for
     the generations it names or that ran in it) the ledger beside it. Views of one
     generation are merged — a terminal status wins, then the newest — and each record's
-    `sources` says where it was found ("output", "metadata", "ledger")."""
-    nb = load_notebook(path)
+    `sources` says where it was found ("output", "metadata", "ledger").
+
+    A record that does not match the schema is skipped with a `SkippedRecord` warning
+    naming its cell and field."""
+    found = scan(path, include_ledger=include_ledger)
+    for problem in found.problems:
+        warnings.warn(terminal_safe(problem), SkippedRecord, stacklevel=2)
+    return found.records
+
+
+def _scan(path: str | os.PathLike[str], nb: dict[str, Any], *, include_ledger: bool) -> NotebookRecords:
+    result = NotebookRecords()
     found: dict[str, Generation] = {}
-    for data, _cell_id in _output_records(nb):
-        _add(found, data, "output")
-    for data in _metadata_records(nb):
-        _add(found, data, "metadata")
+    for data, where, _cell_id in _output_records(nb, result.problems):
+        _add(found, data, "output", where, result.problems)
+    for data, where in _metadata_records(nb, result.problems):
+        _add(found, data, "metadata", where, result.problems)
     if include_ledger:
-        # the generations the notebook names, and those that ran in it: indexed reads
-        for logged in ledger_beside(path).of_notebook(found, Path(path).name):
-            _add(found, logged.to_dict(), "ledger")
-    return sorted(found.values(), key=lambda r: (r.submitted_at or "", r.id))
+        for data, where in _ledger_records(Path(path), set(found), result.problems):
+            _add(found, data, "ledger", where, result.problems)
+    result.records = sorted(found.values(), key=lambda r: (r.submitted_at or "", r.id))
+    return result
 
 
-def ledger_beside(notebook_path: str | os.PathLike[str]) -> Ledger:
-    """The ledger a kernel started beside this notebook wrote to (output dir resolved
-    against the notebook's directory, as the kernel's working directory was)."""
+def output_dir_of(notebook_path: str | os.PathLike[str]) -> Path:
+    """The output dir a kernel started beside this notebook used (a relative one resolved
+    against the notebook's folder, as the kernel's working directory was)."""
     from .client._config import resolve_output_dir
 
     output_dir = resolve_output_dir()
     if not output_dir.is_absolute():
-        output_dir = Path(notebook_path).resolve().parent / output_dir
-    return Ledger.in_dir(output_dir)
+        output_dir = notebook_folder(notebook_path) / output_dir
+    return output_dir
 
 
-def _add(found: dict[str, Generation], data: dict[str, Any], source: str) -> None:
+def _usable_output_dir(notebook_path: str | os.PathLike[str]) -> Path | None:
+    """The output dir, if files may be read from it for this notebook: one configured as
+    an absolute path (the user's own), or a relative one that stays inside the notebook's
+    folder once resolved — not a `sora-outputs` symlink planted in a folder someone sent,
+    pointing elsewhere (reading a ledger there would even write its journal files there)."""
+    from .client._config import resolve_output_dir
+
+    output_dir = output_dir_of(notebook_path)
+    if resolve_output_dir().is_absolute():
+        return output_dir
+    return output_dir if contained(output_dir, [notebook_folder(notebook_path)]) is not None else None
+
+
+def ledger_beside(notebook_path: str | os.PathLike[str]) -> Ledger:
+    """The ledger a kernel started beside this notebook wrote to."""
+    return Ledger.in_dir(output_dir_of(notebook_path))
+
+
+def notebook_folder(notebook_path: str | os.PathLike[str]) -> Path:
+    """The notebook's folder, resolved (the notebook itself is not: a symlinked notebook
+    belongs to the folder it is in, not to the one it points into)."""
+    return Path(notebook_path).absolute().parent.resolve()
+
+
+def _ledger_records(
+    path: Path, named: set[str], problems: list[Problem]
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """The ledger's records of the generations the notebook names, and of those that ran
+    in this very notebook. The ledger is only read where one exists (reading never
+    creates it) and, when the output dir is relative, only inside the notebook's folder."""
+    folder = notebook_folder(path)
+    output_dir = output_dir_of(path)
+    ledger_file = output_dir / LEDGER_NAME
+    if not os.path.lexists(ledger_file):
+        return
+    if _usable_output_dir(path) is None:
+        problems.append(Problem(f"the ledger {ledger_file}", "lies outside the notebook's folder; not read"))
+        return
+    book = Ledger(ledger_file)
+    notebook = folder / Path(path).name
+    own = contained(output_dir, [folder]) is not None
+    try:
+        logged = book.of_notebook(named, notebook.name)
+    except (SoraError, OSError, sqlite3.Error) as error:  # refused, unreadable or damaged
+        said = error.message if isinstance(error, SoraError) else str(error)
+        problems.append(Problem(f"the ledger {ledger_file}", f"cannot be read ({said})"))
+        return
+    finally:
+        book.close()
+    for record in logged:
+        if record.id in named or _ran_in(record, notebook, own):
+            yield record.to_dict(), f"the ledger {ledger_file}, generation {record.id}"
+
+
+def _ran_in(record: Generation, notebook: Path, own_ledger: bool) -> bool:
+    """Whether a ledger record the notebook does not name ran in this very notebook: its
+    recorded path (relative to the kernel's folder, the notebook's) leads to it. A shared
+    ledger (an output dir outside the notebook's folder) holds the records of many
+    projects, where a name such as Untitled.ipynb says nothing: there only an absolute
+    path counts."""
+    recorded = (record.notebook or {}).get("path")
+    if not isinstance(recorded, str) or not recorded:
+        return False
+    if os.path.isabs(recorded):
+        return Path(recorded).resolve() == notebook
+    return own_ledger and (notebook.parent / recorded).resolve() == notebook
+
+
+def _add(
+    found: dict[str, Generation], data: dict[str, Any], source: str, where: str, problems: list[Problem]
+) -> None:
     try:
         record = Generation.from_dict(data)
-    except (ValueError, TypeError, KeyError):
-        return  # a record of another schema version, or damaged: not ours to guess at
+    except InvalidRecord as invalid:
+        problems.append(Problem(where, f"record skipped: {invalid}"))
+        return
+    except (ValueError, TypeError, KeyError) as error:
+        problems.append(Problem(where, f"record skipped: {error}"))
+        return
     record.sources = [source]
     known = found.get(record.id)
     found[record.id] = record if known is None else merge(known, record)
 
 
-def _output_records(nb: dict[str, Any]) -> list[tuple[dict[str, Any], str | None]]:
+def _cell_name(index: int, cell: dict[str, Any]) -> str:
+    cell_id = cell.get("id")
+    return f"cell {index + 1}" + (f" (id {cell_id})" if isinstance(cell_id, str) else "")
+
+
+def _output_records(
+    nb: dict[str, Any], problems: list[Problem]
+) -> list[tuple[dict[str, Any], str, str | None]]:
+    """(record, where it is, its cell's id) of every record output."""
     out = []
-    for cell in nb.get("cells", []):
-        for output in cell.get("outputs", []) or []:
-            bundle = (output.get("data") or {}).get(MIMETYPE)
-            if isinstance(bundle, dict):
-                for data in bundle.get("generations", []) or []:
-                    if isinstance(data, dict):
-                        out.append((data, cell.get("id")))
+    for index, cell in enumerate(nb["cells"]):
+        if not isinstance(cell, dict):
+            problems.append(Problem(f"cell {index + 1}", "is not an object; skipped"))
+            continue
+        name = _cell_name(index, cell)
+        cell_id = cell.get("id") if isinstance(cell.get("id"), str) else None
+        outputs = cell.get("outputs") or []
+        if not isinstance(outputs, list):
+            problems.append(Problem(name, "its outputs are not a list; skipped"))
+            continue
+        for number, output in enumerate(outputs):
+            data = output.get("data") if isinstance(output, dict) else None
+            bundle = data.get(MIMETYPE) if isinstance(data, dict) else None
+            if bundle is None:
+                continue
+            generations = bundle.get("generations") if isinstance(bundle, dict) else None
+            if not isinstance(generations, list):
+                problems.append(
+                    Problem(f"{name}, output {number + 1}", "its records are not a list; skipped")
+                )
+                continue
+            for position, item in enumerate(generations):
+                where = f"{name}, output {number + 1}, record {position + 1}"
+                if isinstance(item, dict):
+                    out.append((item, where, cell_id))
+                else:
+                    problems.append(Problem(where, "record skipped: it is not an object"))
     return out
 
 
-def _metadata_records(nb: dict[str, Any]) -> list[dict[str, Any]]:
-    generations = ((nb.get("metadata") or {}).get(METADATA_KEY) or {}).get("generations") or {}
-    return [data for data in generations.values() if isinstance(data, dict)]
+def _metadata_records(nb: dict[str, Any], problems: list[Problem]) -> list[tuple[dict[str, Any], str]]:
+    metadata = nb.get("metadata")
+    if metadata is None:
+        return []
+    if not isinstance(metadata, dict):
+        problems.append(Problem("the notebook's metadata", "is not an object; skipped"))
+        return []
+    section = metadata.get(METADATA_KEY)
+    if section is None:
+        return []
+    generations = section.get("generations") if isinstance(section, dict) else None
+    if generations is None and isinstance(section, dict):
+        return []
+    if not isinstance(generations, dict):
+        problems.append(Problem(f"metadata.{METADATA_KEY}", "is not an object of generations; skipped"))
+        return []
+    out = []
+    for key, data in generations.items():
+        where = f"metadata.{METADATA_KEY}.generations[{json.dumps(key)}]"
+        if isinstance(data, dict):
+            out.append((data, where))
+        else:
+            problems.append(Problem(where, "record skipped: it is not an object"))
+    return out
 
 
 def embed(path: str | os.PathLike[str]) -> int:
@@ -94,67 +282,137 @@ def embed(path: str | os.PathLike[str]) -> int:
     the metadata of the cell that produced it). Idempotent; returns the record count.
 
     For notebooks executed headless, where no frontend extension wrote the metadata.
+    Records that do not match the schema are left out (with a `SkippedRecord` warning).
     """
-    records = read_records(path)
+    result = embed_records(path)
+    for problem in result.problems:
+        warnings.warn(terminal_safe(problem), SkippedRecord, stacklevel=2)
+    return len(result.records)
+
+
+def embed_records(path: str | os.PathLike[str]) -> NotebookRecords:
+    """`embed`, returning what was embedded and the problems met on the way.
+
+    The notebook is rewritten through a temporary file of our own in its folder, renamed
+    over it, with its mode kept; a notebook that is a symlink is refused (never written
+    through), and so is one whose metadata is not an object."""
     nb = load_notebook(path)
-    cells_by_id = {cell.get("id"): cell for cell in nb.get("cells", []) if cell.get("id")}
+    metadata = nb.setdefault("metadata", {})
+    if not isinstance(metadata, dict):
+        raise ValueError(f"{path}: its metadata is not an object; the notebook is not rewritten")
+    result = _scan(path, nb, include_ledger=True)
+    cells_by_id = {
+        cell["id"]: cell for cell in nb["cells"] if isinstance(cell, dict) and isinstance(cell.get("id"), str)
+    }
+    known = {r.id for r in result.records}
     ids_by_cell: dict[str, list[str]] = {}
-    for data, cell_id in _output_records(nb):
-        if cell_id and isinstance(data.get("id"), str):
+    for data, _where, cell_id in _output_records(nb, []):
+        if cell_id and isinstance(data.get("id"), str) and data["id"] in known:
             ids_by_cell.setdefault(cell_id, []).append(data["id"])
-    for record in records:
+    for record in result.records:
         origin = (record.notebook or {}).get("cell_id")
         if origin is not None and origin in cells_by_id:
             ids_by_cell.setdefault(origin, []).append(record.id)
-    section = nb.setdefault("metadata", {}).setdefault(METADATA_KEY, {})
+    section = metadata.get(METADATA_KEY)
+    if not isinstance(section, dict):
+        section = metadata[METADATA_KEY] = {}
     section["schema_version"] = SCHEMA_VERSION
-    generations = section.setdefault("generations", {})
-    for record in records:
+    generations = section.get("generations")
+    if not isinstance(generations, dict):
+        generations = section["generations"] = {}
+    # a record we could not read stays as it was (it may be a newer schema's): only
+    # records we read are written
+    for record in result.records:
         generations[record.id] = record.to_dict()
     for cell_id, ids in ids_by_cell.items():
-        cell_meta = cells_by_id[cell_id].setdefault("metadata", {}).setdefault(METADATA_KEY, {})
-        known = cell_meta.get("generation_ids") or []
-        cell_meta["generation_ids"] = list(dict.fromkeys([*known, *ids]))
+        cell = cells_by_id[cell_id]
+        cell_meta = cell.setdefault("metadata", {})
+        if not isinstance(cell_meta, dict):
+            result.problems.append(
+                Problem(f"cell (id {cell_id})", "its metadata is not an object; left as is")
+            )
+            continue
+        ours = cell_meta.get(METADATA_KEY)
+        if not isinstance(ours, dict):
+            ours = cell_meta[METADATA_KEY] = {}
+        before = ours.get("generation_ids")
+        before = [i for i in before if isinstance(i, str)] if isinstance(before, list) else []
+        ours["generation_ids"] = list(dict.fromkeys([*before, *ids]))
     _write_notebook(path, nb)
-    return len(records)
+    return result
 
 
 def verify(path: str | os.PathLike[str]) -> list[str]:
-    """Problems with the clips a notebook records: missing files, changed bytes. Empty
-    when every completed generation's file exists and matches its sha256."""
-    return verify_records(read_records(path), Path(path).resolve().parent)
+    """Problems with the clips a notebook records: missing files, changed bytes, paths
+    outside the notebook's folder and the output dir. Empty when every completed
+    generation's file exists and matches its sha256."""
+    return verify_records(read_records(path), notebook_folder(path), roots=clip_roots(path))
 
 
-def verify_records(records: Sequence[Generation], base: Path) -> list[str]:
+def clip_roots(notebook_path: str | os.PathLike[str]) -> list[Path]:
+    """Where a notebook's clips may be: its folder, and the output dir (see
+    `_usable_output_dir`)."""
+    output_dir = _usable_output_dir(notebook_path)
+    return [notebook_folder(notebook_path), *([output_dir] if output_dir is not None else [])]
+
+
+def verify_records(
+    records: Sequence[Generation], base: Path, *, roots: Sequence[Path] | None = None
+) -> list[str]:
     """`verify` for records already read; relative clip paths are resolved against `base`
-    (the notebook's folder, where its kernel ran)."""
+    (the notebook's folder, where its kernel ran). Only regular files inside `roots`
+    (default: `base`) are read — never a device, a FIFO, or a path that climbs out."""
     problems = []
+    allowed = list(roots) if roots is not None else [base]
     for record in records:
         if record.status != "COMPLETED":
             continue
         if not record.video_path or not record.sha256:
             problems.append(f"{record.id}: completed but no saved file is recorded")
             continue
-        file = Path(record.video_path)
-        file = file if file.is_absolute() else base / file
-        if not file.exists():
-            problems.append(f"{record.id}: {record.video_path} is missing")
-            continue
-        digest, _size = file_sha256(file)
-        if digest != record.sha256:
-            problems.append(
-                f"{record.id}: {record.video_path} has changed "
-                f"(sha256 {digest[:12]}…, recorded {record.sha256[:12]}…)"
-            )
+        problem = _clip_problem(record, base, allowed)
+        if problem is not None:
+            problems.append(f"{record.id}: {record.video_path} {problem}")
     return problems
 
 
+def _clip_problem(record: Generation, base: Path, roots: list[Path]) -> str | None:
+    assert record.video_path is not None and record.sha256 is not None
+    file = Path(record.video_path)
+    file = file if file.is_absolute() else base / file
+    inside = contained(file, roots)
+    if inside is None:
+        return "is outside the notebook's folder and the output dir; not read"
+    if not os.path.lexists(inside):
+        return "is missing"
+    try:
+        info = os.stat(inside)
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file; not read"
+        size = info.st_size
+        if record.bytes is not None and size != record.bytes:
+            return f"has changed ({size} bytes, recorded {record.bytes})"
+        digest, _size = sha256_bounded(inside, MAX_CLIP_BYTES)
+    except FileRefused as refused:
+        return refused.reason
+    except OSError as error:
+        return f"cannot be read ({error.strerror or type(error).__name__})"
+    if digest != record.sha256:
+        return f"has changed (sha256 {digest[:12]}…, recorded {record.sha256[:12]}…)"
+    return None
+
+
 def _write_notebook(path: str | os.PathLike[str], nb: dict[str, Any]) -> None:
-    """Atomically, in nbformat's own layout (1-space indent, sorted keys, final newline)."""
-    target = Path(path)
-    temp = target.with_name(f".{target.name}.sora-widget.tmp")
-    temp.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temp, target)
+    """Atomically, in nbformat's own layout (1-space indent, sorted keys, final newline),
+    never through a symlink, keeping the notebook's mode."""
+    text = json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # a lone surrogate somewhere we do not own (an output we could not read): kept as
+        # the \\uXXXX escape JSON has for it, the only way to write it back unchanged
+        data = (json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
+    write_replacing(path, data)
 
 
 # -- mirroring records into notebook metadata (through the frontend extension) ----------------

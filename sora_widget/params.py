@@ -178,9 +178,25 @@ def validate_model(model: object) -> str:
     raise InvalidParams("model", model, list(MODELS))
 
 
+#: the longest prompt accepted, in characters (a prompt is a description, not a document;
+#: a longer one is refused before anything is sent, rather than billed and then refused)
+MAX_PROMPT_CHARS = 32_000
+
+
 def validate_prompt(prompt: object) -> str:
+    """Non-blank text of at most `MAX_PROMPT_CHARS` characters that can be sent as UTF-8
+    (no lone surrogates)."""
+    allowed = f"a non-empty text describing the video, of at most {MAX_PROMPT_CHARS:,} characters"
     if not isinstance(prompt, str) or not prompt.strip():
-        raise InvalidParams("prompt", prompt, "a non-empty text describing the video")
+        raise InvalidParams("prompt", prompt, allowed)
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise InvalidParams("prompt", f"{len(prompt):,} characters", allowed)
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InvalidParams(
+            "prompt", prompt[max(0, error.start - 20) : error.end + 20], f"{allowed} (valid Unicode text)"
+        ) from None
     return prompt
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from ._sync import run_blocking
-from ._text import format_duration
+from ._text import format_duration, terminal_safe
 from ._waiting import Watch
+from .checks import check_job
 from .client import AsyncSoraClient
 from .records import Generation
 
@@ -24,7 +25,7 @@ def progress_line(record: Generation, elapsed: float, expected: float) -> str:
     parts = [f"{record.status:<10}", timing]
     parts.append(f"{record.params.duration}s {record.params.size}")
     if record.request_id:
-        parts.append(f"request {record.request_id}")
+        parts.append(f"request {terminal_safe(record.request_id)}")  # the server's words
     if record.synthetic:
         parts.append("synthetic (emulator)")
     return " · ".join(parts)
@@ -77,6 +78,7 @@ def run_job(
     Errors are raised as they come (a `SoraError` carries the record); an interrupt
     raises `WaitInterrupted`, and `watch` then holds the job as it stood. The client is
     closed at the end — after any submit under way has its answer."""
+    check_job(timeout=timeout, save_to=save_to)  # before anything is sent (and paid for)
     watch = watch or Watch()
     progress = ProgressLine(stream)
 

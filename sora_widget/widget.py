@@ -18,6 +18,7 @@ from typing import Any
 import traitlets
 
 from . import api, params, protocol
+from .checks import check_save_to
 from .client import AsyncSoraClient
 from .environment import cell_context
 from .errors import InvalidParams, SoraError
@@ -128,6 +129,7 @@ class SoraWidget(ClipView):
         AuthenticationError (no key) or BudgetExceeded before anything is sent. A new take
         unless `take` says which: the button asks for a new clip, never for one already made.
         """
+        check_save_to(save_to)  # before anything is sent: an unsavable clip is paid for all the same
         reference = input_reference if input_reference is not None else (self.input_reference or None)
         record = self.client.prepare(
             prompt if prompt is not None else self.prompt,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-_ORDER = ("unit", "emulator", "integration", "faults", "kernel", "e2e")
+_ORDER = ("unit", "emulator", "integration", "untrusted", "faults", "kernel", "e2e")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

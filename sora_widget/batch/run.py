@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .. import api
 from .._sync import run_blocking
+from ..checks import check_timeout
 from ..client import AsyncSoraClient
 from ..environment import cell_context, in_kernel
 from ..errors import BudgetExceeded, InvalidParams, SoraError
@@ -129,6 +130,7 @@ async def agenerate_many(
     """`generate_many` as a coroutine."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidParams("concurrency", concurrency, "a whole number of jobs, at least 1")
+    check_timeout(timeout)
     own = client is None and not in_kernel()
     # In a kernel: the shared client, whose limiter every widget and magic uses too.
     # Elsewhere (a script, asyncio.run) a client for this call, closed at its end.

@@ -23,13 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import httpx
 
-from .. import video
 from .._files import file_sha256
 from .._version import __version__
+from ..checks import check_job, check_on_update, check_output_dir
 from ..cost import Budget, Estimate, Prices, effective_prices, estimate, session_budget
 from ..errors import (
     AuthenticationError,
@@ -60,6 +59,7 @@ from ..params import (
 from ..records import Generation, identity, new_id, parse_time, utcnow
 from ._config import (
     API_KEY_ENV,
+    api_host,
     display_path,
     origin,
     resolve_api_key,
@@ -149,7 +149,7 @@ class AsyncSoraClient:
         self.budget = budget if budget is not None else session_budget()
         #: model → size → US dollars per second; None: the table's, under the user's own
         self.prices = prices
-        self.api_host = urlsplit(self.base_url).netloc
+        self.api_host = api_host(self.base_url)
         self._owns_http = http is None
         self.http = http or httpx.AsyncClient(
             timeout=httpx.Timeout(request_timeout, connect=10.0),
@@ -212,6 +212,7 @@ class AsyncSoraClient:
         """Send a job; returns its record with the request id. Nothing is sent if the
         parameters are invalid (`InvalidParams`), no API key is set, or the clip would pass
         this kernel's budget (`BudgetExceeded`). `context`: see `prepare`."""
+        check_on_update(on_update)
         record = self.prepare(
             prompt, duration=duration, size=size, input_reference=input_reference, **context
         )
@@ -244,6 +245,7 @@ class AsyncSoraClient:
         chosen = validate_model(model if model is not None else self.model)
         params = validate(prompt, duration=duration, size=size, input_reference=input_reference, model=chosen)
         self._require_key()
+        check_output_dir(self.output_dir)
         guess = self.estimate(chosen, params)
         if check_budget:
             self.budget.check(guess.usd)
@@ -459,6 +461,7 @@ class AsyncSoraClient:
         Raises `GenerationFailed` (FAILED, with the server's reason), `GenerationTimeout`
         (still running after `timeout` seconds: resumable), `RequestExpired`.
         """
+        check_job(timeout=timeout, on_update=on_update, save_to=save_to)
         record = await self._record(job)
         request_id = _request_id(record)
         await self._learn(record)
@@ -548,8 +551,7 @@ class AsyncSoraClient:
         record.video_path = display_path(saved.path)
         record.sha256 = saved.sha256
         record.bytes = saved.bytes
-        # PyAV reads the file: off the loop (its first import alone takes a while)
-        record.video = await asyncio.to_thread(video.facts, saved.path)
+        record.video = saved.facts
         record.synthetic = record.synthetic or saved.synthetic
         record.error = None
         record.timings["download_s"] = saved.seconds
@@ -569,6 +571,7 @@ class AsyncSoraClient:
     ) -> Generation | list[Generation]:
         """Finish a job from the ledger (or any request id of this API). With no id,
         finish every pending job; their outcomes (errors included) are in the records."""
+        check_job(timeout=timeout, on_update=on_update)
         if request_id is not None:
             return await self.wait(await self._record(request_id), timeout=timeout, on_update=on_update)
         pending = await asyncio.to_thread(self.ledger.resumable)
@@ -604,6 +607,7 @@ class AsyncSoraClient:
         waited for (no new submit), an attempt of unknown outcome raises
         `SubmitOutcomeUnknown` (nothing is resubmitted blindly), and a missing or changed
         clip is generated again. The returned record's `note` says which happened."""
+        check_job(timeout=timeout, on_update=on_update, save_to=save_to)
         record = self.prepare(
             prompt,
             duration=duration,

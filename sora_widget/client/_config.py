@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from ..errors import ConfigurationError
 
@@ -37,6 +37,13 @@ def normalize_base_url(url: str) -> str:
             f"base URL {url!r} is not an http(s) URL",
             hint=f"Set {BASE_URL_ENV} to something like {DEFAULT_BASE_URL} (a trailing /v1 is fine).",
         )
+    if parts.username is not None or parts.password is not None:
+        # never echo it: the user:password part is a secret, and would be written into
+        # every record's api_host and shown by the widget and %sora_config
+        raise ConfigurationError(
+            f"base URL {_without_credentials(parts)} holds a user name or password",
+            hint=f"Set {BASE_URL_ENV} without credentials; the API key goes in {API_KEY_ENV}.",
+        )
     if parts.query or parts.fragment:
         raise ConfigurationError(
             f"base URL {url!r} must not have a query or fragment",
@@ -55,10 +62,43 @@ def resolve_base_url(explicit: str | None = None) -> str:
 
 def resolve_upload_url(base_url: str, explicit: str | None = None) -> str:
     """Segmind's storage lives on its own host; any other backend serves it beside the API."""
-    chosen = explicit or os.environ.get(UPLOAD_URL_ENV)
+    chosen = (explicit or os.environ.get(UPLOAD_URL_ENV) or "").strip()
     if chosen:
-        return chosen.strip()
+        parts = urlsplit(chosen)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigurationError(
+                f"upload URL {_without_credentials(parts)} is not an http(s) URL",
+                hint=f"Set {UPLOAD_URL_ENV} to something like {DEFAULT_UPLOAD_URL}, or unset it.",
+            )
+        if parts.username is not None or parts.password is not None:
+            raise ConfigurationError(
+                f"upload URL {_without_credentials(parts)} holds a user name or password",
+                hint=f"Set {UPLOAD_URL_ENV} without credentials, or unset it.",
+            )
+        return chosen
     return DEFAULT_UPLOAD_URL if base_url == DEFAULT_BASE_URL else f"{base_url}/upload-asset"
+
+
+def api_host(base_url: str) -> str:
+    """What records keep of the API they used: `host[:port]`, never a user, a password or
+    a path."""
+    parts = urlsplit(base_url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    return f"{host}:{parts.port}" if parts.port else host
+
+
+def _without_credentials(parts: SplitResult) -> str:
+    """A URL as it may be shown: scheme, host, port and path only."""
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def resolve_output_dir(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -1,9 +1,12 @@
-"""Saving a finished video: streamed, checksummed, resumed after a break, renamed atomically.
+"""Saving a finished video: streamed, checksummed, resumed after a break, checked to be a
+video, renamed atomically.
 
 Results expire an hour after completion, so the clip must reach the disk intact the
 first time. Memory stays at one chunk whatever the file size; a broken transfer
 continues with a Range request; the file appears under its final name only once it
-is complete, its length checked against what the server announced.
+is complete, its length checked against what the server announced and its content
+checked to be an MP4 with a video track (an error page or junk is never recorded as the
+clip). Redirects are followed here, hop by hop, the key decided afresh for each origin.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
+from .. import video
 from ..errors import DownloadError
 from ._errors import error_from_response, error_from_transport
 from ._policy import decide_retry, parse_retry_after
@@ -39,6 +43,8 @@ class SavedFile:
     seconds: float
     attempts: int
     synthetic: bool
+    #: what the file is (`video.facts`): read once, to refuse a file that is no video
+    facts: dict[str, Any]
 
 
 class _Broken(Exception):
@@ -98,7 +104,10 @@ async def _download(
                             if not decision.retry:
                                 await response.aread()
                                 raise error_from_response(
-                                    response, during=during, request_id=request_id, attempts=attempt
+                                    requester.scrub(response),
+                                    during=during,
+                                    request_id=request_id,
+                                    attempts=attempt,
                                 )
                             await clock.sleep(decision.delay)
                             continue
@@ -137,6 +146,9 @@ async def _download(
                         raise _transport_error(exc, url, request_id, attempt) from exc
                     await clock.sleep(decision.delay)
             await asyncio.to_thread(_flush_and_sync, sink)
+            facts = await asyncio.to_thread(video.facts, part)
+            if facts is None:
+                raise _not_a_video(received, request_id)
         except BaseException:
             _discard(sink, part)
             raise
@@ -148,6 +160,7 @@ async def _download(
         seconds=round(clock.now() - start, 3),
         attempts=attempt,
         synthetic=synthetic,
+        facts=facts,
     )
 
 
@@ -171,7 +184,8 @@ class _open_stream:
                     headers["if-range"] = self.etag
             self.requester.sent["download"] = self.requester.sent.get("download", 0) + 1
             request = self.requester.http.build_request("GET", url, headers=headers)
-            response = await self.requester.http.send(request, stream=True)
+            # never httpx's redirects (it would carry x-api-key across origins): ours, above
+            response = await self.requester.http.send(request, stream=True, follow_redirects=False)
             if response.is_redirect and "location" in response.headers:
                 await response.aclose()
                 url = str(response.url.join(response.headers["location"]))
@@ -203,6 +217,20 @@ def _check_is_video(response: httpx.Response, request_id: str | None) -> None:
             request_id=request_id,
             http_status=response.status_code,
         )
+
+
+def _not_a_video(received: int, request_id: str | None) -> DownloadError:
+    """What the output URL served is not an MP4 with a video track (an error page served
+    as a video, a truncated or junk file): it is not saved, and not recorded as the clip."""
+    error = DownloadError(
+        f"the output URL did not serve an MP4 video ({received} bytes without a readable video track)",
+        request_id=request_id,
+    )
+    error.hint = (
+        "Nothing was saved. Download it again within the hour (sw.resume()); if it fails the same "
+        "way, the server is not serving the clip."
+    )
+    return error
 
 
 def _transport_error(exc: Exception, url: str, request_id: str | None, attempts: int) -> Exception:

@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import httpx
 
+from .._text import REDACTED
+from ..errors import NetworkError
 from ._config import origin
 from ._errors import SUBMITTING, error_from_response, error_from_transport
 from ._policy import Outcome, RequestKind, RetryDecision, RetryPolicy, decide_retry, parse_retry_after
@@ -178,11 +180,65 @@ class Requester:
         )
 
     async def _send(self, method: str, url: str, kind: str, json: Any) -> httpx.Response:
-        if self.limiter is not None:
-            await self.limiter.acquire()
-        self.sent[kind] = self.sent.get(kind, 0) + 1
-        async with self._slots:
-            response = await self.http.request(method, url, json=json, headers=self.headers_for(url))
-        if self.limiter is not None:
-            self.limiter.observe(response.status_code, parse_retry_after(response.headers.get("retry-after")))
-        return response
+        """One request, its redirects followed here hop by hop (never by httpx, whatever
+        client was passed in: httpx strips only `Authorization` on a cross-origin hop,
+        and would carry `x-api-key` to wherever a redirect points)."""
+        for _hop in range(MAX_REDIRECTS + 1):
+            if self.limiter is not None:
+                await self.limiter.acquire()
+            self.sent[kind] = self.sent.get(kind, 0) + 1
+            async with self._slots:
+                response = await self.http.request(
+                    method, url, json=json, headers=self.headers_for(url), follow_redirects=False
+                )
+            if self.limiter is not None:
+                self.limiter.observe(
+                    response.status_code, parse_retry_after(response.headers.get("retry-after"))
+                )
+            target = redirect_target(response, method)
+            if target is None:
+                return self.scrub(response)
+            await response.aclose()
+            url = target
+        raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {httpx.URL(url).host}")
+
+    def scrub(self, response: httpx.Response) -> httpx.Response:
+        """The response, with the API key redacted (`***`) from its body if the server
+        echoed it: a body's text becomes exception messages, records and ledger rows."""
+        key = self._api_key
+        if not key:
+            return response
+        try:
+            content = response.content
+        except httpx.ResponseNotRead:  # a stream not read: nothing of it is shown anywhere
+            return response
+        needle = key.encode("utf-8")
+        if needle not in content:
+            return response
+        headers = [
+            (name, value)
+            for name, value in response.headers.multi_items()
+            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code,
+            headers=headers,
+            content=content.replace(needle, REDACTED.encode("ascii")),
+            request=response.request,
+            extensions=response.extensions,
+        )
+
+
+#: hops of one request's redirects we follow before giving up
+MAX_REDIRECTS = 5
+
+
+def redirect_target(response: httpx.Response, method: str) -> str | None:
+    """Where a redirect sends this request next, when we follow it: every redirect of a
+    GET; of a POST only 307 and 308, which repeat the same request there (a 301, 302 or
+    303 would turn a paid submit into a GET). None when it is not one we follow."""
+    if not response.is_redirect or "location" not in response.headers:
+        return None
+    if method.upper() != "GET" and response.status_code not in (307, 308):
+        return None
+    return str(response.url.join(response.headers["location"]))

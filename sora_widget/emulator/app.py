@@ -33,7 +33,7 @@ from starlette.types import ASGIApp
 
 from .._version import __version__
 from ..errors import InvalidParams
-from ..params import DEFAULT_DURATION, DEFAULT_SIZE, GenerationParams, validate
+from ..params import DEFAULT_DURATION, DEFAULT_SIZE, MAX_REFERENCE_BYTES, GenerationParams, validate
 from .assets import AssetRejected
 from .catalogue import listing, refusal
 from .config import EmulatorConfig, from_options
@@ -269,7 +269,12 @@ class _Api:
         return JSONResponse(self.rt.stats())
 
     async def configure(self, request: Request) -> Response:
-        changes = await _json_object(request)
+        # Only a JSON body: a web page can send a form or text/plain POST to 127.0.0.1 with
+        # no CORS preflight, and must not be able to reconfigure (or disarm) the emulator.
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            return error(415, "the emulator's config takes a JSON body (Content-Type: application/json)")
+        changes = await _json_object(request, limit=MAX_CONFIG_BODY)
         if isinstance(changes, Response):
             return changes
         try:
@@ -346,8 +351,38 @@ def _params(body: dict[str, Any], model: str) -> GenerationParams:
     )
 
 
-async def _json_object(request: Request) -> dict[str, Any] | Response:
-    raw = await request.body()
+#: the largest request body the API endpoints read: a reference image (at most
+#: MAX_REFERENCE_BYTES) as a base64 data URI inside a JSON body, with room to spare
+MAX_API_BODY = MAX_REFERENCE_BYTES * 4 // 3 + 1024 * 1024
+#: the largest body of a config change (a few knobs)
+MAX_CONFIG_BODY = 64 * 1024
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The request body, read no further than `limit` bytes (`_TooLarge` beyond): a
+    client cannot make the emulator hold an unbounded body in memory."""
+    announced = request.headers.get("content-length", "")
+    if announced.isdigit() and int(announced) > limit:
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _json_object(request: Request, *, limit: int = MAX_API_BODY) -> dict[str, Any] | Response:
+    try:
+        raw = await _body(request, limit)
+    except _TooLarge:
+        return error(413, f"the request body is larger than {limit} bytes")
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):

@@ -118,6 +118,8 @@ class Events:
     started: list[Job] = field(default_factory=list)
     finished: list[Job] = field(default_factory=list)
     expired: list[Job] = field(default_factory=list)
+    #: expired jobs now forgotten altogether (their stats go with them)
+    forgotten: list[Job] = field(default_factory=list)
 
 
 def blocked_word(prompt: str, block_words: tuple[str, ...]) -> str | None:
@@ -137,7 +139,9 @@ class JobStore:
         self.credits: float | None = config.credits
         self._rng = random.Random(config.seed)
         self._jobs: dict[str, Job] = {}
-        #: finished jobs past their retention: gone for clients, kept for the stats
+        #: finished jobs past their retention: gone for clients, kept for the stats for
+        #: one more retention period, then forgotten (a long-running emulator's memory
+        #: stays bounded by the jobs of two retention periods)
         self._expired: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
         self._processing: list[Job] = []
@@ -234,6 +238,7 @@ class JobStore:
             self._finish(job)
             events.finished.append(job)
         events.expired += self._expire(now)
+        events.forgotten += self._forget(now)
 
     def next_event_at(self) -> float | None:
         """When `advance` next has something to do, if that is known yet."""
@@ -266,6 +271,16 @@ class JobStore:
             self._expired[job.request_id] = job
         return gone
 
+    def _forget(self, now: float) -> list[Job]:
+        gone = [
+            j
+            for j in self._expired.values()
+            if j.completed_at is not None and j.completed_at + 2 * self.config.retention <= now
+        ]
+        for job in gone:
+            del self._expired[job.request_id]
+        return gone
+
     # -- queries ---------------------------------------------------------------------------
 
     def get(self, request_id: str) -> Job | None:
@@ -273,7 +288,8 @@ class JobStore:
         return self._jobs.get(request_id)
 
     def history(self) -> list[Job]:
-        """Every job ever submitted, in submission order (expired ones included)."""
+        """The jobs submitted, in submission order: the live ones and those expired within
+        the last retention period."""
         return sorted([*self._jobs.values(), *self._expired.values()], key=lambda j: j.seq)
 
     @property

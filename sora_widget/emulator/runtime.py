@@ -109,6 +109,8 @@ class Runtime:
             for waiter in self._waiters.pop(job.request_id, []):
                 if not waiter.done():
                     waiter.set_result(job)
+        for job in events.forgotten:
+            self.traffic.forget(job.request_id)
 
     def _begin(self, job: Job) -> None:
         if job.failure is not None:

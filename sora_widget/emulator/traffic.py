@@ -38,6 +38,11 @@ class Traffic:
         if status in ("COMPLETED", "FAILED"):
             self.detected_at.setdefault(request_id, at)
 
+    def forget(self, request_id: str) -> None:
+        """A job the emulator no longer remembers: its counts go with it."""
+        self.by_request.pop(request_id, None)
+        self.detected_at.pop(request_id, None)
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "requests": dict(self.requests),

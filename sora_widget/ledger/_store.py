@@ -99,11 +99,11 @@ class Ledger:
     def _write(self, db: sqlite3.Connection, event: str, snapshot: dict[str, Any], *, at: str) -> None:
         snapshot = self._store_reference(db, snapshot)
         found = db.execute("SELECT record FROM generations WHERE id = ?", (snapshot["id"],)).fetchone()
-        if found is not None:
-            known = Generation.from_dict(json.loads(found[0]))
+        known = _stored(found[0]) if found is not None else None
+        if known is not None:
             # a terminal status wins, then the newer; on a tie (the same millisecond) this
             # write, the latest, wins
-            snapshot = merge(Generation.from_dict(snapshot), known).to_dict()
+            snapshot = merge(Generation.from_dict(snapshot, checked=False), known).to_dict()
         _put(db, _row(snapshot))
         db.execute(
             "INSERT INTO events (generation_id, event, at, status, request_id) VALUES (?, ?, ?, ?, ?)",
@@ -261,8 +261,11 @@ class Ledger:
         for (text,) in rows:
             try:
                 record = Generation.from_dict(self._inflate(json.loads(text)))
-            except (ValueError, TypeError, KeyError):
-                continue  # a record of another schema version: not ours to guess at
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+                # a record of another schema version, or one that does not match the
+                # schema (a crafted ledger in a folder someone sent): not ours to guess at
+                log.warning("sora-widget: a row of the ledger %s is skipped: %s", self.path, error)
+                continue
             record.sources = ["ledger"]
             found.append(record)
         return found
@@ -385,6 +388,15 @@ class _Transaction:
             errno.ENOSPC if full else errno.EIO,
             f"the ledger {self.ledger.path} could not be written: {error}",
         )
+
+
+def _stored(text: str) -> Generation | None:
+    """The record a row holds, or None when it does not match the schema (a crafted row:
+    the write replaces it rather than fail over it)."""
+    try:
+        return Generation.from_dict(json.loads(text))
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return None
 
 
 def needs_finishing(record: Generation) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 from .._text import shorten
 from ..params import DEFAULT_DURATION, DEFAULT_SIZE, MODEL, GenerationParams
 from . import view
+from ._check import check_record
 from .schema import SCHEMA_VERSION, STATUSES, TERMINAL_STATUSES
 
 
@@ -129,10 +130,21 @@ class Generation:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Generation:
-        version = data.get("schema_version", SCHEMA_VERSION)
+    def from_dict(cls, data: dict[str, Any], *, checked: bool = True) -> Generation:
+        """A record read from a file (a notebook, a ledger) or given as a dict: checked
+        against the schema first (`InvalidRecord`, a ValueError, names the wrong field).
+
+        `checked=False` is for a record of our own as it is being written (the ledger
+        folding a write into its row): a write must never fail over a field's shape."""
+        version = data.get("schema_version", SCHEMA_VERSION) if isinstance(data, dict) else None
         if version != SCHEMA_VERSION:
             raise ValueError(f"record schema_version {version} is not supported (expected {SCHEMA_VERSION})")
+        if checked:
+            check_record({"schema_version": SCHEMA_VERSION, **data})
+        return cls._build(data)
+
+    @classmethod
+    def _build(cls, data: dict[str, Any]) -> Generation:
         names = {f.name for f in dataclasses.fields(cls)} - _NOT_SAVED
         kwargs = {k: _copy(v) for k, v in data.items() if k in names}
         params = data.get("params") or {}
@@ -147,7 +159,8 @@ class Generation:
         return cls(**kwargs)
 
     def copy(self) -> Generation:
-        return Generation.from_dict(self.to_dict())
+        # our own record, as it stands: not read from a file, so not checked again
+        return Generation._build(self.to_dict())
 
     # -- display -------------------------------------------------------------------------
 

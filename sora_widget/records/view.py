@@ -110,7 +110,21 @@ def _video_tag(record: Generation, poster: str | None = None) -> str:
 
 
 def _is_relative(path: str) -> bool:
-    return not os.path.isabs(path) and ":" not in path.split("/")[0] and not path.startswith("//")
+    """A path a browser resolves below the notebook: not absolute on any system, no
+    scheme or drive (`C:`, `javascript:`), no host (`//host`, `\\\\host\\x`: browsers read
+    a backslash as a slash), nothing that climbs out (`..`)."""
+    unified = path.replace("\\", "/")
+    parts = unified.split("/")
+    return (
+        bool(path)
+        and not os.path.isabs(path)
+        and not unified.startswith("/")
+        and ":" not in parts[0]
+        and ".." not in parts
+        # browsers trim spaces around a URL and drop tabs and newlines inside it
+        and path == path.strip()
+        and not any(ord(c) < 0x20 for c in path)
+    )
 
 
 def reproduce_code(record: Generation) -> str:

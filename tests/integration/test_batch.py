@@ -148,7 +148,7 @@ async def test_unknown_submit_outcomes_are_never_resubmitted(emulator, tmp_path)
         hashes = [param_hash(p) for p in params]
         batch_id = batch_id_for(hashes, api_host=client.api_host)
         crashed = client.prepare(
-            params[0].prompt, duration=4, batch=batch_info(batch_id, 0, hashes[0], len(hashes))
+            params[0].params.prompt, duration=4, batch=batch_info(batch_id, 0, hashes[0], len(hashes))
         )
         crashed.set_status("SUBMITTING")
         crashed.submitted_at = crashed.updated_at
@@ -158,11 +158,14 @@ async def test_unknown_submit_outcomes_are_never_resubmitted(emulator, tmp_path)
         again = await sw.agenerate_many(items[:2], client=client, duration=4, show=False, retry_failed=True)
         assert [c.id for c in again] == [c.id for c in first]
         three = await sw.agenerate_many(items, client=client, duration=4, show=False)
-    assert [c.status for c in three] == ["UNKNOWN", "COMPLETED", "COMPLETED"]
+    # item 0: this batch's own cut-off submit; item 1: the same request as the first batch's
+    # second item, whose outcome is unknown too (request identity): neither is sent again
+    assert [c.status for c in three] == ["UNKNOWN", "UNKNOWN", "COMPLETED"]
     assert three[0].id == crashed.id and three[0].error["type"] == "SubmitOutcomeUnknown"
+    assert three[1].id == first[1].id
     assert crashed.id in {r.id for r in client.ledger.unknown()}
-    # the two that got a 5xx at first, then only the two items never tried before
-    assert emu.stats()["requests"]["submit"] == 4
+    # the two that got a 5xx at first, then only the item never asked for before
+    assert emu.stats()["requests"]["submit"] == 3
 
 
 async def test_bad_items_and_options_are_refused_before_any_request(emulator, tmp_path):

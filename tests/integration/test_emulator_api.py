@@ -402,7 +402,8 @@ async def test_runtime_config_patch_flips_chaos_on_and_off(emulator, finish_job)
         for bad in ({"port": 1}, {"colour": "red"}, {"workers": 0}, {"chaos_drop_rate": "lots"}):
             refused = await client.post("/_emulator/config", json=bad)
             assert refused.status_code == 400, bad
-        assert (await client.post("/_emulator/config", content=b"[]")).status_code == 400
+        json_type = {"content-type": "application/json"}
+        assert (await client.post("/_emulator/config", content=b"[]", headers=json_type)).status_code == 400
     assert emu.configure(latency=0.01).latency == 0.01
     assert emu.config.latency == 0.01
     with pytest.raises(ValueError, match="cannot change"):

@@ -18,6 +18,7 @@ from nbclient import NotebookClient
 
 import sora_widget as sw
 from sora_widget import api
+from sora_widget.ledger import Ledger
 from sora_widget.records import SCHEMA_FILE
 
 FAKE_KEY = "sk-test-FAKE-provenance-9c2e"
@@ -132,20 +133,36 @@ def test_replay_from_the_command_line_regenerates_with_identical_parameters(exec
     original = next(r for r in sw.read_records(executed) if r.params.prompt == "a lighthouse at dusk")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
+    before = sorted(
+        p.relative_to(executed.parent) for p in executed.parent.rglob("*") if "elsewhere" not in p.parts
+    )
 
     run = cli("replay", str(executed), original.request_id, cwd=elsewhere)  # by request id, from another dir
 
     assert run.returncode == 0, run.stderr
     assert f"replay of  {original.id}" in run.stdout
-    replays = [r for r in sw.read_records(executed) if r.replay_of == original.id]
+    # the clip and its ledger entry went to the user's output dir (./sora-outputs where the
+    # command ran), never into the folder the notebook is in
+    after = sorted(
+        p.relative_to(executed.parent) for p in executed.parent.rglob("*") if "elsewhere" not in p.parts
+    )
+    assert after == before
+    replays = [r for r in Ledger.in_dir(elsewhere / "sora-outputs").records().values() if r.replay_of]
     assert len(replays) == 1
     replay = replays[0]
-    assert replay.params == original.params
+    assert replay.replay_of == original.id and replay.params == original.params
     assert replay.request_id != original.request_id and replay.status == "COMPLETED"
-    assert (executed.parent / replay.video_path).exists()  # saved beside the notebook
-    assert not list(elsewhere.iterdir())
+    assert (elsewhere / replay.video_path).exists()
+    assert replay.notebook == {"path": executed.name}  # the name only: no folder, no user name
+
+    # run from the notebook's own folder, the replay lands beside it: `embed` adds it
+    here = cli("replay", str(executed), original.id, cwd=executed.parent)
+    assert here.returncode == 0, here.stderr
+    (local,) = [r for r in sw.read_records(executed) if r.replay_of == original.id]
+    assert (executed.parent / local.video_path).exists()
     assert cli("embed", str(executed)).returncode == 0
-    assert replay.id in saved(executed)["metadata"]["sora_widget"]["generations"]
+    assert local.id in saved(executed)["metadata"]["sora_widget"]["generations"]
+    assert replay.id not in saved(executed)["metadata"]["sora_widget"]["generations"]
     assert cli("verify", str(executed)).returncode == 0
 
 
