@@ -26,6 +26,7 @@ PY_SOURCES := $(shell find sora_widget -path sora_widget/static -prune -o -path 
 WIDGET_SOURCES := $(shell find js/src -type f) js/build.mjs js/package.json js/tsconfig.json
 LAB_SOURCES := $(shell find js/lab/src js/lab/style -type f) js/lab/package.json js/lab/tsconfig.json
 PACKAGE_FILES := pyproject.toml install.json LICENSE README.md
+JS_FILES := $(shell find js -name node_modules -prune -o -path js/lab/lib -prune -o -name '*.tsbuildinfo' -o -type f -print)
 DEPS := $(VENV)/.deps
 INSTALLED := $(VENV)/.wheel-installed
 
@@ -37,9 +38,11 @@ $(BIN)/python:
 
 # Everything the dev extra needs (and the build needs), read from pyproject.toml: installed
 # before the wheel exists, so that pip and npm can work at the same time under make -j.
+# --no-compile: Python compiles what is imported when it is first imported; byte-compiling all
+# of jupyterlab, mypy, pandas… up front costs half a minute of CPU for modules no test imports.
 $(DEPS): $(BIN)/python pyproject.toml tests/packaging/requirements.py
 	$(BIN)/python tests/packaging/requirements.py dev > $(VENV)/requirements-dev.txt
-	$(BIN)/pip install -q -r $(VENV)/requirements-dev.txt
+	$(BIN)/pip install -q --no-compile -r $(VENV)/requirements-dev.txt
 	touch $@
 
 js/node_modules/.package-lock.json: js/package.json js/package-lock.json
@@ -59,16 +62,24 @@ sora_widget/labextension/package.json: js/lab/node_modules/.package-lock.json $(
 	cd js/lab && npm run --silent build
 	touch $@
 
+# python -m build, quiet unless it fails
+define build
+	rm -f $@
+	$(BIN)/python -m build --no-isolation $(1) --outdir dist . > $(VENV)/build.log 2>&1 \
+		|| { cat $(VENV)/build.log; exit 1; }
+	@echo "built $@"
+endef
+
 js: sora_widget/static/widget.js sora_widget/labextension/package.json
 
 install: $(INSTALLED)
 
-$(WHEEL) $(SDIST) &: $(DEPS) sora_widget/static/widget.js sora_widget/labextension/package.json \
-		$(PY_SOURCES) $(PACKAGE_FILES)
-	rm -f $(WHEEL) $(SDIST)
-	$(BIN)/python -m build --no-isolation --sdist --wheel --outdir dist . > $(VENV)/build.log 2>&1 \
-		|| { cat $(VENV)/build.log; exit 1; }
-	@echo "built $(SDIST) and $(WHEEL)"
+$(WHEEL): $(DEPS) sora_widget/static/widget.js sora_widget/labextension/package.json $(PY_SOURCES) $(PACKAGE_FILES)
+	$(call build,--wheel)
+
+# sources only: no npm here (the wheel's build hook runs npm when a wheel is built from it)
+$(SDIST): $(DEPS) $(PY_SOURCES) $(PACKAGE_FILES) $(JS_FILES) $(wildcard notebooks/*.ipynb)
+	$(call build,--sdist)
 
 # Installed as a user installs it. An older setup's `jupyter labextension develop` link would
 # route the wheel's extension files into the source tree: it goes first. Whatever installed

@@ -64,8 +64,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _assign_work_unit(self, node: Any) -> None:
             scope = self._pick(node)
             if scope is None:
-                if not self._pending_of(self.assigned_work[node]):
-                    node.shutdown()
+                # nothing more for this worker: it runs what it holds and stops (a worker keeps
+                # its last test back until it hears whether more will come)
+                node.shutdown()
                 return
             work_unit = self.workqueue.pop(scope)
             self.assigned_work.setdefault(node, {})[scope] = work_unit
