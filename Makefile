@@ -65,8 +65,8 @@ sora_widget/labextension/package.json: js/lab/node_modules/.package-lock.json $(
 # python -m build, quiet unless it fails
 define build
 	rm -f $@
-	$(BIN)/python -m build --no-isolation $(1) --outdir dist . > $(VENV)/build.log 2>&1 \
-		|| { cat $(VENV)/build.log; exit 1; }
+	$(BIN)/python -m build --no-isolation $(1) --outdir dist . > $(VENV)/build$(1).log 2>&1 \
+		|| { cat $(VENV)/build$(1).log; exit 1; }
 	@echo "built $@"
 endef
 
@@ -77,8 +77,9 @@ install: $(INSTALLED)
 $(WHEEL): $(DEPS) sora_widget/static/widget.js sora_widget/labextension/package.json $(PY_SOURCES) $(PACKAGE_FILES)
 	$(call build,--wheel)
 
-# sources only: no npm here (the wheel's build hook runs npm when a wheel is built from it)
-$(SDIST): $(DEPS) $(PY_SOURCES) $(PACKAGE_FILES) $(JS_FILES) $(wildcard notebooks/*.ipynb)
+# sources only: no npm here (the wheel's build hook runs npm when a wheel is built from it);
+# after the wheel, so that under make -j it never walks the tree while js/ is being built
+$(SDIST): $(DEPS) $(PY_SOURCES) $(PACKAGE_FILES) $(JS_FILES) $(wildcard notebooks/*.ipynb) | $(WHEEL)
 	$(call build,--sdist)
 
 # Installed as a user installs it. An older setup's `jupyter labextension develop` link would
