@@ -27,22 +27,28 @@ WIDGET_SOURCES := $(shell find js/src -type f) js/build.mjs js/package.json js/t
 LAB_SOURCES := $(shell find js/lab/src js/lab/style -type f) js/lab/package.json js/lab/tsconfig.json
 PACKAGE_FILES := pyproject.toml install.json LICENSE README.md
 JS_FILES := $(shell find js -name node_modules -prune -o -path js/lab/lib -prune -o -name '*.tsbuildinfo' -o -type f -print)
+TOOLS := $(VENV)/.build-tools
 DEPS := $(VENV)/.deps
 INSTALLED := $(VENV)/.wheel-installed
 
 .PHONY: demo test test-js test-py install lint bench js notebooks dist clean
 
+# The venv's own pip (no self-upgrade: it does all that is asked of it here, and the upgrade
+# would sit first on the setup's longest path).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -U pip
 
-# Everything the dev extra needs (and the build needs), read from pyproject.toml: installed
-# before the wheel exists, so that pip and npm can work at the same time under make -j.
-# --no-compile: Python compiles what is imported when it is first imported; byte-compiling all
-# of jupyterlab, mypy, pandas… up front costs half a minute of CPU for modules no test imports.
-$(DEPS): $(BIN)/python pyproject.toml tests/packaging/requirements.py
+# What building the wheel needs (jupyterlab for `jupyter labextension build` too), then
+# everything else the dev extra names, read from pyproject.toml: the notebook extension builds
+# while the second pip run installs, and npm installs beside both under make -j.
+$(TOOLS): $(BIN)/python pyproject.toml tests/packaging/requirements.py
+	$(BIN)/python tests/packaging/requirements.py --build > $(VENV)/requirements-build.txt
+	$(BIN)/pip install -q -r $(VENV)/requirements-build.txt
+	touch $@
+
+$(DEPS): $(TOOLS)
 	$(BIN)/python tests/packaging/requirements.py dev > $(VENV)/requirements-dev.txt
-	$(BIN)/pip install -q --no-compile -r $(VENV)/requirements-dev.txt
+	$(BIN)/pip install -q -r $(VENV)/requirements-dev.txt
 	touch $@
 
 js/node_modules/.package-lock.json: js/package.json js/package-lock.json
@@ -57,7 +63,7 @@ sora_widget/static/widget.js: js/node_modules/.package-lock.json $(WIDGET_SOURCE
 	cd js && npm run --silent build:widget
 	touch $@
 
-sora_widget/labextension/package.json: js/lab/node_modules/.package-lock.json $(LAB_SOURCES) $(DEPS)
+sora_widget/labextension/package.json: js/lab/node_modules/.package-lock.json $(LAB_SOURCES) $(TOOLS)
 	rm -rf sora_widget/labextension
 	cd js/lab && npm run --silent build
 	touch $@
@@ -74,12 +80,12 @@ js: sora_widget/static/widget.js sora_widget/labextension/package.json
 
 install: $(INSTALLED)
 
-$(WHEEL): $(DEPS) sora_widget/static/widget.js sora_widget/labextension/package.json $(PY_SOURCES) $(PACKAGE_FILES)
+$(WHEEL): $(TOOLS) sora_widget/static/widget.js sora_widget/labextension/package.json $(PY_SOURCES) $(PACKAGE_FILES)
 	$(call build,--wheel)
 
 # sources only: no npm here (the wheel's build hook runs npm when a wheel is built from it);
 # after the wheel, so that under make -j it never walks the tree while js/ is being built
-$(SDIST): $(DEPS) $(PY_SOURCES) $(PACKAGE_FILES) $(JS_FILES) $(wildcard notebooks/*.ipynb) | $(WHEEL)
+$(SDIST): $(TOOLS) $(PY_SOURCES) $(PACKAGE_FILES) $(JS_FILES) $(wildcard notebooks/*.ipynb) | $(WHEEL)
 	$(call build,--sdist)
 
 # Installed as a user installs it. An older setup's `jupyter labextension develop` link would

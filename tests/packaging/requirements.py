@@ -1,10 +1,11 @@
-"""Print what the dev extra installs, one requirement a line, read from pyproject.toml.
+"""Print requirements from pyproject.toml, one a line, for pip install -r.
 
-`make` installs these into .venv before the wheel exists (and while npm installs js/), then
-installs the wheel itself without dependencies: `pip check` tells whether the wheel's own
-requirements hold. The extra's references to sora-widget's other extras are followed.
+    python tests/packaging/requirements.py --build       # what building the wheel here needs
+    python tests/packaging/requirements.py [EXTRA ...]   # that, the dependencies, the extras (dev)
 
-    python tests/packaging/requirements.py [EXTRA ...]    # default: dev
+`make` installs the first set into .venv, then the second while js/ is being built, and then
+the wheel itself without dependencies: `pip check` then tells whether the wheel's own
+requirements hold. An extra's references to sora-widget's other extras are followed.
 """
 
 from __future__ import annotations
@@ -20,12 +21,24 @@ except ImportError:  # Python 3.10: the venv's pip carries a TOML reader
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 SELF = re.compile(r"sora-widget\s*\[(?P<extras>[^\]]+)\]")
+#: the build frontend, `python -m build` (named in the dev extra)
+FRONTEND = re.compile(r"build\b(?![-_.])")
+
+
+def _project() -> dict:  # type: ignore[type-arg]
+    return tomllib.loads(PYPROJECT.read_text())
+
+
+def build_requirements() -> list[str]:
+    project = _project()
+    frontend = [r for r in project["project"]["optional-dependencies"]["dev"] if FRONTEND.match(r)]
+    return [*project["build-system"]["requires"], *frontend]
 
 
 def requirements(extras: list[str]) -> list[str]:
-    project = tomllib.loads(PYPROJECT.read_text())
+    project = _project()
     optional = project["project"]["optional-dependencies"]
-    found = [*project["build-system"]["requires"], *project["project"]["dependencies"]]
+    found = [*build_requirements(), *project["project"]["dependencies"]]
     todo, seen = list(extras), set()
     while todo:
         extra = todo.pop(0)
@@ -42,4 +55,5 @@ def requirements(extras: list[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(requirements(sys.argv[1:] or ["dev"])))
+    args = sys.argv[1:]
+    print("\n".join(build_requirements() if args == ["--build"] else requirements(args or ["dev"])))
