@@ -1,52 +1,143 @@
-# make demo · make test · make lint · make bench — each bootstraps .venv by itself.
+# make demo · make test · make lint · make bench · make dist — each bootstraps .venv by itself.
+#
+# The wheel is the product: `make test` builds it (and the sdist) from this tree once, installs
+# it into .venv as a user would (not editable, no `jupyter labextension develop`), and the
+# browser tests, the kernels and the example notebooks run on that installation. Sources newer
+# than the wheel rebuild it; nothing else does.
 SHELL := /bin/bash
 PYTHON ?= python3
-# the notebook extension's build calls `jupyter labextension build` from the venv
+# the notebook extension's build calls `jupyter labextension build` from the venv; the example
+# notebooks call `sora-widget`
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' sora_widget/_version.py)
+WHEEL := dist/sora_widget-$(VERSION)-py3-none-any.whl
+SDIST := dist/sora_widget-$(VERSION).tar.gz
 NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb reproducibility.ipynb
+# pytest-xdist workers: one keeps the browser tests (and then the notebooks), the others take
+# the rest module by module (see tests/conftest.py)
+TEST_WORKERS ?= 3
+TEST_ENV := env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR
 
-.PHONY: demo test lint bench js notebooks clean
+# what the wheel is made of
+PY_SOURCES := $(shell find sora_widget -path sora_widget/static -prune -o -path sora_widget/labextension -prune \
+	-o -type f \( -name '*.py' -o -name '*.json' \) -print)
+WIDGET_SOURCES := $(shell find js/src -type f) js/build.mjs js/package.json js/tsconfig.json
+LAB_SOURCES := $(shell find js/lab/src js/lab/style -type f) js/lab/package.json js/lab/tsconfig.json
+PACKAGE_FILES := pyproject.toml install.json LICENSE README.md
+JS_FILES := $(shell find js -name node_modules -prune -o -path js/lab/lib -prune -o -name '*.tsbuildinfo' -o -type f -print)
+TOOLS := $(VENV)/.build-tools
+DEPS := $(VENV)/.deps
+INSTALLED := $(VENV)/.wheel-installed
 
+.PHONY: demo test test-js test-py install lint bench js notebooks dist clean
+
+# The venv's own pip (no self-upgrade: it does all that is asked of it here, and the upgrade
+# would sit first on the setup's longest path).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -U pip
 
-# Installing the package builds js/ (hatch-jupyter-builder runs npm install + npm run build).
-$(STAMP): $(BIN)/python pyproject.toml js/package.json js/package-lock.json
-	$(BIN)/pip install -q -e ".[dev]"
-	# an editable install does not place the notebook extension: link it into the venv
-	$(BIN)/jupyter labextension develop --overwrite . >/dev/null
-	touch $(STAMP)
+# What building the wheel needs (jupyterlab for `jupyter labextension build` too), then
+# everything else the dev extra names, read from pyproject.toml: the notebook extension builds
+# while the second pip run installs, and npm installs beside both under make -j.
+$(TOOLS): $(BIN)/python pyproject.toml tests/packaging/requirements.py
+	$(BIN)/python tests/packaging/requirements.py --build > $(VENV)/requirements-build.txt
+	$(BIN)/pip install -q -r $(VENV)/requirements-build.txt
+	touch $@
 
-js: $(STAMP)
-	cd js && npm install --no-audit --no-fund && npm run build
+$(DEPS): $(TOOLS)
+	$(BIN)/python tests/packaging/requirements.py dev > $(VENV)/requirements-dev.txt
+	$(BIN)/pip install -q -r $(VENV)/requirements-dev.txt
+	touch $@
 
-demo: $(STAMP) js
-	$(BIN)/python -m sora_widget.demo
+js/node_modules/.package-lock.json: js/package.json js/package-lock.json
+	cd js && npm ci --no-audit --no-fund --loglevel=error
+
+js/lab/node_modules/.package-lock.json: js/lab/package.json js/lab/package-lock.json
+	cd js/lab && npm ci --no-audit --no-fund --loglevel=error
+
+# The widget's view (esbuild) and the notebook extension (tsc + jupyter labextension build).
+# The wheel's build hook uses these outputs as they are; make keeps them current.
+sora_widget/static/widget.js: js/node_modules/.package-lock.json $(WIDGET_SOURCES)
+	cd js && npm run --silent build:widget
+	touch $@
+
+sora_widget/labextension/package.json: js/lab/node_modules/.package-lock.json $(LAB_SOURCES) $(TOOLS)
+	rm -rf sora_widget/labextension
+	cd js/lab && npm run --silent build
+	touch $@
+
+# python -m build, quiet unless it fails
+define build
+	rm -f $@
+	$(BIN)/python -m build --no-isolation $(1) --outdir dist . > $(VENV)/build$(1).log 2>&1 \
+		|| { cat $(VENV)/build$(1).log; exit 1; }
+	@echo "built $@"
+endef
+
+js: sora_widget/static/widget.js sora_widget/labextension/package.json
+
+install: $(INSTALLED)
+
+$(WHEEL): $(TOOLS) sora_widget/static/widget.js sora_widget/labextension/package.json $(PY_SOURCES) $(PACKAGE_FILES)
+	$(call build,--wheel)
+
+# sources only: no npm here (the wheel's build hook runs npm when a wheel is built from it);
+# after the wheel, so that under make -j it never walks the tree while js/ is being built
+$(SDIST): $(TOOLS) $(PY_SOURCES) $(PACKAGE_FILES) $(JS_FILES) $(wildcard notebooks/*.ipynb) | $(WHEEL)
+	$(call build,--sdist)
+
+# Installed as a user installs it. An older setup's `jupyter labextension develop` link would
+# route the wheel's extension files into the source tree: it goes first. Whatever installed
+# sora-widget since (an editable install, say) leaves a newer RECORD: the wheel goes back in.
+$(INSTALLED): $(WHEEL) $(DEPS) $(wildcard $(VENV)/lib/python*/site-packages/sora_widget-*.dist-info/RECORD)
+	if [ -L $(VENV)/share/jupyter/labextensions/sora-widget ]; then rm $(VENV)/share/jupyter/labextensions/sora-widget; fi
+	$(BIN)/pip install -q --no-deps --force-reinstall $(WHEEL)
+	$(BIN)/pip check
+	touch $@
+
+DEMO := import pathlib, sys, sora_widget.demo as demo; demo.NOTEBOOKS = pathlib.Path.cwd(); sys.exit(demo.main())
+# The notebooks folder is the demo's root: started from there, nothing puts the source tree on
+# the path, so the demo runs the installed wheel (demo.py looks for notebooks/ beside the package
+# it was imported from, which a wheel does not have: hence NOTEBOOKS).
+demo: $(INSTALLED)
+	cd notebooks && ../$(BIN)/python -c "$(DEMO)"
 
 # The notebooks run on the embedded emulator: a key in your environment is never used by tests.
-test: $(STAMP) js
-	cd js && npm run typecheck && npm test
-	env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR $(BIN)/python -m pytest tests notebooks \
+test: test-js test-py
+
+# its report comes in one piece (under make -j it runs beside the wheel's build and pytest)
+test-js: js/node_modules/.package-lock.json js/lab/node_modules/.package-lock.json
+	@log=$$(mktemp); (cd js && npm run --silent typecheck && npm test --silent) > $$log 2>&1; \
+		status=$$?; cat $$log; rm -f $$log; exit $$status
+
+test-py: $(INSTALLED) $(SDIST)
+	$(TEST_ENV) $(BIN)/python -m pytest tests notebooks -n $(TEST_WORKERS) \
 		--nbval --nbval-sanitize-with notebooks/sanitize.cfg --durations=15
 
-lint: $(STAMP)
+lint: $(DEPS) js/node_modules/.package-lock.json js/lab/node_modules/.package-lock.json
 	$(BIN)/ruff check sora_widget tests bench
 	$(BIN)/ruff format --check sora_widget tests bench
 	$(BIN)/mypy
 	cd js && npm run typecheck
 
-bench: $(STAMP) js
+bench: $(INSTALLED)
 	$(BIN)/python -m bench
 
 # Re-run the example notebooks and store their outputs (offline: on the embedded emulator).
-notebooks: $(STAMP) js
+notebooks: $(INSTALLED)
 	cd notebooks && env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL ../$(BIN)/jupyter nbconvert --to notebook \
 		--execute --inplace --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=False \
 		$(NOTEBOOKS)
 
+# What a release uploads, built the way a user's pip builds: in isolation, the wheel from the
+# sdist (npm runs there, from the lockfiles); then checked like make test's artefacts.
+dist: $(DEPS)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	$(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/packaging/test_artifacts.py -q
+
 clean:
-	rm -rf $(VENV) js/node_modules sora_widget/static sora_widget/labextension
+	rm -rf $(VENV) dist js/node_modules js/lab/node_modules js/lab/lib sora_widget/static sora_widget/labextension

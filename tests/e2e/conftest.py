@@ -51,8 +51,10 @@ def e2e_emulator() -> Iterator[Any]:
         yield handle
 
 
-@pytest.fixture(scope="module", params=["lab", "notebook"], ids=["lab", "notebook7"])
+@pytest.fixture(scope="session", params=["lab", "notebook"], ids=["lab", "notebook7"])
 def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, e2e_emulator: Any):
+    """One server per flavour for the whole session (pytest runs every test of one flavour,
+    then every test of the other): a server start costs seconds of both cores."""
     root = tmp_path_factory.mktemp(f"root-{request.param}")
     env = {
         "SEGMIND_API_KEY": FAKE_KEY,
@@ -62,6 +64,13 @@ def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     server = JupyterServer(request.param, root, env=env).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def outputs_per_module(jupyter: JupyterServer) -> None:
+    """Each module starts without the clips and ledger of the modules before it, as when each
+    had a server of its own (the kernels of earlier tests are shut down by then)."""
+    clean_outputs(jupyter.root_dir)
 
 
 @pytest.fixture
