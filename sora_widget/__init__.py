@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from ._sync import WaitInterrupted
     from .api import (
         agenerate,
-        areplay,
         aresume,
         configure,
         connect,
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
         generate,
         models,
         pending,
-        replay,
         resume,
         settings,
         spend,
@@ -59,6 +57,18 @@ if TYPE_CHECKING:
     from .batch import agenerate_many, generate_many
     from .client import AsyncSoraClient, PollPolicy, RetryPolicy
     from .notebook import embed, read_records, verify
+    from .shots import (
+        FilmPath,
+        LineageWarning,
+        aextend,
+        aremix,
+        areplay,
+        astitch,
+        extend,
+        remix,
+        replay,
+        stitch,
+    )
     from .widget import SoraWidget
 
 #: what `import sora_widget` loads only on first use: the HTTP client (httpx), IPython,
@@ -68,7 +78,6 @@ _LAZY = {
     **dict.fromkeys(
         (
             "agenerate",
-            "areplay",
             "aresume",
             "configure",
             "connect",
@@ -76,7 +85,6 @@ _LAZY = {
             "generate",
             "models",
             "pending",
-            "replay",
             "resume",
             "settings",
             "spend",
@@ -87,6 +95,22 @@ _LAZY = {
     **dict.fromkeys(("agenerate_many", "generate_many"), "batch"),
     **dict.fromkeys(("AsyncSoraClient", "PollPolicy", "RetryPolicy"), "client"),
     **dict.fromkeys(("embed", "read_records", "verify"), "notebook"),
+    # lineage-aware: replay of an extended shot extracts its parent's last frame again
+    **dict.fromkeys(
+        (
+            "FilmPath",
+            "LineageWarning",
+            "aextend",
+            "areplay",
+            "aremix",
+            "astitch",
+            "extend",
+            "remix",
+            "replay",
+            "stitch",
+        ),
+        "shots",
+    ),
     "SoraWidget": "widget",
     "WaitInterrupted": "_sync",
 }
@@ -100,12 +124,14 @@ __all__ = [
     "BudgetExceeded",
     "ConfigurationError",
     "DownloadError",
+    "FilmPath",
     "Generation",
     "GenerationFailed",
     "GenerationParams",
     "GenerationTimeout",
     "InsufficientCredits",
     "InvalidParams",
+    "LineageWarning",
     "ModelUnavailable",
     "NetworkError",
     "NotFound",
@@ -121,25 +147,31 @@ __all__ = [
     "UnexpectedResponse",
     "WaitInterrupted",
     "__version__",
+    "aextend",
     "agenerate",
     "agenerate_many",
+    "aremix",
     "areplay",
     "aresume",
+    "astitch",
     "configure",
     "connect",
     "embed",
     "emulator",
     "estimate",
+    "extend",
     "generate",
     "generate_many",
     "models",
     "params",
     "pending",
     "read_records",
+    "remix",
     "replay",
     "resume",
     "settings",
     "spend",
+    "stitch",
     "use_emulator",
     "verify",
 ]

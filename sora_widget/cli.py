@@ -291,6 +291,7 @@ def _records(args: argparse.Namespace) -> int:
                 outcome = r.video_path or (r.error or {}).get("message") or "-"
                 if r.replay_of:
                     outcome += f" (replay of {r.replay_of})"
+                outcome += lineage_note(r)
                 print(
                     f"{r.id:<14}{r.status:<11}{f'{r.params.duration}s {r.params.size}':<16}"
                     f"{(r.request_id or '-'):<38}{','.join(r.sources):<24}{prompt:<42}{outcome}"
@@ -298,6 +299,18 @@ def _records(args: argparse.Namespace) -> int:
         return 0
 
     return _reading_notebook(run)
+
+
+def lineage_note(record: Generation) -> str:
+    """Where a clip came from, for the records table: "(continues ID)", "(remix of ID)"
+    or "(film of ID, ID…)", after a space; empty for a clip made from scratch."""
+    how = {"extend": "continues", "remix": "remix of"}
+    derived = record.derived_from or {}
+    if derived.get("how") in how:
+        return f" ({how[derived['how']]} {derived.get('id')})"
+    if record.kind == "film":
+        return f" (film of {', '.join(str(p.get('id')) for p in record.parts or [])})"
+    return ""
 
 
 def _embed(args: argparse.Namespace) -> int:
@@ -342,19 +355,39 @@ def _replay(args: argparse.Namespace) -> int:
     # `verify` of that notebook then find it.
     os.chdir(notebook.parent)
     p = original.params
+    try:
+        reference = asyncio.run(_replay_reference(args, original, notebook))
+    except SoraError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if reference.note:
+        print(reference.note, file=sys.stderr if not reference.fresh else sys.stdout)
     status = _run_job(
         args,
         p.prompt,
         duration=p.duration,
         size=p.size,
         model=original.model,
-        input_reference=p.input_reference,
+        input_reference=reference.url,
         notebook={"path": notebook.name},
         replay_of=original.id,
+        derived_from=original.derived_from,
+        reference_source=reference.source,
     )
     if status == 0 and not args.output_dir:
         print(f"recorded   in the ledger beside {notebook.name}; `sora-widget embed` adds it to the notebook")
     return status
+
+
+async def _replay_reference(args: argparse.Namespace, original: Generation, notebook: Path) -> Any:
+    """An extended shot's reference: its parent's last frame, extracted again (shots)."""
+    from .shots import ReplayReference, replay_reference
+
+    if (original.derived_from or {}).get("how") != "extend":
+        p = original.params
+        return ReplayReference(p.input_reference, original.reference_source, "", fresh=False)
+    async with _client(args) as client:
+        return await replay_reference(client, original, notebook=notebook)
 
 
 def _print_table(rows: list[Generation]) -> None:

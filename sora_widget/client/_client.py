@@ -213,11 +213,13 @@ class AsyncSoraClient:
         replay_of: str | None = None,
         batch: dict[str, Any] | None = None,
         derived_from: dict[str, str] | None = None,
+        reference_source: str | None = None,
     ) -> Generation:
         """Validate and build the record of a job without sending anything, so a caller
         (the widget) can show the job before its first request. `model`: this client's
         unless given; `take`: which take of the same request this is (see `identity`);
-        `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it.
+        `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it, and
+        `reference_source` (where an uploaded reference came from, e.g. "last frame of …").
 
         Raises `InvalidParams` (a value the model does not accept), `AuthenticationError`
         (no key) or `BudgetExceeded` (its estimate would pass the budget) — all before any
@@ -238,6 +240,7 @@ class AsyncSoraClient:
             replay_of=replay_of,
             batch=batch,
             derived_from=derived_from,
+            reference_source=reference_source,
             take=take,
             cost={"usd": guess.usd, "source": "estimate"},
         )
