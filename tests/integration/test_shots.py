@@ -20,7 +20,7 @@ import sora_widget as sw
 from sora_widget import api, cli, video
 from sora_widget.ledger import Ledger
 from sora_widget.notebook import read_records, verify, verify_records
-from sora_widget.records import SCHEMA_FILE, record_bundle
+from sora_widget.records import SCHEMA_FILE, record_bundle, reproduce_code
 
 VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
 
@@ -270,3 +270,29 @@ def test_records_lists_lineage_and_films(server, kite, tmp_path, capsys):
     assert f"remix of {kite.id}" in lines[remixed.id]
     assert f"film of {kite.id}, {shot.id}" in lines[film.record.id]
     assert "continues" not in lines[kite.id] and "film" in lines[film.record.id]
+
+
+def test_replay_from_the_command_line_extracts_an_extended_shots_frame_again(server, kite, tmp_path, capsys):
+    shot = sw.extend(kite, "the kite dives toward the sea")
+    notebook = tmp_path / "shots.ipynb"
+    cells = [
+        {
+            "id": "c1",
+            "cell_type": "code",
+            "metadata": {},
+            "source": "",
+            "execution_count": 1,
+            "outputs": [{"output_type": "display_data", "metadata": {}, "data": record_bundle([kite, shot])}],
+        }
+    ]
+    notebook.write_text(json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": cells}))
+    sent_before = uploads(server)
+
+    assert cli.main(["replay", str(notebook), shot.id]) == 0
+    out = capsys.readouterr().out
+    assert f"reference  last frame of {kite.id}, extracted again from {kite.video_path}" in out
+    assert uploads(server) == sent_before + 1
+    again = next(r for r in read_records(notebook) if r.replay_of == shot.id)
+    assert again.derived_from == {"id": kite.id, "how": "extend"}
+    assert again.params.input_reference == shot.params.input_reference  # the same frame, uploaded again
+    assert f"sw.extend({kite.id!r}, " in reproduce_code(again)
