@@ -69,6 +69,7 @@ if TYPE_CHECKING:
         replay,
         stitch,
     )
+    from .storyboard import Storyboard
     from .widget import SoraWidget
 
 #: what `import sora_widget` loads only on first use: the HTTP client (httpx), IPython,
@@ -111,6 +112,7 @@ _LAZY = {
         ),
         "shots",
     ),
+    "Storyboard": "storyboard",
     "SoraWidget": "widget",
     "WaitInterrupted": "_sync",
 }
@@ -143,6 +145,7 @@ __all__ = [
     "ServerError",
     "SoraError",
     "SoraWidget",
+    "Storyboard",
     "SubmitOutcomeUnknown",
     "UnexpectedResponse",
     "WaitInterrupted",

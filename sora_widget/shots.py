@@ -332,46 +332,69 @@ async def astitch(
     """Join clips into one film. See `stitch`."""
     if isinstance(clips, str | Generation) or not clips:
         raise InvalidParams("clips", clips, "a non-empty list of clips (records, ids or request ids)")
+    parts = [find_clip(c, notebook=notebook, output_dir=options.get("output_dir")) for c in clips]
+    async with _client_for(options) as client:
+        return await make_film(
+            client, parts, path, crossfade=crossfade, base=_base(notebook), context=cell_context()
+        )
+
+
+async def make_film(
+    client: AsyncSoraClient,
+    parts: Sequence[Generation],
+    path: str | Path | None = None,
+    *,
+    crossfade: float = 0.0,
+    base: str | Path | None = None,
+    context: dict[str, str] | None = None,
+) -> FilmPath:
+    """Stitch `parts` (completed clips, their files checked against their sha256) into a
+    film at `path` (or in `client`'s output dir) and write its record through `client`'s
+    journal. `context`: the notebook cell it is recorded in."""
+    if not parts:
+        raise InvalidParams("clips", [], "a non-empty list of clips")
     if crossfade < 0:
         raise InvalidParams("crossfade", crossfade, "seconds ≥ 0")
-    base = _base(notebook)
-    parts = [find_clip(c, notebook=notebook, output_dir=options.get("output_dir")) for c in clips]
+    for part in parts:
+        if part.kind == "film":
+            raise ShotError("clips", part.id, f"{part.id} is a film", "Stitch its shots instead.")
     files = [clip_file(p, base=base) for p in parts]
     digests = [await asyncio.to_thread(_checked, part, file) for part, file in zip(parts, files, strict=True)]
     described = await asyncio.to_thread(lambda: [video.facts(f) for f in files])
     for part, facts in zip(parts, described, strict=True):
         if facts is None:
-            raise InvalidParams("clips", f"{part.id} ({part.video_path})", "saved clips PyAV can read")
+            raise ShotError(
+                "clips", part.id, f"clip {part.id}: {part.video_path} is not a video", "Leave it out."
+            )
     _odd_size(parts, [(d["width"], d["height"]) for d in described if d is not None])
     started = utcnow()
-    async with _client_for(options) as client:
-        target = _film_destination(path, parts, client.output_dir)
-        await asyncio.to_thread(video.stitch, files, target, crossfade=crossfade)
-        digest, size = await asyncio.to_thread(file_sha256, target)
-        facts = await asyncio.to_thread(video.facts, target)
-        assert facts is not None  # stitch read it back already
-        record = Generation(
-            id=new_id(),
-            params=GenerationParams(
-                prompt=film_title(parts),
-                duration=max(1, round(facts["duration_s"])),
-                size=f"{facts['width']}x{facts['height']}",
-            ),
-            model=parts[0].model,
-            kind="film",
-            parts=[{"id": p.id, "sha256": d} for p, d in zip(parts, digests, strict=True)],
-            video_path=display_path(target),
-            sha256=digest,
-            bytes=size,
-            video=facts,
-            synthetic=any(p.synthetic for p in parts),
-            versions={"sora_widget": __version__, "python": sys.version.split()[0]},
-            notebook=cell_context(),
-            submitted_at=started,
-        )
-        record.set_status("COMPLETED")
-        # through the journal: the ledger keeps it, and in a kernel the notebook's metadata
-        await client.ledger.log("film", record)
+    target = _film_destination(path, parts, client.output_dir)
+    await asyncio.to_thread(video.stitch, files, target, crossfade=crossfade)
+    digest, size = await asyncio.to_thread(file_sha256, target)
+    facts = await asyncio.to_thread(video.facts, target)
+    assert facts is not None  # stitch read it back already
+    record = Generation(
+        id=new_id(),
+        params=GenerationParams(
+            prompt=film_title(parts),
+            duration=max(1, round(facts["duration_s"])),
+            size=f"{facts['width']}x{facts['height']}",
+        ),
+        model=parts[0].model,
+        kind="film",
+        parts=[{"id": p.id, "sha256": d} for p, d in zip(parts, digests, strict=True)],
+        video_path=display_path(target),
+        sha256=digest,
+        bytes=size,
+        video=facts,
+        synthetic=any(p.synthetic for p in parts),
+        versions={"sora_widget": __version__, "python": sys.version.split()[0]},
+        notebook=context,
+        submitted_at=started,
+    )
+    record.set_status("COMPLETED")
+    # through the journal: the ledger keeps it, and in a kernel the notebook's metadata
+    await client.ledger.log("film", record)
     film = FilmPath(target)
     film.record = record
     return film
@@ -509,6 +532,7 @@ __all__ = [
     "find_clip",
     "frame_reference",
     "last_frame",
+    "make_film",
     "remix",
     "replay",
     "replay_reference",

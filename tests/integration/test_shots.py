@@ -4,7 +4,9 @@ in `sora-widget records`."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import itertools
 import json
 import warnings
 from pathlib import Path
@@ -296,3 +298,113 @@ def test_replay_from_the_command_line_extracts_an_extended_shots_frame_again(ser
     assert again.derived_from == {"id": kite.id, "how": "extend"}
     assert again.params.input_reference == shot.params.input_reference  # the same frame, uploaded again
     assert f"sw.extend({kite.id!r}, " in reproduce_code(again)
+
+
+# -- in widgets: Continue on a card, a Storyboard ------------------------------------------------
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.messages: list[dict] = []
+
+    def __call__(self, content: dict, buffers=None) -> None:
+        self.messages.append(content)
+
+    async def reply(self, request: str, timeout: float = 60.0) -> dict:
+        for _ in range(int(timeout * 20)):
+            for message in self.messages:
+                if message.get("id") == request and message.get("kind") == "reply":
+                    return message
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no reply to {request}: {self.messages}")
+
+
+async def test_continue_on_a_finished_card_makes_a_job_whose_record_names_its_parent(
+    server, tmp_path, monkeypatch
+):
+    from sora_widget.widget import SoraWidget
+
+    async with sw.AsyncSoraClient(output_dir=tmp_path / "sora-outputs") as client:
+        widget = SoraWidget(
+            prompt="a red kite rising over the dunes", duration=4, size="landscape", client=client
+        )
+        sent = Sent()
+        monkeypatch.setattr(widget, "send", sent)
+        first = await widget.wait_for(widget.start().id)
+        assert first.status == "COMPLETED"
+
+        widget._on_message(
+            widget, {"kind": "continue", "id": "c1", "job": first.id, "prompt": "the kite dives"}, []
+        )
+        reply = await sent.reply("c1")
+        assert reply["ok"] is True
+        shot = await widget.wait_for(reply["job"])
+        assert shot.status == "COMPLETED" and shot.params.prompt == "the kite dives"
+        assert shot.derived_from == {"id": first.id, "how": "extend"}
+        assert shot.reference_source == f"last frame of {first.id}"
+        assert (shot.params.size, shot.params.duration) == ("1280x720", 4)
+        card = next(j for j in widget.jobs if j["id"] == shot.id)
+        assert card["derived_from"] == {"id": first.id, "how": "extend", "prompt": first.params.prompt}
+
+        # Remix: the controls were filled with the job's parameters, then Generate
+        params = {**first.params.to_dict(), "duration": 8}
+        widget._on_message(
+            widget,
+            {"kind": "generate", "id": "g1", "params": params, "model": "sora-2", "remix_of": first.id},
+            [],
+        )
+        remixed = await widget.wait_for((await sent.reply("g1"))["job"])
+        assert remixed.derived_from == {"id": first.id, "how": "remix"}
+        assert remixed.params.duration == 8 and remixed.params.prompt == first.params.prompt
+        widget.close()
+
+
+async def test_a_storyboard_makes_its_shots_in_order_each_from_the_last_and_stitches_them(server, tmp_path):
+    from sora_widget.storyboard import Storyboard
+
+    prompts = [
+        "a red kite rising over the dunes",
+        "the kite dives toward the sea",
+        "the kite skims the waves",
+    ]
+    async with sw.AsyncSoraClient(output_dir=tmp_path / "sora-outputs") as client:
+        board = Storyboard(shots=prompts, duration=4, size="landscape", client=client)
+        film = await board.arun()
+
+        shots = board.clips
+        assert [s.params.prompt for s in shots] == prompts
+        assert shots[0].derived_from is None and shots[0].params.input_reference is None
+        for before, after in itertools.pairwise(shots):
+            assert after.derived_from == {"id": before.id, "how": "extend"}
+            assert after.reference_source == f"last frame of {before.id}"
+        assert film == board.film and film.record.parts == [{"id": s.id, "sha256": s.sha256} for s in shots]
+        assert abs(video.facts(film)["duration_s"] - 12.0) <= 0.1
+        assert film.parent == tmp_path / "sora-outputs"
+        assert board.board == {
+            "running": False,
+            "current": None,
+            "shots": [s.id for s in shots],
+            "film": film.record.id,
+            "error": None,
+        }
+        kinds = [(j["id"], j["kind"]) for j in board.jobs]
+        assert kinds == [*((s.id, "clip") for s in shots), (film.record.id, "film")]
+        logged = Ledger.in_dir(tmp_path / "sora-outputs")
+        assert logged.get(film.record.id).kind == "film"
+        board.close()
+
+
+async def test_a_storyboard_stops_at_a_failed_shot_and_says_why(emulator, tmp_path):
+    server = emulator(latency=0.2, block_words=("forbidden",))
+    async with sw.AsyncSoraClient(api_key="k", base_url=server.base_url, output_dir=tmp_path) as client:
+        from sora_widget.storyboard import Storyboard
+
+        board = Storyboard(shots=["a calm sea", "a forbidden scene", "a third shot"], client=client)
+        with pytest.raises(sw.GenerationFailed):
+            await board.arun()
+        assert board.board["running"] is False and board.board["film"] is None
+        assert board.board["error"]["type"] == "GenerationFailed"
+        assert board.board["shots"][2] is None  # never started
+        assert [r.status for r in board.generations] == ["COMPLETED", "FAILED"]
+        assert board.film is None
+        board.close()
