@@ -1,7 +1,7 @@
 // Text the view shows: clock times, sizes, status and error wording. Pure, so the
 // wording is tested once and reads the same in the card, the gallery and the player.
 
-import type { JobError, JobParams, Options, SizeOption, Status } from "./protocol";
+import type { JobError, JobParams, Lineage, Options, SizeOption, Status } from "./protocol";
 
 /** Seconds as m:ss (h:mm:ss from an hour on). */
 export function formatClock(seconds: number): string {
@@ -70,6 +70,13 @@ export function referenceText(value: string | null, name?: string | null): strin
   const mime = /^data:(image\/[a-z0-9.+-]+)/i.exec(value);
   if (mime) return `embedded ${mime[1]} image`;
   return truncate(value, 40);
+}
+
+/** "continues: a red kite rising…" — where a clip came from (empty for a fresh one). */
+export function lineageText(lineage: Lineage | null | undefined): string {
+  if (!lineage) return "";
+  const how = lineage.how === "extend" ? "continues" : "remix of";
+  return lineage.prompt ? `${how}: ${truncate(lineage.prompt, 60)}` : `${how} clip ${lineage.id}`;
 }
 
 export function truncate(text: string, max: number): string {
