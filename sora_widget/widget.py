@@ -147,24 +147,38 @@ class SoraWidget(ClipView):
         self._publish()
         return record
 
-    async def continue_from(self, parent: Generation | str, prompt: str) -> Generation:
+    async def continue_from(
+        self,
+        parent: Generation | str,
+        prompt: str,
+        *,
+        duration: int | str | None = None,
+        size: str | None = None,
+        model: str | None = None,
+        save_to: str | None = None,
+    ) -> Generation:
         """Start the next shot of `parent` (a record, or the id of one of this widget's
         jobs) as a card's Continue does: `prompt`, starting from its last frame (uploaded
-        first), with its model, size and duration. Returns the new job's record."""
+        first), with its model, size and duration unless given. Returns the new job's
+        record (the job runs on the kernel's loop, like Generate's)."""
         clip = parent if isinstance(parent, Generation) else self._records.get(parent)
         if clip is None:
             raise InvalidParams("job", parent, "a completed job of this widget")
         p = clip.params
+        duration = duration if duration is not None else p.duration
+        size = size if size is not None else p.size
+        model = model if model is not None else clip.model
         # what can be refused is refused before the upload (nothing is sent)
-        self.client.prepare(prompt, duration=p.duration, size=p.size, model=clip.model)
+        self.client.prepare(prompt, duration=duration, size=size, model=model)
         url, source = await shots.frame_reference(self.client, clip)
         self.remember_parent(clip)
         return self.start(
             prompt,
-            duration=p.duration,
-            size=p.size,
-            model=clip.model,
+            duration=duration,
+            size=size,
+            model=model,
             input_reference=url,
+            save_to=save_to,
             derived_from={"id": clip.id, "how": shots.EXTEND},
             reference_source=source,
         )
