@@ -6,7 +6,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb reproducibility.ipynb
+NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb reproducibility.ipynb storyboard.ipynb
 
 .PHONY: demo test lint bench js notebooks clean
 

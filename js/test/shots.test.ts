@@ -220,7 +220,7 @@ describe("storyboard view", () => {
     const strip = el.querySelector(".sw-strip")!;
     expect(allByRole(strip, "button").map((b) => b.getAttribute("aria-label"))).toEqual([
       "Shot 1: Rendering the clip — a paper boat on a rainy street",
-      "Shot 2: Waiting for its turn in the batch — the kite dives",
+      "Shot 2: Waits for the shot before it — the kite dives",
     ]);
 
     const s1 = completedJob("s1", { params: { prompt: "a kite rising", duration: 4, size: "1280x720", input_reference: null } });

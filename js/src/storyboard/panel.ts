@@ -10,7 +10,7 @@ import { safeImageSrc, safeMediaSrc } from "../media";
 import { readBoard, readDuration, readShots, readString, writeShots, type WidgetModel } from "../model";
 import type { BoardProgress, Job, JobError, Options } from "../protocol";
 import { isPlayable, type VideoEntry } from "../state";
-import { ErrorSlot, setStatus, statusBadge } from "../view/parts";
+import { ErrorSlot, parseSize, setStatus, statusBadge } from "../view/parts";
 import { addShot, filmOf, moveShot, removeShot, runEstimate, runProblem, runText, stripItems, type StripItem } from "./shots";
 
 export interface StoryboardHost {
@@ -37,6 +37,7 @@ interface Row {
 interface StripEntry {
   el: HTMLLIElement;
   button: HTMLButtonElement;
+  thumb: HTMLElement;
   img: HTMLImageElement;
   placeholder: HTMLElement;
   status: HTMLElement;
@@ -87,7 +88,8 @@ export class StoryboardPanel {
       h("div", { class: "sw-header" }, h("span", { class: "sw-title", id: titleId }, "Storyboard"), this.summary),
       this.list,
       h("div", { class: "sw-generate-row" }, this.addButton, this.runButton, this.estimate, this.reason),
-      h("p", { class: "sw-board-status", role: "status" }, this.progress),
+      // announced through the view's live region (announce), not a second one here
+      h("p", { class: "sw-board-status" }, this.progress),
       this.errors.el,
       this.stripSection,
     );
@@ -231,13 +233,14 @@ export class StoryboardPanel {
     const placeholder = h("span", { class: "sw-placeholder" });
     const status = statusBadge();
     const caption = h("span", { class: "sw-strip-caption" });
+    const thumb = h("span", { class: "sw-gallery-thumb", "aria-hidden": "true" }, img, placeholder);
     const button = h(
       "button",
       { type: "button", class: "sw-strip-item" },
-      h("span", { class: "sw-gallery-thumb", "aria-hidden": "true" }, img, placeholder),
+      thumb,
       h("span", { class: "sw-strip-text" }, status, caption),
     );
-    const entry: StripEntry = { el: h("li", null, button), button, img, placeholder, status, caption };
+    const entry: StripEntry = { el: h("li", null, button), button, thumb, img, placeholder, status, caption };
     this.strip.appendChild(entry.el);
     this.scope.listen(button, "click", () => {
       const job = button.dataset.job;
@@ -255,15 +258,20 @@ export class StoryboardPanel {
     entry.button.disabled = !playable;
     if (job) entry.button.dataset.job = job.id;
     else delete entry.button.dataset.job;
+    const said = job ? statusText(item.status) : "Waits for the shot before it";
     entry.button.setAttribute(
       "aria-label",
-      `Shot ${item.index + 1}: ${statusText(item.status)}${playable ? ", play it" : ""} — ${truncate(item.prompt, 80)}`,
+      `Shot ${item.index + 1}: ${said}${playable ? ", play it" : ""} — ${truncate(item.prompt, 80)}`,
     );
-    const video = job ? this.host.video(job.id) : null;
+    const size = parseSize(readString(this.host.model, "size"));
+    const ratio = size ? `${size.width} / ${size.height}` : "";
+    if (entry.thumb.style.aspectRatio !== ratio) entry.thumb.style.aspectRatio = ratio;
+    const video = job && playable ? this.host.video(job.id) : null;
     const poster = video?.phase === "ready" ? safeImageSrc(video.poster) : null;
     if (poster && entry.img.getAttribute("src") !== poster) entry.img.setAttribute("src", poster);
     show(entry.img, poster !== null);
     show(entry.placeholder, poster === null);
+    setText(entry.placeholder, playable ? "▶" : item.status === "FAILED" || item.status === "EXPIRED" ? "—" : "…");
   }
 
   // -- the film -----------------------------------------------------------------------------
