@@ -118,6 +118,7 @@ const ERROR_TITLES: Record<string, string> = {
   NetworkError: "Network error — the API could not be reached",
   DownloadError: "Download failed",
   InvalidParams: "Invalid parameters",
+  ShotError: "This clip cannot be used for the shot",
   ConfigurationError: "Configuration problem",
   UnexpectedResponse: "Unexpected answer from the API",
   SoraError: "Something went wrong",
