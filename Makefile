@@ -14,7 +14,7 @@ BIN := $(VENV)/bin
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' sora_widget/_version.py)
 WHEEL := dist/sora_widget-$(VERSION)-py3-none-any.whl
 SDIST := dist/sora_widget-$(VERSION).tar.gz
-NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb reproducibility.ipynb
+NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb reproducibility.ipynb cost.ipynb storyboard.ipynb
 # pytest-xdist workers: one keeps the browser tests (and then the notebooks), the others take
 # the rest module by module (see tests/conftest.py)
 TEST_WORKERS ?= 3

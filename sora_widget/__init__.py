@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from ._sync import WaitInterrupted
     from .api import (
         agenerate,
-        areplay,
         aresume,
         configure,
         connect,
@@ -50,7 +49,6 @@ if TYPE_CHECKING:
         generate,
         models,
         pending,
-        replay,
         resume,
         settings,
         spend,
@@ -60,6 +58,19 @@ if TYPE_CHECKING:
     from .client import AsyncSoraClient, PollPolicy, RetryPolicy
     from .notebook import embed, read_records, verify
     from .report import export
+    from .shots import (
+        FilmPath,
+        LineageWarning,
+        aextend,
+        aremix,
+        areplay,
+        astitch,
+        extend,
+        remix,
+        replay,
+        stitch,
+    )
+    from .storyboard import Storyboard
     from .widget import SoraWidget
 
 #: what `import sora_widget` loads only on first use: the HTTP client (httpx), IPython,
@@ -69,7 +80,6 @@ _LAZY = {
     **dict.fromkeys(
         (
             "agenerate",
-            "areplay",
             "aresume",
             "configure",
             "connect",
@@ -77,7 +87,6 @@ _LAZY = {
             "generate",
             "models",
             "pending",
-            "replay",
             "resume",
             "settings",
             "spend",
@@ -89,6 +98,23 @@ _LAZY = {
     **dict.fromkeys(("AsyncSoraClient", "PollPolicy", "RetryPolicy"), "client"),
     **dict.fromkeys(("embed", "read_records", "verify"), "notebook"),
     "export": "report",
+    # lineage-aware: replay of an extended shot extracts its parent's last frame again
+    **dict.fromkeys(
+        (
+            "FilmPath",
+            "LineageWarning",
+            "aextend",
+            "areplay",
+            "aremix",
+            "astitch",
+            "extend",
+            "remix",
+            "replay",
+            "stitch",
+        ),
+        "shots",
+    ),
+    "Storyboard": "storyboard",
     "SoraWidget": "widget",
     "WaitInterrupted": "_sync",
 }
@@ -102,12 +128,14 @@ __all__ = [
     "BudgetExceeded",
     "ConfigurationError",
     "DownloadError",
+    "FilmPath",
     "Generation",
     "GenerationFailed",
     "GenerationParams",
     "GenerationTimeout",
     "InsufficientCredits",
     "InvalidParams",
+    "LineageWarning",
     "ModelUnavailable",
     "NetworkError",
     "NotFound",
@@ -119,30 +147,37 @@ __all__ = [
     "ServerError",
     "SoraError",
     "SoraWidget",
+    "Storyboard",
     "SubmitOutcomeUnknown",
     "UnexpectedResponse",
     "WaitInterrupted",
     "__version__",
+    "aextend",
     "agenerate",
     "agenerate_many",
+    "aremix",
     "areplay",
     "aresume",
+    "astitch",
     "configure",
     "connect",
     "embed",
     "emulator",
     "estimate",
     "export",
+    "extend",
     "generate",
     "generate_many",
     "models",
     "params",
     "pending",
     "read_records",
+    "remix",
     "replay",
     "resume",
     "settings",
     "spend",
+    "stitch",
     "use_emulator",
     "verify",
 ]

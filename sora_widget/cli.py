@@ -374,6 +374,7 @@ def _records(args: argparse.Namespace) -> int:
                 outcome = r.video_path or (r.error or {}).get("message") or "-"
                 if r.replay_of:
                     outcome += f" (replay of {r.replay_of})"
+                outcome += lineage_note(r)
                 print(
                     f"{terminal_safe(r.id):<14}{r.status:<11}{f'{r.params.duration}s {r.params.size}':<16}"
                     f"{terminal_safe(r.request_id or '-'):<38}{','.join(r.sources):<24}"
@@ -383,6 +384,18 @@ def _records(args: argparse.Namespace) -> int:
         return 2 if read.problems else 0
 
     return _reading_notebook(run)
+
+
+def lineage_note(record: Generation) -> str:
+    """Where a clip came from, for the records table: "(continues ID)", "(remix of ID)"
+    or "(film of ID, ID…)", after a space; empty for a clip made from scratch."""
+    how = {"extend": "continues", "remix": "remix of"}
+    derived = record.derived_from or {}
+    if derived.get("how") in how:
+        return f" ({how[derived['how']]} {derived.get('id')})"
+    if record.kind == "film":
+        return f" (film of {', '.join(str(p.get('id')) for p in record.parts or [])})"
+    return ""
 
 
 def _embed(args: argparse.Namespace) -> int:
@@ -424,13 +437,23 @@ def _replay(args: argparse.Namespace) -> int:
     except (*NOTEBOOK_ERRORS, LookupError) as error:  # LookupError: no such record in it
         return _notebook_error(error)
     p = original.params
-    reference = p.input_reference
-    if reference is not None and reference_kind(reference) == "path":
-        # A record names a file on the machine that made it; here it would name one of
-        # ours. Never upload it on a record's say-so.
-        reference = _local_reference(reference, notebook)
-        if reference is None:
-            return 2
+    if (original.derived_from or {}).get("how") == "extend":
+        try:
+            extended = asyncio.run(_replay_reference(args, original, notebook))
+        except SoraError as error:
+            print(f"error: {terminal_safe(str(error))}", file=sys.stderr)
+            return 1
+        if extended.note:
+            print(terminal_safe(extended.note), file=sys.stdout if extended.fresh else sys.stderr)
+        reference, source = extended.url, extended.source
+    else:
+        reference, source = p.input_reference, original.reference_source
+        if reference is not None and reference_kind(reference) == "path":
+            # A record names a file on the machine that made it; here it would name one of
+            # ours. Never upload it on a record's say-so.
+            reference = _local_reference(reference, notebook)
+            if reference is None:
+                return 2
     # The new clip and its ledger entry go to the user's output dir (--output-dir,
     # $SORA_WIDGET_OUTPUT_DIR or ./sora-outputs), never into the folder the notebook came in.
     status = _run_job(
@@ -443,6 +466,8 @@ def _replay(args: argparse.Namespace) -> int:
         input_reference=reference,
         notebook={"path": notebook.name},
         replay_of=original.id,
+        derived_from=original.derived_from,
+        reference_source=source,
     )
     if status == 0:
         where = api.ledger(args.output_dir).path
@@ -483,6 +508,14 @@ def _local_reference(reference: str, notebook: Path) -> str | None:
         print(refusal, file=sys.stderr)
         return None
     return str(inside)
+
+
+async def _replay_reference(args: argparse.Namespace, original: Generation, notebook: Path) -> Any:
+    """An extended shot's reference: its parent's last frame, extracted again (shots)."""
+    from .shots import replay_reference
+
+    async with _client(args) as client:
+        return await replay_reference(client, original, notebook=notebook)
 
 
 def _print_table(rows: list[Generation]) -> None:

@@ -26,7 +26,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments
 from traitlets import Bool, Enum, Int, Unicode
 
-from . import api, params, terminal
+from . import api, params, shots, terminal
 from ._sync import run_blocking
 from ._waiting import NOTHING_LEFT
 from .environment import cell_context, frontend_has_widgets, is_headless
@@ -39,6 +39,15 @@ def _generation_parser(prog: str, *, cell: bool) -> MagicArgumentParser:
     """%sora's and %%sora's options: the CLI's generation options, plus how to wait."""
     parser = MagicArgumentParser(prog=prog, add_help=False)
     add_generation_options(parser)
+    parser.add_argument(
+        "--continue",
+        dest="continue_from",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ID",
+        help="the next shot: start from the last frame of this kernel's last clip (or of clip ID)",
+    )
     parser.add_argument("--wait", dest="wait", action="store_true", default=None, help="wait for the clip")
     parser.add_argument(
         "--no-wait", dest="wait", action="store_false", help="return at once with a job handle"
@@ -136,12 +145,17 @@ class SoraMagics(Magics):
     @line_magic
     @_with_parser(_generation_parser("%sora", cell=False))
     def sora(self, line: str) -> Any:
-        """Generate a clip: %sora [-d 4|8|12] [-s WxH] [-r URL|PATH] [--wait|--no-wait] [-o PATH] PROMPT…"""
+        """Generate a clip: %sora [-d 4|8|12] [-s WxH] [-r URL|PATH] [--continue [ID]] [--wait|--no-wait]
+        [-o PATH] PROMPT…"""
         args = self._parse(self.sora, line)
-        prompt = " ".join(args.prompt).strip()
+        words = list(args.prompt)
+        parent = None
+        if args.continue_from is not None:
+            parent, words = self._continued(args.continue_from, words)
+        prompt = " ".join(words).strip()
         if not prompt:
             raise UsageError("%sora needs a prompt, e.g. %sora -d 4 a paper boat on a rainy street")
-        return self._generate(prompt, args)
+        return self._generate(prompt, args, parent)
 
     @cell_magic("sora")
     @_with_parser(_generation_parser("%%sora", cell=True))
@@ -155,7 +169,12 @@ class SoraMagics(Magics):
         )
         if not prompt:
             raise UsageError("%%sora needs a prompt in the cell body")
-        return self._generate(prompt, args)
+        parent = None
+        if args.continue_from is not None:
+            parent, words = self._continued(args.continue_from, [])
+            if words:
+                raise UsageError(f"%%sora --continue {words[0]}: no clip of that id here or in the ledger")
+        return self._generate(prompt, args, parent)
 
     def _parse(self, magic: Any, line: str) -> Any:
         """Shell-style quoting, as a terminal user expects: 'a paper boat' is one word
@@ -169,10 +188,57 @@ class SoraMagics(Magics):
         except SystemExit as exc:  # argparse's exit on bad usage
             raise UsageError(str(exc)) from None
 
-    def _generate(self, prompt: str, args: Any) -> Any:
+    # -- continuing a clip ------------------------------------------------------------------
+
+    def _continued(self, given: str, words: list[str]) -> tuple[Generation, list[str]]:
+        """The clip `%sora --continue [ID]` continues, and the prompt's words. A word after
+        --continue that names no clip is the prompt's first word."""
+        if given:
+            found = self._clip_named(given)
+            if found is not None:
+                return found, words
+            words = [given, *words]
+        last = self._last_clip()
+        if last is None:
+            raise UsageError(
+                "%sora --continue: this kernel has no finished clip to continue yet; make one first, "
+                "or name one: %sora --continue ID PROMPT"
+            )
+        return last, words
+
+    def _clip_named(self, key: str) -> Generation | None:
+        for record in reversed([g for job in self.jobs for g in _records_of(job)]):
+            if key in (record.id, record.request_id):
+                return record
         try:
-            options = chosen(args, duration=self.default_duration, size=self.default_size)
-            model = args.model or self.default_model
+            return api.find_generation(key)
+        except LookupError:
+            return None
+
+    def _last_clip(self) -> Generation | None:
+        """This kernel's newest finished clip: of its %sora jobs, or any it saved (a
+        widget, sw.generate, a storyboard), as the ledger knows."""
+        mine = [
+            g
+            for job in self.jobs
+            for g in _records_of(job)
+            if g.status == "COMPLETED" and g.video_path and g.kind != "film"
+        ]
+        logged = api.ledger().last_clip()
+        candidates = [*mine, *([logged] if logged is not None else [])]
+        return max(candidates, key=lambda r: r.completed_at or "", default=None)
+
+    def _generate(self, prompt: str, args: Any, parent: Generation | None = None) -> Any:
+        try:
+            if parent is None:
+                options = chosen(args, duration=self.default_duration, size=self.default_size)
+                model = args.model or self.default_model
+            else:
+                if args.reference:
+                    raise UsageError("%sora --continue starts from the clip's last frame: leave out -r")
+                # the next shot keeps its parent's size, duration and model unless told
+                options = chosen(args, duration=parent.params.duration, size=parent.params.size)
+                model = args.model or parent.model
             options.pop("model")
             take = options.pop("take")
             p = params.validate(prompt, model=model, **options)
@@ -180,12 +246,13 @@ class SoraMagics(Magics):
             raise UsageError(str(error)) from None
         wait = self._should_wait(args.wait)
         if not frontend_has_widgets():
-            return self._generate_in_text(p, model, take, args.out)
+            return self._generate_in_text(p, model, take, args.out, parent)
         from .widget import SoraWidget
 
         view = SoraWidget(prompt=p.prompt, duration=p.duration, size=p.size, model=model, mode="job")
         try:
-            earlier = None if args.new else self._earlier(view, p, model)
+            # (a continuation is looked up by its own request, once its frame is known)
+            earlier = None if args.new or parent is not None else self._earlier(view, p, model)
             if earlier is not None and earlier.kind == "done":
                 # the notebook already has this clip: shown, not made again (0 requests)
                 view.close()
@@ -198,6 +265,12 @@ class SoraMagics(Magics):
             if earlier is not None and earlier.kind == "attach":
                 print(f"sora-widget: {earlier.record.note}")
                 record = view.follow(earlier.record)
+            elif parent is not None:
+                record = run_blocking(
+                    view.continue_from(
+                        parent, p.prompt, duration=p.duration, size=p.size, model=model, save_to=args.out
+                    )
+                )
             else:
                 record = view.start(
                     input_reference=p.input_reference, save_to=args.out, take=take if args.new else 1
@@ -240,11 +313,19 @@ class SoraMagics(Magics):
         return found
 
     def _generate_in_text(
-        self, p: params.GenerationParams, model: str, take: Any, out: str | None
+        self,
+        p: params.GenerationParams,
+        model: str,
+        take: Any,
+        out: str | None,
+        parent: Generation | None = None,
     ) -> Generation:
         """The terminal: a progress line, then the record as text."""
         from IPython.display import display
 
+        submit: dict[str, Any] = {"input_reference": p.input_reference}
+        if parent is not None:
+            submit = self._continuation(parent, p, model)
         try:
             record = terminal.run_job(
                 api.client,
@@ -255,8 +336,8 @@ class SoraMagics(Magics):
                 size=p.size,
                 model=model,
                 take=take,
-                input_reference=p.input_reference,
                 notebook=cell_context(),
+                **submit,
             )
         except SoraError as error:
             if not isinstance(error.record, Generation):
@@ -266,6 +347,24 @@ class SoraMagics(Magics):
         self.jobs.append(record)
         display(record_bundle([record]), raw=True)
         return record
+
+    def _continuation(self, parent: Generation, p: params.GenerationParams, model: str) -> dict[str, Any]:
+        """The parent's last frame, uploaded: what the next shot's submit carries."""
+
+        async def upload() -> tuple[str, str]:
+            async with api.client() as client:
+                client.prepare(p.prompt, duration=p.duration, size=p.size, model=model)  # refused first
+                return await shots.frame_reference(client, parent)
+
+        try:
+            url, source = run_blocking(upload())
+        except SoraError as error:
+            raise UsageError(str(error)) from None
+        return {
+            "input_reference": url,
+            "derived_from": {"id": parent.id, "how": shots.EXTEND},
+            "reference_source": source,
+        }
 
     def _should_wait(self, flag: bool | None) -> bool:
         if flag is not None:

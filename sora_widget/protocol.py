@@ -20,8 +20,8 @@ from .cost import Spend
 from .errors import SoraError
 from .records import Generation, reproduce_code
 
-Mode = Literal["full", "job", "batch"]
-MODES: tuple[Mode, ...] = ("full", "job", "batch")
+Mode = Literal["full", "job", "batch", "storyboard"]
+MODES: tuple[Mode, ...] = ("full", "job", "batch", "storyboard")
 
 Status = Literal[
     "PENDING",  # a batch item not sent yet, waiting for its turn
@@ -132,10 +132,21 @@ class VideoFacts(TypedDict):
     faststart: bool
 
 
-class JobView(TypedDict):
-    """One generation as the `jobs` trait lists them (oldest first)."""
+class Lineage(TypedDict):
+    """Where a clip came from: made `how` from the clip `id`, whose prompt is given when
+    the kernel knows it (the card says "continues: a red kite rising…")."""
 
     id: str
+    how: Literal["extend", "remix"]
+    prompt: str | None
+
+
+class JobView(TypedDict):
+    """One generation as the `jobs` trait lists them (oldest first); a "film" is clips
+    stitched together (shots.stitch)."""
+
+    id: str
+    kind: Literal["clip", "film"]
     request_id: str | None
     status: Status
     waiting: bool
@@ -156,6 +167,7 @@ class JobView(TypedDict):
     error: JobError | None
     synthetic: bool
     reproduce: str
+    derived_from: Lineage | None
 
 
 class BatchProgress(TypedDict):
@@ -170,9 +182,23 @@ class BatchProgress(TypedDict):
     running: int
 
 
+class BoardProgress(TypedDict):
+    """`board` trait of a Storyboard: where its run stands. `shots` holds the job id of
+    each shot of the run (None until it is started), `film` the film's job id once the
+    shots are stitched, `error` why the run stopped."""
+
+    running: bool
+    current: int | None
+    shots: list[str | None]
+    film: str | None
+    error: JobError | None
+
+
 class Traits(TypedDict):
-    """Every synced trait a view reads. A SoraWidget has all but `batch`; a batch view
-    has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`."""
+    """Every synced trait a view reads. A SoraWidget has all but `batch`, `shots` and
+    `board`; a batch view has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`; a
+    Storyboard `options`, `jobs`, `jobs_clock_ms`, `mode`, `shots`, `duration`, `size`,
+    `model` and `board`."""
 
     prompt: str
     duration: int
@@ -187,16 +213,39 @@ class Traits(TypedDict):
     jobs_clock_ms: float
     mode: Mode
     batch: BatchProgress
+    shots: list[str]
+    board: BoardProgress
 
 
 # -- view → kernel ------------------------------------------------------------------------------
 
 
 class GenerateRequest(TypedDict):
+    """`remix_of`: the job whose parameters the controls were filled with (Remix)."""
+
     kind: Literal["generate"]
     id: str
     params: JobParams
     model: str
+    remix_of: str | None
+
+
+class ContinueRequest(TypedDict):
+    """The next shot of `job`: `prompt`, starting from the job's last frame. Answered
+    once the frame is uploaded and the new job exists (`reply` {job})."""
+
+    kind: Literal["continue"]
+    id: str
+    job: str
+    prompt: str
+
+
+class RunStoryboardRequest(TypedDict):
+    """A Storyboard's run: `shots` (the prompts, in order) become its shots."""
+
+    kind: Literal["run_storyboard"]
+    id: str
+    shots: list[str]
 
 
 class VideoRequest(TypedDict):
@@ -237,7 +286,16 @@ class UseEmulatorRequest(TypedDict):
     id: str
 
 
-REQUESTS = (GenerateRequest, VideoRequest, StopRequest, ResumeRequest, UploadRequest, UseEmulatorRequest)
+REQUESTS = (
+    GenerateRequest,
+    VideoRequest,
+    StopRequest,
+    ResumeRequest,
+    UploadRequest,
+    UseEmulatorRequest,
+    ContinueRequest,
+    RunStoryboardRequest,
+)
 
 
 # -- kernel → view ------------------------------------------------------------------------------
@@ -286,8 +344,10 @@ DECLARED = (
     JobError,
     JobParams,
     VideoFacts,
+    Lineage,
     JobView,
     BatchProgress,
+    BoardProgress,
     Traits,
     *REQUESTS,
     ReplyOk,
@@ -307,15 +367,18 @@ def job_view(
     waiting: bool = False,
     detached: bool = False,
     queued_in_batch: bool = False,
+    parent_prompt: str | None = None,
 ) -> JobView:
     """A record as the view shows it. Pure: the caller says what it knows of the job's
     task (`waiting`: polled now; `detached`: the user stopped waiting) and the typical
-    latency. `queued_in_batch`: a batch item not sent yet shows as PENDING."""
+    latency. `queued_in_batch`: a batch item not sent yet shows as PENDING;
+    `parent_prompt`: the prompt of the clip it derives from, when known."""
     status: Status = record.status  # type: ignore[assignment]
     if queued_in_batch and record.status == "SUBMITTING" and record.submitted_at is None:
         status = "PENDING"
     return {
         "id": record.id,
+        "kind": "film" if record.kind == "film" else "clip",
         "request_id": record.request_id,
         "status": status,
         "waiting": waiting,
@@ -336,6 +399,37 @@ def job_view(
         "error": record.error,  # type: ignore[typeddict-item]
         "synthetic": record.synthetic,
         "reproduce": reproduce_code(record),
+        "derived_from": lineage(record, parent_prompt),
+    }
+
+
+def lineage(record: Generation, parent_prompt: str | None = None) -> Lineage | None:
+    """`derived_from` as the card shows it, with the parent's prompt when known."""
+    derived = record.derived_from or {}
+    parent, how = derived.get("id"), derived.get("how")
+    if not isinstance(parent, str):
+        return None
+    if how == "extend":
+        return {"id": parent, "how": "extend", "prompt": parent_prompt}
+    if how == "remix":
+        return {"id": parent, "how": "remix", "prompt": parent_prompt}
+    return None
+
+
+def board_progress(
+    *,
+    running: bool = False,
+    current: int | None = None,
+    shots: list[str | None] | None = None,
+    film: str | None = None,
+    error: SoraError | None = None,
+) -> BoardProgress:
+    return {
+        "running": running,
+        "current": current,
+        "shots": list(shots or []),
+        "film": film,
+        "error": error.to_dict() if error is not None else None,  # type: ignore[typeddict-item]
     }
 
 

@@ -85,6 +85,8 @@ class ClipView(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(options=params.view_options(api.prices()), **kwargs)
         self._records: dict[str, Generation] = {}
+        #: prompts of clips this view's clips derive from but does not show (lineage)
+        self._parents: dict[str, str] = {}
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._display_id = f"sora-widget-{uuid.uuid4().hex}"
         self._record_shown = False
@@ -125,8 +127,24 @@ class ClipView(anywidget.AnyWidget):
 
     def _job_view(self, record: Generation, now: float) -> protocol.JobView:
         return protocol.job_view(
-            record, now=now, expected_s=self._expected(record), waiting=record.id in self._tasks
+            record,
+            now=now,
+            expected_s=self._expected(record),
+            waiting=record.id in self._tasks,
+            parent_prompt=self._parent_prompt(record),
         )
+
+    def _parent_prompt(self, record: Generation) -> str | None:
+        """The prompt of the clip `record` derives from, when this view knows it."""
+        parent = (record.derived_from or {}).get("id")
+        if not parent:
+            return None
+        shown = self._records.get(parent)
+        return shown.params.prompt if shown is not None else self._parents.get(parent)
+
+    def remember_parent(self, parent: Generation) -> None:
+        """Name a clip this view's clips derive from, so their cards can say which."""
+        self._parents[parent.id] = parent.params.prompt
 
     def _expected(self, record: Generation) -> float:
         """The typical latency of a job like this one; subclasses ask their client."""

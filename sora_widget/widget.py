@@ -17,7 +17,7 @@ from typing import Any
 
 import traitlets
 
-from . import api, params, protocol
+from . import api, params, protocol, shots
 from .checks import check_save_to
 from .client import AsyncSoraClient
 from .environment import cell_context
@@ -122,12 +122,15 @@ class SoraWidget(ClipView):
         save_to: str | None = None,
         model: str | None = None,
         take: int | str = "next",
+        derived_from: dict[str, str] | None = None,
+        reference_source: str | None = None,
     ) -> Generation:
         """Start a job as the Generate button does (on the running loop); returns its record.
 
         Values not given come from the widget's controls. Raises InvalidParams,
         AuthenticationError (no key) or BudgetExceeded before anything is sent. A new take
         unless `take` says which: the button asks for a new clip, never for one already made.
+        `derived_from` and `reference_source` are recorded with it (lineage).
         """
         check_save_to(save_to)  # before anything is sent: an unsavable clip is paid for all the same
         reference = input_reference if input_reference is not None else (self.input_reference or None)
@@ -140,6 +143,8 @@ class SoraWidget(ClipView):
             input_reference=reference,
             # the widget's own cell (where its record output lives) names the job's origin
             notebook={**(cell_context() or {}), **(self._context or {})} or None,
+            derived_from=derived_from,
+            reference_source=reference_source,
         )
         self._records[record.id] = record
         self._spawn(record.id, self._submit_and_wait(record, save_to))
@@ -153,6 +158,42 @@ class SoraWidget(ClipView):
         self._spawn(record.id, self._wait_again(record))
         self._publish()
         return record
+
+    async def continue_from(
+        self,
+        parent: Generation | str,
+        prompt: str,
+        *,
+        duration: int | str | None = None,
+        size: str | None = None,
+        model: str | None = None,
+        save_to: str | None = None,
+    ) -> Generation:
+        """Start the next shot of `parent` (a record, or the id of one of this widget's
+        jobs) as a card's Continue does: `prompt`, starting from its last frame (uploaded
+        first), with its model, size and duration unless given. Returns the new job's
+        record (the job runs on the kernel's loop, like Generate's)."""
+        clip = parent if isinstance(parent, Generation) else self._records.get(parent)
+        if clip is None:
+            raise InvalidParams("job", parent, "a completed job of this widget")
+        p = clip.params
+        duration = duration if duration is not None else p.duration
+        size = size if size is not None else p.size
+        model = model if model is not None else clip.model
+        # what can be refused is refused before the upload (nothing is sent)
+        self.client.prepare(prompt, duration=duration, size=size, model=model)
+        url, source = await shots.frame_reference(self.client, clip)
+        self.remember_parent(clip)
+        return self.start(
+            prompt,
+            duration=duration,
+            size=size,
+            model=model,
+            input_reference=url,
+            save_to=save_to,
+            derived_from={"id": clip.id, "how": shots.EXTEND},
+            reference_source=source,
+        )
 
     async def wait_for(self, job_id: str) -> Generation:
         """Await the task of a job started by `start` (errors are in its record)."""
@@ -170,13 +211,38 @@ class SoraWidget(ClipView):
     @handles("generate")
     def _on_generate(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
         p = content.get("params") or {}
+        remix_of = content.get("remix_of") or None
+        if remix_of is not None and remix_of not in self._records:
+            raise InvalidParams("remix_of", remix_of, "a job of this widget")
         record = self.start(
             p.get("prompt", ""),
             duration=p.get("duration", self.duration),
             size=p.get("size", self.size),
             input_reference=p.get("input_reference") or None,
             model=content.get("model") or self.model,
+            derived_from={"id": remix_of, "how": shots.REMIX} if remix_of else None,
+            reference_source=self._reference_source_of(remix_of, p.get("input_reference") or None),
         )
+        self._reply(request, job=record.id)
+
+    def _reference_source_of(self, remix_of: str | None, reference: str | None) -> str | None:
+        """A remix keeping its original's reference keeps where that came from too."""
+        original = self._records.get(remix_of) if remix_of else None
+        if original is None or reference is None or reference != original.params.input_reference:
+            return None
+        return original.reference_source
+
+    @handles("continue")
+    def _on_continue(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        job = str(content.get("job"))
+        parent = self._records.get(job)
+        if parent is None or parent.status != "COMPLETED" or not parent.video_path:
+            raise InvalidParams("job", job, "a completed job of this widget")
+        prompt = params.validate_prompt(content.get("prompt"))
+        self._answer_later(f"continue:{request}", request, self._continue(request, parent, prompt))
+
+    async def _continue(self, request: str, parent: Generation, prompt: str) -> None:
+        record = await self.continue_from(parent, prompt)
         self._reply(request, job=record.id)
 
     @handles("stop")
@@ -286,6 +352,7 @@ class SoraWidget(ClipView):
             expected_s=self._expected(record),
             waiting=record.id in self._tasks,
             detached=record.id in self._detached and record.id not in self._tasks,
+            parent_prompt=self._parent_prompt(record),
         )
 
     def _expected(self, record: Generation) -> float:

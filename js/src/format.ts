@@ -1,7 +1,7 @@
 // Text the view shows: clock times, sizes, status and error wording. Pure, so the
 // wording is tested once and reads the same in the card, the gallery and the player.
 
-import type { JobError, JobParams, Options, SizeOption, Status } from "./protocol";
+import type { JobError, JobParams, Lineage, Options, SizeOption, Status } from "./protocol";
 
 /** Seconds as m:ss (h:mm:ss from an hour on). */
 export function formatClock(seconds: number): string {
@@ -72,6 +72,13 @@ export function referenceText(value: string | null, name?: string | null): strin
   return truncate(value, 40);
 }
 
+/** "continues: a red kite rising…" — where a clip came from (empty for a fresh one). */
+export function lineageText(lineage: Lineage | null | undefined): string {
+  if (!lineage) return "";
+  const how = lineage.how === "extend" ? "continues" : "remix of";
+  return lineage.prompt ? `${how}: ${truncate(lineage.prompt, 60)}` : `${how} clip ${lineage.id}`;
+}
+
 export function truncate(text: string, max: number): string {
   const chars = Array.from(text); // by code point: never split an emoji
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join("")}…`;
@@ -111,6 +118,7 @@ const ERROR_TITLES: Record<string, string> = {
   NetworkError: "Network error — the API could not be reached",
   DownloadError: "Download failed",
   InvalidParams: "Invalid parameters",
+  ShotError: "This clip cannot be used for the shot",
   ConfigurationError: "Configuration problem",
   UnexpectedResponse: "Unexpected answer from the API",
   SoraError: "Something went wrong",

@@ -3,7 +3,7 @@
 // become "not known yet" instead of exceptions in the middle of a render.
 
 import type { AnyModel } from "@anywidget/types";
-import { JOBVIEW_KEYS, type Backend, type BatchProgress, type Job, type JobError, type Mode, type Model, type Options, type SpendView } from "./protocol";
+import { JOBVIEW_KEYS, type Backend, type BatchProgress, type BoardProgress, type Job, type JobError, type Mode, type Model, type Options, type SpendView } from "./protocol";
 import { normalizeError } from "./dispatch";
 
 /** The traits as a type alias (an interface would not satisfy AnyModel's index type). */
@@ -55,7 +55,32 @@ export function readDuration(model: WidgetModel): number {
 
 export function readMode(model: WidgetModel): Mode {
   const mode = model.get("mode");
-  return mode === "job" || mode === "batch" ? mode : "full";
+  return mode === "job" || mode === "batch" || mode === "storyboard" ? mode : "full";
+}
+
+/** `shots` of a Storyboard: its prompts, in order (strings only). */
+export function readShots(model: WidgetModel): string[] {
+  const shots = model.get("shots");
+  return Array.isArray(shots) ? shots.map((s) => (typeof s === "string" ? s : String(s ?? ""))) : [];
+}
+
+/** `board` of a Storyboard, with safe defaults for anything missing. */
+export function readBoard(model: WidgetModel): BoardProgress {
+  const b = (model.get("board") ?? {}) as Partial<Record<keyof BoardProgress, unknown>>;
+  const id = (v: unknown) => (typeof v === "string" && v !== "" ? v : null);
+  return {
+    running: b.running === true,
+    current: typeof b.current === "number" && Number.isInteger(b.current) && b.current >= 0 ? b.current : null,
+    shots: Array.isArray(b.shots) ? b.shots.map(id) : [],
+    film: id(b.film),
+    error: b.error && typeof b.error === "object" ? (normalizeError(b.error) as JobError) : null,
+  };
+}
+
+/** Replace a Storyboard's prompts (the view's edits, reorders, additions). */
+export function writeShots(model: WidgetModel, shots: string[]): void {
+  model.set("shots", [...shots]);
+  model.save_changes();
 }
 
 /** `batch`, with every count a whole number ≥ 0 (zero when missing). */

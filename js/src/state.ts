@@ -7,7 +7,7 @@ import { isTerminal } from "./timing";
 
 // -- one view ------------------------------------------------------------------------------
 
-export type JobAction = "stop" | "resume";
+export type JobAction = "stop" | "resume" | "continue";
 
 export interface ViewState {
   /** the job the main player shows; null: the newest completed one */
@@ -24,8 +24,10 @@ export interface ViewState {
   referenceError: JobError | null;
   /** a stop or resume request in flight, per job */
   busy: Record<string, JobAction>;
-  /** a failed stop/resume request, shown in the job's card */
+  /** a failed stop/resume/continue request, shown in the job's card */
   jobErrors: Record<string, JobError>;
+  /** the job whose parameters fill the controls (Remix): the next Generate derives from it */
+  remixOf: string | null;
 }
 
 export const initialViewState: ViewState = {
@@ -38,6 +40,7 @@ export const initialViewState: ViewState = {
   referenceError: null,
   busy: {},
   jobErrors: {},
+  remixOf: null,
 };
 
 export type ViewAction =
@@ -53,6 +56,8 @@ export type ViewAction =
   | { type: "backendFinished"; error?: JobError }
   | { type: "jobActionStarted"; job: string; action: JobAction }
   | { type: "jobActionFinished"; job: string; error?: JobError }
+  | { type: "remix"; job: string }
+  | { type: "clearRemix" }
   | { type: "jobsChanged"; jobs: readonly Job[] };
 
 export function viewReducer(state: ViewState, action: ViewAction): ViewState {
@@ -74,7 +79,8 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
     case "generateFinished":
       // After a new submit the player goes back to following the newest clip.
       if (action.error) return { ...state, generating: false, formError: action.error };
-      return { ...state, generating: false, formError: null, selected: null };
+      // the remix is made: the controls are the user's own again
+      return { ...state, generating: false, formError: null, selected: null, remixOf: null };
     case "uploadStarted":
       return { ...state, uploading: action.name, referenceError: null };
     case "uploadFinished":
@@ -98,15 +104,26 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       else delete jobErrors[action.job];
       return { ...state, busy, jobErrors };
     }
+    case "remix":
+      return { ...state, remixOf: action.job, formError: null };
+    case "clearRemix":
+      return state.remixOf === null ? state : { ...state, remixOf: null };
     case "jobsChanged": {
       // Forget choices that point at jobs which are gone or can no longer play.
       const playable = new Set(action.jobs.filter(isPlayable).map((j) => j.id));
       const selected = state.selected !== null && playable.has(state.selected) ? state.selected : null;
       const compare = state.compare.filter((id) => playable.has(id));
-      if (selected === state.selected && compare.length === state.compare.length) return state;
-      return { ...state, selected, compare };
+      const remixOf = state.remixOf !== null && action.jobs.some((j) => j.id === state.remixOf) ? state.remixOf : null;
+      if (selected === state.selected && compare.length === state.compare.length && remixOf === state.remixOf) return state;
+      return { ...state, selected, compare, remixOf };
     }
   }
+}
+
+/** A finished clip the next shot can start from (Continue) or whose request can be
+ * asked again with changes (Remix); a film is neither. */
+export function canDerive(job: Pick<Job, "status" | "video_path" | "kind">): boolean {
+  return job.kind !== "film" && isPlayable(job);
 }
 
 /** A job whose clip the kernel can send. */

@@ -54,7 +54,10 @@ describe("Dispatcher", () => {
   });
 
   it("times out with a visible error, and ignores a late reply", async () => {
-    const p = dispatcher.request({ kind: "generate", model: "sora-2", params: { prompt: "x", duration: 4, size: "720x1280", input_reference: null } }, { timeoutMs: 5000 });
+    const p = dispatcher.request(
+      { kind: "generate", model: "sora-2", params: { prompt: "x", duration: 4, size: "720x1280", input_reference: null }, remix_of: null },
+      { timeoutMs: 5000 },
+    );
     const id = model.lastSent().content.id;
     vi.advanceTimersByTime(5001);
     const error = (await p.catch((e: unknown) => e)) as RequestError;

@@ -33,6 +33,7 @@ export const OPTIONS: Options = {
 export function makeJob(overrides: Partial<Job> = {}): Job {
   return {
     id: "job-1",
+    kind: "clip",
     request_id: "req-abc",
     status: "PROCESSING",
     waiting: true,
@@ -53,6 +54,7 @@ export function makeJob(overrides: Partial<Job> = {}): Job {
     error: null,
     synthetic: false,
     reproduce: "import sora_widget as sw\n\nclip = sw.generate('a paper boat')",
+    derived_from: null,
     ...overrides,
   };
 }

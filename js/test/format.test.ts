@@ -86,6 +86,7 @@ describe("errorTitle", () => {
     expect(t("ServerError")).toBe("Server error (5xx)");
     expect(t("DownloadError")).toBe("Download failed");
     expect(t("InvalidParams")).toBe("Invalid parameters");
+    expect(t("ShotError")).toBe("This clip cannot be used for the shot");
   });
   it("falls back to the type name", () => {
     expect(t("SomethingNew")).toBe("SomethingNew");

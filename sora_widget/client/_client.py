@@ -232,12 +232,14 @@ class AsyncSoraClient:
         batch: dict[str, Any] | None = None,
         derived_from: dict[str, str] | None = None,
         check_budget: bool = True,
+        reference_source: str | None = None,
     ) -> Generation:
         """Validate and build the record of a job without sending anything, so a caller
         (the widget) can show the job before its first request. `model`: this client's
         unless given; `take`: which take of the same request this is (1, 2, …, or "next":
         the first take this API has no generation of — see `records.identity`);
-        `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it.
+        `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it, and
+        `reference_source` (where an uploaded reference came from, e.g. "last frame of …").
 
         Raises `InvalidParams` (a value the model does not accept), `AuthenticationError`
         (no key) or `BudgetExceeded` (its estimate would pass the budget) — all before any
@@ -268,6 +270,7 @@ class AsyncSoraClient:
             replay_of=replay_of,
             batch=batch,
             derived_from=derived_from,
+            reference_source=reference_source,
             take=which,
             identity=identity.identity(key, which),
             cost={"usd": guess.usd, "source": "estimate"},

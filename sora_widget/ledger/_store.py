@@ -202,6 +202,18 @@ class Ledger:
                 )
         return found
 
+    def last_clip(self, writer: str | None = None, *, scan: int = 50) -> Generation | None:
+        """The clip (not a film) that `writer` — this process by default — saw complete and
+        saved last: what `%sora --continue` continues. An indexed read of the newest
+        completed rows."""
+        found = self._query(
+            "SELECT record FROM generations WHERE status = 'COMPLETED' AND saved = 1 AND writer = ? "
+            "ORDER BY submitted_at DESC LIMIT ?",
+            (writer or this_writer(), scan),
+        )
+        clips = [r for r in found if r.kind != "film"]
+        return max(clips, key=lambda r: r.completed_at or "", default=None)
+
     def latencies(self, api_host: str, model: str, duration: int, size: str, limit: int = 20) -> list[float]:
         """Seconds from submit to finish of the latest completed jobs of this kind on this
         API, oldest first: what the poll schedule learns from. An indexed read."""

@@ -129,6 +129,9 @@ def _is_relative(path: str) -> bool:
 
 def reproduce_code(record: Generation) -> str:
     """The exact Python call that generates this clip again."""
+    lineage = _lineage_code(record)
+    if lineage:
+        return lineage
     p = record.params
     args = [repr(p.prompt), f"duration={p.duration}", f"size={p.size!r}"]
     if p.input_reference:
@@ -137,3 +140,25 @@ def reproduce_code(record: Generation) -> str:
     if record.reference_source:
         lines.insert(2, f"# reference image uploaded from {record.reference_source}")
     return "\n".join(lines)
+
+
+def _lineage_code(record: Generation) -> str:
+    """A film is stitched again from its parts; an extended shot continues its parent
+    (whose last frame is extracted again): neither is a plain `sw.generate`."""
+    if record.kind == "film":
+        ids = ", ".join(repr(part.get("id")) for part in record.parts or [])
+        return f"import sora_widget as sw\n\nfilm = sw.stitch([{ids}], {record.video_path or 'film.mp4'!r})"
+    derived = record.derived_from or {}
+    if derived.get("how") != "extend":
+        return ""
+    p = record.params
+    args = [repr(derived.get("id")), repr(p.prompt), f"duration={p.duration}", f"size={p.size!r}"]
+    args.append(f"model={record.model!r}")
+    return "\n".join(
+        [
+            "import sora_widget as sw",
+            "",
+            "# continues the clip of that id (sw.read_records lists them) from its last frame",
+            f"clip = sw.extend({', '.join(args)})",
+        ]
+    )

@@ -233,3 +233,45 @@ def test_the_model_option_and_the_config_estimate(shell, capsys):
     assert config["estimate"].startswith("≈ $0.80 · sora-2 · 8 s")
     assert "spent on" in config["spend"]
     assert "estimate" in capsys.readouterr().out
+
+
+def test_continue_starts_from_the_last_clip_of_this_kernel_or_a_named_one(shell, emulator):
+    with pytest.raises(UsageError, match="no finished clip to continue yet"):
+        shell.run_line_magic("sora", "--continue the kite dives")
+    first = shell.run_line_magic("sora", "-d 4 -s landscape a red kite rising over the dunes")
+    second = shell.run_line_magic("sora", "--continue the kite dives toward the sea")
+    assert second.params.prompt == "the kite dives toward the sea"  # "the" is no clip id: a word
+    assert second.derived_from == {"id": first.id, "how": "extend"}
+    assert second.reference_source == f"last frame of {first.id}"
+    assert (second.params.duration, second.params.size) == (4, "1280x720")  # the parent's
+
+    third = shell.run_line_magic("sora", f"--continue {first.id} -d 8 the kite climbs again")
+    assert third.derived_from == {"id": first.id, "how": "extend"}  # named, not the latest
+    assert third.params.duration == 8
+    fourth = shell.run_line_magic("sora", "--continue it lands")
+    assert fourth.derived_from == {"id": third.id, "how": "extend"}  # the latest one
+    cell = shell.run_cell_magic("sora", f"--continue {second.request_id}", "The kite skims the waves\n")
+    assert cell.derived_from == {"id": second.id, "how": "extend"}
+    with pytest.raises(UsageError, match="leave out -r"):
+        shell.run_line_magic("sora", "--continue -r https://example.com/a.png it rains")
+
+
+def test_continue_in_a_headless_notebook_records_the_parent(environment, emulator):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_code_cell("%load_ext sora_widget"),
+        nbformat.v4.new_code_cell("kite = %sora -d 4 -s landscape a red kite rising"),
+        nbformat.v4.new_code_cell("dive = %sora --continue the kite dives"),
+        nbformat.v4.new_code_cell(
+            "print(dive.status, dive.derived_from == {'id': kite.id, 'how': 'extend'})"
+        ),
+    ]
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(environment)}}
+    ).execute()
+    assert "COMPLETED True" in "".join(o.get("text", "") for o in nb.cells[3].outputs)
+    shown = [r for o in nb.cells[2].outputs for r in records_in(o)]
+    assert [r["params"]["prompt"] for r in shown] == ["the kite dives"]
+    assert shown[0]["derived_from"]["how"] == "extend" and shown[0]["reference_source"].startswith(
+        "last frame of "
+    )

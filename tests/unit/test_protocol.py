@@ -17,6 +17,7 @@ from sora_widget.batch.tally import BatchTally
 from sora_widget.batch.view import BatchView
 from sora_widget.client import AsyncSoraClient
 from sora_widget.records import Generation
+from sora_widget.storyboard import Storyboard
 from sora_widget.widget import SoraWidget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,9 +61,10 @@ def test_options_backend_and_batch_progress_have_the_protocol_keys():
 def test_every_synced_trait_is_in_the_protocol():
     widget_traits = set(SoraWidget.class_trait_names(sync=True))
     batch_traits = set(BatchView.class_trait_names(sync=True))
+    board_traits = set(Storyboard.class_trait_names(sync=True))
     ours = keys(protocol.Traits)
     # anywidget's own (_esm, _css, layout, …) start with "_" or belong to ipywidgets
-    mine = {name for name in widget_traits | batch_traits if not name.startswith("_")} - {
+    mine = {name for name in widget_traits | batch_traits | board_traits if not name.startswith("_")} - {
         "layout",
         "tabbable",
         "tooltip",
@@ -74,8 +76,27 @@ def test_every_synced_trait_is_in_the_protocol():
 
 def test_request_kinds_are_those_the_widgets_answer():
     kinds = {typing.get_args(typing.get_type_hints(r)["kind"])[0] for r in protocol.REQUESTS}
-    assert set(SoraWidget._handlers) == kinds
+    assert set(SoraWidget._handlers) | set(Storyboard._handlers) == kinds
+    assert set(SoraWidget._handlers) == kinds - {"run_storyboard"}
+    assert set(Storyboard._handlers) == {"video", "run_storyboard"}
     assert set(BatchView._handlers) == {"video"}
+
+
+def test_a_job_view_names_its_lineage_with_the_parents_prompt_when_known():
+    record = Generation(
+        id="g2", params=params.GenerationParams("the kite dives"), derived_from={"id": "g1", "how": "extend"}
+    )
+    view = protocol.job_view(record, now=0.0, expected_s=1.0, parent_prompt="a red kite rising")
+    assert view["derived_from"] == {"id": "g1", "how": "extend", "prompt": "a red kite rising"}
+    assert view["kind"] == "clip"
+    plain = Generation(id="g3", params=params.GenerationParams("a fox"))
+    assert protocol.job_view(plain, now=0.0, expected_s=1.0)["derived_from"] is None
+    film = Generation(id="f1", params=params.GenerationParams("Film of 2 shots"), kind="film")
+    assert protocol.job_view(film, now=0.0, expected_s=1.0)["kind"] == "film"
+
+
+def test_board_progress_has_the_protocol_keys():
+    assert set(protocol.board_progress()) == keys(protocol.BoardProgress)
 
 
 # -- the router, without a browser ------------------------------------------------------------
@@ -144,3 +165,34 @@ async def test_a_bug_in_a_handler_still_reaches_the_view(widget, monkeypatch):
     monkeypatch.setitem(type(widget)._handlers, "stop", broken)
     reply = ask(widget, {"kind": "stop", "id": "r6", "job": "x"})
     assert reply["ok"] is False and "bug in sora-widget" in reply["error"]["hint"]
+
+
+async def test_continue_and_remix_of_an_unknown_job_are_refused_before_any_request(widget):
+    reply = ask(widget, {"kind": "continue", "id": "r7", "job": "nope", "prompt": "next"})
+    assert reply["ok"] is False and reply["error"]["type"] == "InvalidParams"
+    reply = ask(
+        widget,
+        {
+            "kind": "generate",
+            "id": "r8",
+            "params": {"prompt": "x", "duration": 4, "size": "720x1280", "input_reference": None},
+            "model": "sora-2",
+            "remix_of": "nope",
+        },
+    )
+    assert reply["ok"] is False and "remix_of" in reply["error"]["message"]
+    assert widget.client.requester.sent == {} and widget.generations == []
+
+
+async def test_a_storyboard_run_without_prompts_is_refused(tmp_path, monkeypatch):
+    async with AsyncSoraClient(api_key="k", base_url="http://127.0.0.1:9", output_dir=tmp_path) as client:
+        board = Storyboard(shots=["a kite", "   "], client=client)
+        recorder = Recorder()
+        monkeypatch.setattr(board, "send", recorder)
+        board._on_message(board, {"kind": "run_storyboard", "id": "r9", "shots": ["a kite", " "]}, [])
+        reply = recorder.sent[-1]
+        assert reply["ok"] is False and "shots[1]" in reply["error"]["message"]
+        board._on_message(board, {"kind": "run_storyboard", "id": "r10", "shots": []}, [])
+        assert recorder.sent[-1]["ok"] is False
+        assert board.board["running"] is False and client.requester.sent == {}
+        board.close()

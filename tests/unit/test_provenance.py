@@ -90,6 +90,28 @@ def test_every_kind_of_record_is_valid_against_the_shipped_schema(clip):
         VALIDATOR.validate(json.loads(json.dumps(g.to_dict())))
 
 
+def test_lineage_and_films_are_valid_and_a_clip_still_keeps_its_durations(clip):
+    extended = completed(
+        "e1", clip, derived_from={"id": "c1", "how": "extend"}, reference_source="last frame of c1"
+    )
+    remixed = completed("m1", clip, derived_from={"id": "c1", "how": "remix"})
+    film = completed(
+        "f1", clip, kind="film", parts=[{"id": "c1", "sha256": "a" * 64}, {"id": "e1", "sha256": "b" * 64}]
+    )
+    film.request_id = None
+    film.params = GenerationParams("Film of 2 shots", 24, "1280x720")  # longer than any one clip
+    for g in (extended, remixed, film):
+        VALIDATOR.validate(json.loads(json.dumps(g.to_dict())))
+    too_long = completed("c2", clip).to_dict()
+    too_long["params"]["duration"] = 24
+    with pytest.raises(jsonschema.ValidationError):
+        VALIDATOR.validate(too_long)  # a clip of a length no model offers
+    with pytest.raises(jsonschema.ValidationError):
+        VALIDATOR.validate({**film.to_dict(), "parts": None})  # a film names its parts
+    with pytest.raises(jsonschema.ValidationError):
+        VALIDATOR.validate({**extended.to_dict(), "derived_from": {"id": "c1", "how": "sequel"}})
+
+
 def test_the_schema_rejects_what_a_record_must_never_hold():
     data = record().to_dict()
     with pytest.raises(jsonschema.ValidationError):
@@ -102,7 +124,8 @@ def test_the_schema_rejects_what_a_record_must_never_hold():
 
 def test_the_schema_allows_exactly_the_durations_and_sizes_of_params():
     allowed = SCHEMA["properties"]["params"]["properties"]
-    assert allowed["duration"]["enum"] == list(params.DURATIONS)
+    # a clip's duration is one the models offer; a film's is its whole length
+    assert SCHEMA["$defs"]["clip_duration"]["enum"] == list(params.DURATIONS)
     assert allowed["size"]["enum"] == list(params.SIZES)
     assert SCHEMA["properties"]["model"]["enum"] == list(params.MODELS)
 

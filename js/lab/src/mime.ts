@@ -71,9 +71,19 @@ export class RecordRenderer extends Widget implements IRenderMime.IRenderer {
     row.append(el('span', 'sora-widget-record-params', `${params.duration ?? '?'}s ${params.size ?? ''}`));
     row.append(el('span', 'sora-widget-record-prompt', String(params.prompt ?? '')));
     const facts = el('div', 'sora-widget-record-facts');
-    const requestId = record.request_id ? `request ${String(record.request_id)}` : 'no request id';
+    const parts = Array.isArray(record.parts) ? record.parts : [];
+    const origin = record.request_id
+      ? `request ${String(record.request_id)}`
+      : record.kind === 'film'
+        ? `film of ${parts.length} clips`
+        : 'no request id';
+    const derived = record.derived_from as { id?: unknown; how?: unknown } | null | undefined;
+    const lineage =
+      derived && typeof derived.id === 'string'
+        ? ` · ${derived.how === 'extend' ? 'continues' : 'remix of'} ${derived.id}`
+        : '';
     const sha = record.sha256 ? ` · sha256 ${String(record.sha256).slice(0, 12)}…` : '';
-    facts.textContent = `${requestId}${sha}`;
+    facts.textContent = `${origin}${lineage}${sha}`;
     row.append(facts);
     const error = record.error as { message?: string; detail?: string } | null | undefined;
     if (error) {

@@ -7,7 +7,7 @@ import { Dispatcher, RequestError, type MessageChannel, type RequestBody } from 
 import { errorTitle, statusLabel, truncate, viewError } from "../format";
 import { h, replaceChildren, setText, show } from "../h";
 import { Scope, UrlPool } from "../lifecycle";
-import { readBatch, readClock, readDuration, readJobs, readMode, readOptions, readString, type WidgetModel } from "../model";
+import { readBatch, readClock, readDuration, readJobs, readMode, readOptions, readString, writeTraits, type WidgetModel } from "../model";
 import type { Job, JobError, Mode, Options } from "../protocol";
 import type { Session } from "../session";
 import { initialViewState, isPlayable, stageOf, viewReducer, type ViewAction, type ViewState } from "../state";
@@ -18,6 +18,7 @@ import { JobCard, type CardHost } from "./card";
 import { Controls } from "./controls";
 import { Gallery, type GalleryOptions } from "./gallery";
 import { Stage } from "./stage";
+import { StoryboardPanel } from "../storyboard/panel";
 
 /** How long the kernel may stay silent before a request counts as failed (ms). */
 export const TIMEOUTS = {
@@ -26,6 +27,8 @@ export const TIMEOUTS = {
   resume: 60_000,
   upload: 300_000, // the kernel uploads the image to Segmind before answering
   use_emulator: 180_000, // starting the emulator takes a moment
+  continue: 300_000, // the kernel extracts the last frame and uploads it before answering
+  run_storyboard: 120_000,
 } as const;
 
 const TRAITS = [
@@ -41,14 +44,18 @@ const TRAITS = [
   "jobs",
   "jobs_clock_ms",
   "batch",
+  "shots",
+  "board",
 ] as const;
 
 /** What each mode shows. "full": the SoraWidget (controls, player, job cards, gallery);
  * "job": one compact card (the %sora view); "batch": a batch's view — no controls and
  * no cards (a thousand items would be a thousand cards), every item's status in the
- * gallery, a clip fetched and played when chosen. */
+ * gallery, a clip fetched and played when chosen; "storyboard": a Storyboard's shot
+ * list, its poster strip and the film in the player. */
 interface Layout {
   controls: boolean;
+  storyboard: boolean;
   batchHeader: boolean;
   stage: boolean;
   cards: boolean;
@@ -59,20 +66,39 @@ interface Layout {
 const LAYOUTS: Record<Mode, Layout> = {
   full: {
     controls: true,
+    storyboard: false,
     batchHeader: false,
     stage: true,
     cards: true,
     gallery: { title: "History", newestFirst: true },
     fetchEveryClip: true,
   },
-  job: { controls: false, batchHeader: false, stage: false, cards: true, gallery: false, fetchEveryClip: true },
+  job: {
+    controls: false,
+    storyboard: false,
+    batchHeader: false,
+    stage: false,
+    cards: true,
+    gallery: false,
+    fetchEveryClip: true,
+  },
   batch: {
     controls: false,
+    storyboard: false,
     batchHeader: true,
     stage: true,
     cards: false,
     gallery: { title: "Items", newestFirst: false },
     fetchEveryClip: false,
+  },
+  storyboard: {
+    controls: false,
+    storyboard: true,
+    batchHeader: false,
+    stage: true,
+    cards: false,
+    gallery: false,
+    fetchEveryClip: true,
   },
 };
 
@@ -86,6 +112,7 @@ export class SoraView {
   private content: Scope | null = null;
   private mode: Mode = "full";
   private controls: Controls | null = null;
+  private board: StoryboardPanel | null = null;
   private batchHeader: BatchHeader | null = null;
   private batchAnnounced = false;
   private stage: Stage | null = null;
@@ -148,6 +175,7 @@ export class SoraView {
 
     const layout = LAYOUTS[this.mode];
     this.controls = layout.controls ? this.newControls(scope) : null;
+    this.board = layout.storyboard ? this.newBoard(scope) : null;
     this.batchHeader = layout.batchHeader ? new BatchHeader() : null;
     this.stage = layout.stage ? this.newStage(scope) : null;
     this.gallery = layout.gallery ? this.newGallery(scope, layout.gallery) : null;
@@ -156,8 +184,10 @@ export class SoraView {
       this.controls?.header,
       this.controls?.notice,
       this.controls?.el,
+      this.board?.el,
       this.batchHeader?.el,
       this.stage?.el,
+      this.board?.film,
       layout.cards ? this.jobsSection : null,
       this.gallery?.el,
     ];
@@ -176,6 +206,23 @@ export class SoraView {
         generate: () => this.generate(),
         pickFile: (file) => this.pickFile(file),
         useEmulator: () => this.useEmulator(),
+        remixing: () => this.remixing(),
+        cancelRemix: () => this.dispatch({ type: "clearRemix" }),
+      },
+      scope,
+    );
+  }
+
+  private newBoard(scope: Scope): StoryboardPanel {
+    return new StoryboardPanel(
+      {
+        model: this.model,
+        urls: this.urls,
+        options: () => this.options(),
+        video: (job) => this.session.videos.get(job),
+        select: (job) => this.select(job),
+        run: (shots, done) => this.runStoryboard(shots, done),
+        announce: (message) => this.announce(message),
       },
       scope,
     );
@@ -238,6 +285,7 @@ export class SoraView {
     if (layout.fetchEveryClip) for (const job of jobs) if (isPlayable(job)) this.session.videos.ensure(job.id);
 
     this.controls?.update();
+    this.board?.update(jobs);
     this.batchHeader?.update(readBatch(this.model));
     const stage = batch && this.state.selected === null ? ({ mode: "empty" } as const) : stageOf(jobs, this.state);
     if (batch && stage.mode === "single") this.session.videos.ensure(stage.job.id);
@@ -315,6 +363,8 @@ export class SoraView {
       resume: (job) => this.jobAction(job, "resume"),
       select: (job) => this.select(job),
       toggleCompare: (job) => this.toggleCompare(job),
+      continueFrom: (job, prompt) => this.continueFrom(job, prompt),
+      remix: LAYOUTS[this.mode].controls ? (job) => this.remix(job) : null,
       announce: (message) => this.announce(message),
     };
   }
@@ -386,15 +436,67 @@ export class SoraView {
       if (problems[0].field === "prompt") this.controls?.focusPrompt();
       return;
     }
+    const remixing = this.remixing();
     this.dispatch({ type: "generateStarted" });
     this.send(
-      { kind: "generate", model, params: { ...params, input_reference: params.input_reference || null } },
+      {
+        kind: "generate",
+        model,
+        params: { ...params, input_reference: params.input_reference || null },
+        remix_of: remixing ? remixing.id : null,
+      },
       TIMEOUTS.generate,
       () => {
         this.dispatch({ type: "generateFinished" });
         this.announce("Submitted. The job is listed below.");
       },
       (error) => this.dispatch({ type: "generateFinished", error }),
+    );
+  }
+
+  /** The job whose parameters fill the controls (Remix), while it is still listed. */
+  private remixing(): Job | null {
+    const id = this.state.remixOf;
+    return id === null ? null : (readJobs(this.model).find((j) => j.id === id) ?? null);
+  }
+
+  private remix(id: string): void {
+    const job = readJobs(this.model).find((j) => j.id === id);
+    if (!job) return;
+    writeTraits(this.model, {
+      prompt: job.params.prompt,
+      duration: job.params.duration,
+      size: job.params.size,
+      model: job.model,
+      input_reference: job.params.input_reference ?? "",
+      reference_name: "",
+    });
+    this.dispatch({ type: "remix", job: id });
+    this.controls?.el.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
+    this.controls?.focusPrompt();
+    this.announce(`The controls hold the parameters of “${truncate(job.params.prompt, 40)}”: change what you like, then Generate`);
+  }
+
+  private continueFrom(job: string, prompt: string): void {
+    if (this.state.busy[job]) return;
+    this.dispatch({ type: "jobActionStarted", job, action: "continue" });
+    this.send(
+      { kind: "continue", job, prompt },
+      TIMEOUTS.continue,
+      () => {
+        this.dispatch({ type: "jobActionFinished", job });
+        this.announce("The next shot started from this clip's last frame; it is listed with the jobs");
+      },
+      (error) => this.dispatch({ type: "jobActionFinished", job, error }),
+    );
+  }
+
+  private runStoryboard(shots: string[], done: (error: JobError | null) => void): void {
+    this.send(
+      { kind: "run_storyboard", shots },
+      TIMEOUTS.run_storyboard,
+      () => done(null),
+      (error) => done(error),
     );
   }
 

@@ -4,12 +4,12 @@
 // updated in place, so focus, an open <details> and a playing video survive updates.
 
 import { formatUsd } from "../cost";
-import { formatBytes, formatClock, formatElapsed, paramsSummary, referenceText, statusText } from "../format";
-import { h, setText, show } from "../h";
+import { formatBytes, formatClock, formatElapsed, lineageText, paramsSummary, referenceText, statusText } from "../format";
+import { h, setText, show, uid } from "../h";
 import type { Scope, UrlPool } from "../lifecycle";
 import { safeImageSrc, safeMediaSrc } from "../media";
 import type { Job, JobError, Mode, Options } from "../protocol";
-import { canResume, isPlayable, type JobAction, type VideoEntry } from "../state";
+import { canDerive, canResume, isPlayable, type JobAction, type VideoEntry } from "../state";
 import { isTerminal, isTicking, liveElapsed, progressPercent } from "../timing";
 import { ErrorSlot, chip, copyButton, setStatus, statusBadge } from "./parts";
 import { Player } from "./player";
@@ -24,6 +24,10 @@ export interface CardHost {
   resume(job: string): void;
   select(job: string): void;
   toggleCompare(job: string): void;
+  /** the next shot of `job`, starting from its last frame */
+  continueFrom(job: string, prompt: string): void;
+  /** fill the controls with the job's parameters (only where there are controls) */
+  remix: ((job: string) => void) | null;
   announce(message: string): void;
 }
 
@@ -54,6 +58,7 @@ export class JobCard {
   private readonly syntheticChip = chip("Synthetic (local emulator)", "synthetic", "Rendered by the local emulator, not by Sora");
   private readonly time = h("span", { class: "sw-card-time" });
   private readonly prompt = h("p", { class: "sw-card-prompt" });
+  private readonly lineage = h("p", { class: "sw-card-lineage" });
   private readonly description = h("p", { class: "sw-card-desc" });
   private readonly progressRow: HTMLElement;
   private readonly bar: HTMLElement;
@@ -69,6 +74,13 @@ export class JobCard {
   private readonly playThumb = h("img", { class: "sw-thumb", alt: "" });
   private readonly compareButton = h("button", { type: "button", class: "sw-button", "aria-pressed": "false" }, "Compare");
   private readonly download = h("a", { class: "sw-button sw-download" }, "Download");
+  private readonly continueButton = h("button", { type: "button", class: "sw-button", "aria-expanded": "false" }, "Continue");
+  private readonly remixButton = h("button", { type: "button", class: "sw-button" }, "Remix");
+  private readonly next: HTMLElement;
+  private readonly nextPrompt: HTMLTextAreaElement;
+  private readonly nextStart = h("button", { type: "button", class: "sw-button sw-button-primary" }, "Start next shot");
+  private readonly nextCancel = h("button", { type: "button", class: "sw-button" }, "Cancel");
+  private continuing = false;
   private readonly detachedNote = h("p", { class: "sw-detached-note" }, DETACHED_TEXT);
   private readonly jobError = new ErrorSlot();
   private readonly actionError = new ErrorSlot();
@@ -111,11 +123,36 @@ export class JobCard {
     this.compareButton.setAttribute("aria-describedby", titleId);
     this.player = host.mode === "job" ? new Player(host, scope) : null;
 
+    // Continue: the next shot's prompt, asked for in the card itself
+    const nextId = uid("next");
+    const nextNoteId = uid("nextnote");
+    this.nextPrompt = h("textarea", {
+      id: nextId,
+      class: "sw-prompt sw-next-prompt",
+      rows: 2,
+      placeholder: "What happens next…",
+      "aria-describedby": nextNoteId,
+      "data-lm-suppress-shortcuts": "true",
+    });
+    this.next = h(
+      "div",
+      { class: "sw-next", role: "group", "aria-labelledby": titleId },
+      h("label", { for: nextId, class: "sw-label" }, "Next shot"),
+      this.nextPrompt,
+      h("p", { id: nextNoteId, class: "sw-field-note" }, "Starts from this clip's last frame, with its size, duration and model."),
+      h("div", { class: "sw-card-actions" }, this.nextStart, this.nextCancel),
+    );
+    this.next.hidden = true;
+    this.continueButton.setAttribute("aria-controls", nextId);
+    this.continueButton.setAttribute("aria-describedby", titleId);
+    this.remixButton.setAttribute("aria-describedby", titleId);
+
     this.el = h(
       "li",
       { class: "sw-card", tabindex: "-1", "aria-labelledby": titleId, "data-job": job.id },
       h("div", { class: "sw-card-head" }, this.status, this.detachedChip, this.syntheticChip, this.time),
       this.prompt,
+      this.lineage,
       this.description,
       this.progressRow,
       h(
@@ -130,7 +167,18 @@ export class JobCard {
       this.actionError.el,
       this.player?.el ?? null,
       this.videoError.el,
-      h("div", { class: "sw-card-actions" }, this.stopButton, this.resumeButton, this.playButton, this.compareButton, this.download),
+      h(
+        "div",
+        { class: "sw-card-actions" },
+        this.stopButton,
+        this.resumeButton,
+        this.playButton,
+        this.compareButton,
+        this.download,
+        this.continueButton,
+        this.remixButton,
+      ),
+      this.next,
       this.reproduce,
     );
 
@@ -139,6 +187,37 @@ export class JobCard {
     scope.listen(this.playButton, "click", () => host.select(this.job.id));
     scope.listen(this.compareButton, "click", () => host.toggleCompare(this.job.id));
     scope.listen(this.videoRetry, "click", () => host.retryVideo(this.job.id));
+    scope.listen(this.continueButton, "click", () => this.openNext(this.next.hidden));
+    scope.listen(this.nextCancel, "click", () => {
+      this.openNext(false);
+      this.continueButton.focus();
+    });
+    scope.listen(this.nextStart, "click", () => this.startNext());
+    scope.listen(this.nextPrompt, "keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        event.stopPropagation(); // ours, not the notebook's "run cell"
+        this.startNext();
+      }
+    });
+    scope.listen(this.remixButton, "click", () => host.remix?.(this.job.id));
+  }
+
+  private openNext(open: boolean): void {
+    show(this.next, open);
+    this.continueButton.setAttribute("aria-expanded", String(open));
+    if (open) this.nextPrompt.focus();
+  }
+
+  private startNext(): void {
+    const prompt = this.nextPrompt.value.trim();
+    if (!prompt) {
+      this.host.announce("Type what happens in the next shot first");
+      this.nextPrompt.focus();
+      return;
+    }
+    if (this.context?.busy === "continue") return;
+    this.host.continueFrom(this.job.id, prompt);
   }
 
   get id(): string {
@@ -155,6 +234,9 @@ export class JobCard {
     show(this.detachedChip, job.detached);
     show(this.syntheticChip, job.synthetic);
     setText(this.prompt, job.params.prompt || "(no prompt)");
+    const lineage = lineageText(job.derived_from);
+    setText(this.lineage, lineage);
+    show(this.lineage, lineage !== "");
     setText(this.description, describe(job));
 
     setText(this.paramsText, `${paramsSummary(job.params, this.host.options())} · ${job.model}${costText(job)}`);
@@ -174,6 +256,7 @@ export class JobCard {
 
     this.jobError.set(job.error);
     this.actionError.set(context.actionError ?? null);
+    this.updateNext(job, context);
 
     const playable = isPlayable(job);
     const entry = playable ? this.host.video(job.id) : null;
@@ -182,6 +265,24 @@ export class JobCard {
     setText(this.reproduceCode, job.reproduce);
     show(this.reproduce, job.reproduce !== "");
     this.tick(context.nowMs);
+  }
+
+  /** Continue and Remix: offered on a finished clip; the next shot's form closes once
+   * the kernel has started it. */
+  private updateNext(job: Job, context: CardContext): void {
+    const derivable = canDerive(job);
+    show(this.continueButton, derivable);
+    show(this.remixButton, derivable && this.host.remix !== null);
+    if (!derivable && !this.next.hidden) this.openNext(false);
+    const busy = context.busy === "continue";
+    this.nextStart.disabled = busy;
+    this.nextPrompt.disabled = busy;
+    setText(this.nextStart, busy ? "Starting…" : "Start next shot");
+    if (this.continuing && !busy && !context.actionError) {
+      this.nextPrompt.value = "";
+      this.openNext(false);
+    }
+    this.continuing = busy;
   }
 
   /** Refresh the clock and the progress bar (every second while the job runs). */

@@ -3,13 +3,13 @@
 // input is written with set + save_changes, and trait changes from Python are applied
 // in update() without disturbing a control that already shows the value.
 
-import { durationLabel, hostOf, referenceText, sizeLabel } from "../format";
+import { durationLabel, hostOf, referenceText, sizeLabel, truncate } from "../format";
 import { h, replaceChildren, setText, show, uid } from "../h";
 import { type Scope, UrlPool } from "../lifecycle";
 import { safeImageSrc } from "../media";
 import { durationsFor, estimateFor, estimateText, fitToModel, overBudget, sizesFor, spendText } from "../cost";
 import { readBackend, readDuration, readSpend, readString, writeTraits, type WidgetModel } from "../model";
-import type { Options } from "../protocol";
+import type { Job, Options } from "../protocol";
 import type { ReferenceCache } from "../session";
 import type { ViewState } from "../state";
 import { referenceKind, validateForm } from "../validate";
@@ -27,6 +27,9 @@ export interface ControlsHost {
   generate(): void;
   pickFile(file: File): void;
   useEmulator(): void;
+  /** the job whose parameters fill the controls (Remix), or null */
+  remixing(): Job | null;
+  cancelRemix(): void;
 }
 
 export class Controls {
@@ -59,6 +62,9 @@ export class Controls {
   private readonly generateButton = h("button", { type: "button", class: "sw-button sw-button-primary sw-generate" }, "Generate");
   private readonly reason = h("p", { class: "sw-reason", id: uid("reason") });
   private readonly formError = new ErrorSlot({ role: "alert" });
+  private readonly remixText = h("span");
+  private readonly remixCancel = h("button", { type: "button", class: "sw-button sw-button-small" }, "Cancel remix");
+  private readonly remixNote = h("p", { class: "sw-remix-note" }, this.remixText, this.remixCancel);
 
   constructor(
     private readonly hostApi: ControlsHost,
@@ -150,9 +156,11 @@ export class Controls {
     const generateRow = h("div", { class: "sw-generate-row" }, this.generateButton, this.estimate, this.reason);
     this.generateButton.setAttribute("aria-describedby", this.reason.id);
 
+    this.remixNote.hidden = true;
     this.el = h(
       "div",
       { class: "sw-form" },
+      this.remixNote,
       promptField,
       h(
         "div",
@@ -211,6 +219,10 @@ export class Controls {
       this.update();
     });
     scope.listen(this.generateButton, "click", () => hostApi.generate());
+    scope.listen(this.remixCancel, "click", () => {
+      hostApi.cancelRemix();
+      this.prompt.focus();
+    });
     scope.listen(this.emulatorButton, "click", () => hostApi.useEmulator());
   }
 
@@ -260,6 +272,13 @@ export class Controls {
     setText(this.reason, reason || `${SHORTCUT} in the prompt also generates`);
     this.reason.classList.toggle("sw-reason-blocking", reason !== "");
     this.formError.set(state.formError);
+
+    const remixing = this.hostApi.remixing();
+    show(this.remixNote, remixing !== null);
+    setText(
+      this.remixText,
+      remixing ? `Remix of “${truncate(remixing.params.prompt, 50)}”: change what you like; Generate makes a new take. ` : "",
+    );
   }
 
   focusPrompt(): void {

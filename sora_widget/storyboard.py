@@ -1,0 +1,302 @@
+"""Storyboard: a list of shot prompts made in order, each continuing the previous one
+from its last frame, then stitched into one film.
+
+    board = sw.Storyboard(shots=["a red kite rising over the dunes",
+                                 "the kite dives toward the sea",
+                                 "the kite skims the waves at sunset"],
+                          duration=4, size="landscape")
+    board                    # the shots (editable, reorderable), Generate film, a poster strip
+    film = board.run()       # or press Generate film; returns the film's path
+
+The view (js/src/storyboard/, the "storyboard" mode of the widget's view) edits and
+reorders the prompts in the `shots` trait, asks for a run (`run_storyboard`), shows each
+shot's status and poster as it comes, and plays the film. The run is a task on the
+kernel's loop like every widget job; its records — every shot and the film — land in
+the record output beneath the widget, the ledger and the notebook's metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import traitlets
+
+from . import api, params, protocol
+from ._sync import run_blocking
+from ._waiting import explain_stopped
+from .client import AsyncSoraClient
+from .environment import cell_context, frontend_has_widgets, is_headless
+from .errors import InvalidParams, SoraError
+from .records import Generation
+from .shots import EXTEND, FilmPath, frame_reference, make_film
+from .views import ClipView, handles, unexpected
+
+log = logging.getLogger(__name__)
+
+#: how long a storyboard's shots are unless told (a storyboard is many short shots)
+DEFAULT_SHOT_DURATION = 4
+
+_RUN = "run"
+
+
+class Storyboard(ClipView):
+    """Shots made in order — each continuing the previous one from its last frame — and
+    stitched into one film that the widget plays.
+
+    >>> board = sw.Storyboard(shots=["a red kite rising…", "the kite dives…"], duration=4)
+    >>> board                 # edit, reorder, press Generate film
+    >>> film = board.run()    # the same from code (blocks); film.record is the film's record
+    """
+
+    mode = traitlets.Unicode("storyboard", help='always "storyboard"').tag(sync=True)
+    shots = traitlets.List(
+        traitlets.Unicode(), help="the shots' prompts, in order (two-way: edited and reordered in the view)"
+    ).tag(sync=True)
+    duration = traitlets.Int(DEFAULT_SHOT_DURATION, help="seconds of each shot").tag(sync=True)
+    size = traitlets.Unicode(params.DEFAULT_SIZE, help='"WxH" of every shot (a film has one size)').tag(
+        sync=True
+    )
+    model = traitlets.Unicode(params.DEFAULT_MODEL, help="the model of every shot").tag(sync=True)
+    board = traitlets.Dict(help="protocol.BoardProgress: where the run stands").tag(sync=True)
+
+    def __init__(
+        self,
+        shots: Sequence[str] = (),
+        duration: int | str = DEFAULT_SHOT_DURATION,
+        size: str = "landscape",
+        model: str = params.DEFAULT_MODEL,
+        *,
+        client: AsyncSoraClient | None = None,
+        save_to: str | Path | None = None,
+        crossfade: float = 0.0,
+    ) -> None:
+        """`shots`: the prompts, in order. `save_to`: where the film goes (a .mp4 path or
+        a folder; the output dir by default). `crossfade`: seconds of each cut's dissolve
+        (the film is then re-encoded)."""
+        chosen = params.validate_model(model)
+        if isinstance(shots, str):
+            raise InvalidParams("shots", shots, "a list of prompts, one per shot")
+        if crossfade < 0:
+            raise InvalidParams("crossfade", crossfade, "seconds ≥ 0")
+        super().__init__(
+            shots=[str(s) for s in shots],
+            duration=params.validate_duration(duration, chosen),
+            size=params.validate_size(size, chosen),
+            model=chosen,
+        )
+        self._client = client
+        self._save_to = save_to
+        self._crossfade = crossfade
+        self._context = cell_context()
+        self._film: FilmPath | None = None
+        self._made: list[Generation] = []
+        self._current: str | None = None
+        self.board = dict(protocol.board_progress())
+
+    def __repr__(self) -> str:
+        # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
+        return (
+            f"Storyboard(shots={len(self.shots)}, duration={self.duration}, size={self.size!r}, "
+            f"model={self.model!r}, generations={len(self._records)})"
+        )
+
+    @property
+    def client(self) -> AsyncSoraClient:
+        return self._client if self._client is not None else api.shared_client()
+
+    @property
+    def running(self) -> bool:
+        return _RUN in self._tasks or bool(self.board.get("running"))
+
+    @property
+    def film(self) -> FilmPath | None:
+        """The latest film's path (`.record` is its record), or None before one is made."""
+        return self._film
+
+    @property
+    def clips(self) -> list[Generation]:
+        """The shots of the latest run, in order (as far as it got)."""
+        return list(self._made)
+
+    # -- running ------------------------------------------------------------------------------
+
+    def start(self, shots: Sequence[str] | None = None) -> None:
+        """Start a run on the kernel's loop and return at once, as Generate film does
+        (`shots` replace the prompts first). Its progress is in the view and `board`."""
+        prompts = self._prompts(shots)
+        self._spawn(_RUN, self._run_reporting(prompts))
+
+    async def arun(self, shots: Sequence[str] | None = None) -> FilmPath:
+        """Make every shot in order, each continuing the previous one, then the film.
+        Returns the film's path; a shot that fails stops the run (raised, and shown)."""
+        return await self._run(self._prompts(shots))
+
+    def run(self, shots: Sequence[str] | None = None) -> FilmPath:
+        """`arun`, blocking (other jobs on the kernel's loop keep running meanwhile).
+
+        In a notebook the board is shown first (if it is not yet) and follows the run;
+        executed headless, it is shown once, finished, so the saved notebook holds its
+        final records."""
+        prompts = self._prompts(shots)
+        show = frontend_has_widgets() and not self._record_shown
+        headless = show and is_headless()
+        if show and not headless:
+            self._ipython_display_()
+        try:
+            return run_blocking(self._run(prompts), explain=self._explain)
+        finally:
+            if headless:
+                self._ipython_display_()
+
+    def _prompts(self, given: Sequence[str] | None) -> list[str]:
+        if isinstance(given, str):
+            raise InvalidParams("shots", given, "a list of prompts, one per shot")
+        prompts = [str(p).strip() for p in (self.shots if given is None else given)]
+        if not prompts:
+            raise InvalidParams("shots", [], "at least one prompt")
+        for index, prompt in enumerate(prompts):
+            if not prompt:
+                raise InvalidParams(f"shots[{index}]", prompt, "a non-empty prompt")
+        if self.running:
+            raise InvalidParams("storyboard", "running", "one run at a time: wait for this one to end")
+        if given is not None:
+            self.shots = prompts
+        return prompts
+
+    async def _run_reporting(self, prompts: list[str]) -> None:
+        """A run started by the button: its outcome is in the board and the records."""
+        try:
+            await self._run(prompts)
+        except SoraError:
+            pass  # shown in the board (and the failed shot's card)
+        except Exception:
+            log.exception("sora-widget storyboard run failed")
+
+    async def _run(self, prompts: list[str]) -> FilmPath:
+        client = self.client
+        ids: list[str | None] = [None] * len(prompts)
+        self._made = []
+        self._board(running=True, current=0, shots=ids)
+        try:
+            # every shot is checked, and the whole run held against the budget, before any is sent
+            first = client.prepare(prompts[0], duration=self.duration, size=self.size, model=self.model)
+            for prompt in prompts[1:]:
+                params.validate(prompt, duration=self.duration, size=self.size, model=self.model)
+            per_shot = (first.cost or {}).get("usd", 0.0)
+            count = len(prompts)
+            client.budget.check(per_shot * count, what=f"these {count} shots", jobs=count)
+            previous: Generation | None = None
+            for index, prompt in enumerate(prompts):
+                self._board(running=True, current=index, shots=ids)
+                record = await self._shot(client, prompt, previous)
+                ids[index] = record.id
+                self._records[record.id] = record
+                self._current = record.id
+                self._board(running=True, current=index, shots=ids)
+                await client.submit_prepared(record, on_update=self._on_update)
+                await client.wait(record, on_update=self._on_update)
+                self._made.append(record)
+                previous = record
+            self._current = None
+            self._board(running=True, current=None, shots=ids)  # stitching
+            film = await make_film(
+                client, self._made, self._save_to, crossfade=self._crossfade, context=self._notebook_context()
+            )
+        except asyncio.CancelledError:
+            self._board(running=False, current=None, shots=ids)
+            raise
+        except SoraError as error:
+            self._board(running=False, current=None, shots=ids, error=error)
+            raise
+        except Exception as error:
+            log.exception("sora-widget storyboard run failed")
+            self._board(running=False, current=None, shots=ids, error=unexpected(error))
+            raise
+        finally:
+            self._current = None
+        assert film.record is not None
+        self._film = film
+        self._records[film.record.id] = film.record
+        self._board(running=False, current=None, shots=ids, film=film.record.id)
+        return film
+
+    async def _shot(self, client: AsyncSoraClient, prompt: str, previous: Generation | None) -> Generation:
+        """The record of the next shot: the first from its prompt alone, every other one
+        from the previous shot's last frame (uploaded first)."""
+        context = self._notebook_context()
+        if previous is None:
+            return client.prepare(
+                prompt, duration=self.duration, size=self.size, model=self.model, notebook=context
+            )
+        url, source = await frame_reference(client, previous)
+        return client.prepare(
+            prompt,
+            duration=self.duration,
+            size=self.size,
+            model=self.model,
+            input_reference=url,
+            notebook=context,
+            derived_from={"id": previous.id, "how": EXTEND},
+            reference_source=source,
+        )
+
+    def _notebook_context(self) -> dict[str, str] | None:
+        # the board's own cell (where its record output lives) names where it ran
+        return {**(cell_context() or {}), **(self._context or {})} or None
+
+    def _explain(self) -> str:
+        current = [r for r in self._records.values() if r.id == self._current]
+        said = explain_stopped(current)
+        return f"{said} The shots after it were not started; the film was not made."
+
+    def _on_update(self, record: Generation) -> None:
+        self._records[record.id] = record
+        self._publish()
+
+    def _board(
+        self,
+        *,
+        running: bool,
+        current: int | None,
+        shots: list[str | None],
+        film: str | None = None,
+        error: SoraError | None = None,
+    ) -> None:
+        self.board = dict(
+            protocol.board_progress(running=running, current=current, shots=shots, film=film, error=error)
+        )
+        self._publish()
+
+    # -- requests from the view ---------------------------------------------------------------
+
+    @handles("run_storyboard")
+    def _on_run(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        given = content.get("shots")
+        if not isinstance(given, list):
+            raise InvalidParams("shots", given, "a list of prompts, one per shot")
+        self.start([str(s) for s in given])
+        self._reply(request)
+
+    # -- state for the view -------------------------------------------------------------------
+
+    def _job_view(self, record: Generation, now: float) -> protocol.JobView:
+        return protocol.job_view(
+            record,
+            now=now,
+            expected_s=self._expected(record),
+            waiting=record.id == self._current,
+            parent_prompt=self._parent_prompt(record),
+        )
+
+    def _expected(self, record: Generation) -> float:
+        try:
+            return self.client.expected_seconds(record)
+        except RuntimeError:  # no running loop (e.g. inspected from a thread)
+            return params.PRIOR_LATENCY_S
+
+
+__all__ = ["DEFAULT_SHOT_DURATION", "Storyboard"]
