@@ -125,11 +125,15 @@ lint: $(DEPS) js/node_modules/.package-lock.json js/lab/node_modules/.package-lo
 bench: $(INSTALLED)
 	$(BIN)/python -m bench
 
-# Re-run the example notebooks and store their outputs (offline: on the embedded emulator).
+# Re-run the example notebooks and store their outputs (offline: on the embedded emulator),
+# each on an empty output folder as nbval runs them (notebooks/conftest.py).
 notebooks: $(INSTALLED)
-	cd notebooks && env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL ../$(BIN)/jupyter nbconvert --to notebook \
-		--execute --inplace --ExecutePreprocessor.timeout=300 --ExecutePreprocessor.store_widget_state=False \
-		$(NOTEBOOKS)
+	cd notebooks && for nb in $(NOTEBOOKS); do \
+		rm -rf sora-outputs scratch; \
+		env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR ../$(BIN)/jupyter nbconvert \
+			--to notebook --execute --inplace --ExecutePreprocessor.timeout=300 \
+			--ExecutePreprocessor.store_widget_state=False $$nb || exit 1; \
+	done
 
 # What a release uploads, built the way a user's pip builds: in isolation, the wheel from the
 # sdist (npm runs there, from the lockfiles); then checked like make test's artefacts.

@@ -9,9 +9,12 @@ text/html twin repeats the JSON's volatile fields, so it is left out as well.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Any
 
 import nbval.plugin
+import pytest
 
 from sora_widget.records import MIMETYPE
 
@@ -28,3 +31,15 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
 
 
 nbval.plugin.IPyNbFile.__init__ = _init
+
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Each example starts on an empty output folder, as on a fresh clone and as `make
+    notebooks` stored it: a clip another example (or an earlier run) left in the ledger
+    would answer an identical request — "Reused clip …" — and the outputs would differ."""
+    if isinstance(item, nbval.plugin.IPyNbCell) and item.cell_num == 0:
+        for made in ("sora-outputs", "scratch"):
+            shutil.rmtree(HERE / made, ignore_errors=True)

@@ -61,6 +61,7 @@ _JOB_OPTIONS = {
     "take",
     "derived_from",
     "reference_source",
+    "reference_digest",
     "reuse",
 }
 
@@ -200,7 +201,6 @@ async def agenerate(
     """Generate one clip and save it; returns its record. See `generate`."""
     own_client: AsyncSoraClient | None = options.pop("client", None)
     job_options = {k: options.pop(k) for k in list(options) if k in _JOB_OPTIONS}
-    job_options.pop("reuse", None)  # shots: accepted until request identity (reuse=) lands
     unknown = set(options) - _CLIENT_OPTIONS
     if unknown:
         allowed = sorted(_CLIENT_OPTIONS | _JOB_OPTIONS | {"client"})

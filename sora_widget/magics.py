@@ -32,7 +32,7 @@ from ._waiting import NOTHING_LEFT
 from .environment import cell_context, frontend_has_widgets, is_headless
 from .errors import InvalidParams, SoraError
 from .options import add_generation_options, chosen
-from .records import Generation, record_bundle
+from .records import Generation, record_bundle, utcnow
 
 
 def _generation_parser(prog: str, *, cell: bool) -> MagicArgumentParser:
@@ -139,6 +139,13 @@ class SoraMagics(Magics):
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell=shell, **kwargs)
         self.jobs: list[Any] = []  # widgets (or records, in the terminal) of this kernel's jobs
+        #: when each job was asked for (by id(job)): a clip reused by a re-run is this
+        #: kernel's newest when its cell ran, however long ago it was made
+        self._asked_at: dict[int, str] = {}
+
+    def _add_job(self, job: Any) -> None:
+        self.jobs.append(job)
+        self._asked_at[id(job)] = utcnow()
 
     # -- generation -------------------------------------------------------------------------
 
@@ -217,16 +224,20 @@ class SoraMagics(Magics):
 
     def _last_clip(self) -> Generation | None:
         """This kernel's newest finished clip: of its %sora jobs, or any it saved (a
-        widget, sw.generate, a storyboard), as the ledger knows."""
-        mine = [
-            g
+        widget, sw.generate, a storyboard), as the ledger knows. A %sora job's clip counts
+        from when it finished or when its cell asked for it, whichever is later — so a
+        re-run notebook continues the clip its previous cell just reused, as the first
+        run did, and asks for the same next shot."""
+        known: list[tuple[str, Generation]] = [
+            (max(g.completed_at or "", self._asked_at.get(id(job), "")), g)
             for job in self.jobs
             for g in _records_of(job)
             if g.status == "COMPLETED" and g.video_path and g.kind != "film"
         ]
         logged = api.ledger().last_clip()
-        candidates = [*mine, *([logged] if logged is not None else [])]
-        return max(candidates, key=lambda r: r.completed_at or "", default=None)
+        if logged is not None:
+            known.append((logged.completed_at or "", logged))
+        return max(known, key=lambda pair: pair[0], default=(None, None))[1]
 
     def _generate(self, prompt: str, args: Any, parent: Generation | None = None) -> Any:
         try:
@@ -251,13 +262,14 @@ class SoraMagics(Magics):
 
         view = SoraWidget(prompt=p.prompt, duration=p.duration, size=p.size, model=model, mode="job")
         try:
-            # (a continuation is looked up by its own request, once its frame is known)
-            earlier = None if args.new or parent is not None else self._earlier(view, p, model)
+            # a continuation's request names its parent's last frame (by its bytes)
+            frame = None if parent is None else run_blocking(shots.read_frame(parent))
+            earlier = None if args.new else self._earlier(view, p, model, frame)
             if earlier is not None and earlier.kind == "done":
                 # the notebook already has this clip: shown, not made again (0 requests)
                 view.close()
                 print(f"sora-widget: {earlier.record.note}")
-                self.jobs.append(earlier.record)
+                self._add_job(earlier.record)
                 from IPython.display import display
 
                 display(record_bundle([earlier.record]), raw=True)
@@ -268,7 +280,14 @@ class SoraMagics(Magics):
             elif parent is not None:
                 record = run_blocking(
                     view.continue_from(
-                        parent, p.prompt, duration=p.duration, size=p.size, model=model, save_to=args.out
+                        parent,
+                        p.prompt,
+                        duration=p.duration,
+                        size=p.size,
+                        model=model,
+                        save_to=args.out,
+                        frame=frame,
+                        take=take if args.new else 1,
                     )
                 )
             else:
@@ -277,7 +296,7 @@ class SoraMagics(Magics):
                 )
         except SoraError as error:
             raise UsageError(str(error)) from None
-        self.jobs.append(view)
+        self._add_job(view)
         job = Job(view, record)
         if wait and is_headless():
             # Nobody watches a headless run: show the job once, finished, so the saved
@@ -293,11 +312,12 @@ class SoraMagics(Magics):
             return job
         return Quiet.of(job.result())
 
-    def _earlier(self, view: Any, p: params.GenerationParams, model: str) -> Any:
+    def _earlier(self, view: Any, p: params.GenerationParams, model: str, frame: Any = None) -> Any:
         """What the ledger knows of this request: a saved clip or a running job that
         answers it (`Reuse`, its record's `note` saying which), else None (made anew; a
         note says when an earlier clip is unusable). An attempt of unknown outcome raises
-        `SubmitOutcomeUnknown`: it is never resubmitted blindly."""
+        `SubmitOutcomeUnknown`: it is never resubmitted blindly. `frame`: a continuation's
+        reference (`shots.Frame`), named by its bytes."""
         client = view.client
         probe = client.prepare(
             p.prompt,
@@ -306,6 +326,7 @@ class SoraMagics(Magics):
             input_reference=p.input_reference,
             model=model,
             check_budget=False,
+            reference_digest=frame.digest if frame is not None else None,
         )
         found = run_blocking(client.earlier(probe))
         if found is None and probe.note:
@@ -325,7 +346,13 @@ class SoraMagics(Magics):
 
         submit: dict[str, Any] = {"input_reference": p.input_reference}
         if parent is not None:
-            submit = self._continuation(parent, p, model)
+            continued = self._continuation(parent, p, model, take)
+            if isinstance(continued, Generation):  # this very shot is saved already
+                print(f"sora-widget: {continued.note}")
+                self._add_job(continued)
+                display(record_bundle([continued]), raw=True)
+                return continued
+            submit = continued
         try:
             record = terminal.run_job(
                 api.client,
@@ -344,27 +371,36 @@ class SoraMagics(Magics):
                 raise UsageError(str(error)) from None
             record = error.record
             print(f"sora: {error}")
-        self.jobs.append(record)
+        self._add_job(record)
         display(record_bundle([record]), raw=True)
         return record
 
-    def _continuation(self, parent: Generation, p: params.GenerationParams, model: str) -> dict[str, Any]:
-        """The parent's last frame, uploaded: what the next shot's submit carries."""
+    def _continuation(
+        self, parent: Generation, p: params.GenerationParams, model: str, take: Any
+    ) -> dict[str, Any] | Generation:
+        """What the next shot's submit carries: the parent's last frame, uploaded — or, when
+        this very shot was made before (a re-run), its saved record, with nothing sent."""
+        request: dict[str, Any] = {"duration": p.duration, "size": p.size, "model": model}
 
-        async def upload() -> tuple[str, str]:
+        async def upload() -> dict[str, Any] | Generation:
             async with api.client() as client:
-                client.prepare(p.prompt, duration=p.duration, size=p.size, model=model)  # refused first
-                return await shots.frame_reference(client, parent)
+                client.prepare(p.prompt, check_budget=False, **request)  # refused first
+                frame = await shots.read_frame(parent)
+                if take != "next":
+                    done = await shots.made_already(client, p.prompt, frame, take=take, **request)
+                    if done is not None:
+                        return done
+                return {
+                    "input_reference": await shots.upload_frame(client, frame),
+                    "reference_digest": frame.digest,
+                    "derived_from": {"id": parent.id, "how": shots.EXTEND},
+                    "reference_source": frame.source,
+                }
 
         try:
-            url, source = run_blocking(upload())
+            return run_blocking(upload())
         except SoraError as error:
             raise UsageError(str(error)) from None
-        return {
-            "input_reference": url,
-            "derived_from": {"id": parent.id, "how": shots.EXTEND},
-            "reference_source": source,
-        }
 
     def _should_wait(self, flag: bool | None) -> bool:
         if flag is not None:

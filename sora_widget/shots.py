@@ -41,7 +41,7 @@ from .client._config import display_path
 from .environment import cell_context, in_kernel
 from .errors import InvalidParams, SoraError
 from .params import GenerationParams
-from .records import Generation, new_id, record_bundle, utcnow
+from .records import Generation, identity, new_id, record_bundle, utcnow
 
 #: what a clip may be given as: its record, its saved dict, or its id / request id
 ClipLike = Generation | dict[str, Any] | str
@@ -129,14 +129,46 @@ def last_frame(clip: Generation, *, base: str | Path | None = None) -> bytes:
     return video.last_frame_png(path)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """A clip's last frame as the next shot's reference: its PNG bytes, their digest (the
+    next shot's request identity names these bytes, not the URL an upload is given, so a
+    re-run finds the shot it made) and how records say where it came from."""
+
+    png: bytes
+    digest: str
+    source: str
+
+
+async def read_frame(clip: Generation, *, base: str | Path | None = None) -> Frame:
+    """`clip`'s exact last frame (its file checked against its sha256 first)."""
+    png = await asyncio.to_thread(last_frame, clip, base=base)
+    return Frame(png, identity.reference_digest("data", "frame", png), f"last frame of {clip.id}")
+
+
+async def upload_frame(client: AsyncSoraClient, frame: Frame) -> str:
+    """The URL the API gives `frame` once uploaded."""
+    return await client.upload_bytes(frame.png, "image/png")
+
+
 async def frame_reference(
     client: AsyncSoraClient, clip: Generation, *, base: str | Path | None = None
 ) -> tuple[str, str]:
     """Upload `clip`'s last frame through `client`; (its URL, the reference's source as
     records say it: "last frame of <id>")."""
-    png = await asyncio.to_thread(last_frame, clip, base=base)
-    url = await client.upload_bytes(png, "image/png")
-    return url, f"last frame of {clip.id}"
+    frame = await read_frame(clip, base=base)
+    return await upload_frame(client, frame), frame.source
+
+
+async def made_already(
+    client: AsyncSoraClient, prompt: str, frame: Frame, **request: Any
+) -> Generation | None:
+    """The saved clip of this very next shot (the same frame, prompt, duration, size,
+    model and take), when the ledger has it intact: a re-run then sends nothing, not even
+    the frame. Raises `SubmitOutcomeUnknown` when an earlier attempt may be running."""
+    probe = client.prepare(prompt, reference_digest=frame.digest, check_budget=False, **request)
+    found = await client.earlier(probe)
+    return found.record if found is not None and found.kind == "done" else None
 
 
 def _base(notebook: str | Path | None) -> Path | None:
@@ -183,18 +215,29 @@ async def aextend(
     duration = duration if duration is not None else parent.params.duration
     size = size if size is not None else parent.params.size
     model = model if model is not None else parent.model
+    reuse = bool(options.pop("reuse", True))
     async with _client_for(options) as client:
         # everything that can be refused is refused before the upload (nothing is sent)
-        client.prepare(prompt, duration=duration, size=size, model=model)
-        url, source = await frame_reference(client, parent, base=_base(notebook))
+        client.prepare(prompt, duration=duration, size=size, model=model, check_budget=not reuse)
+        frame = await read_frame(parent, base=_base(notebook))
+        if reuse:
+            take = options.get("take", 1)
+            done = await made_already(
+                client, prompt, frame, duration=duration, size=size, model=model, take=take
+            )
+            if done is not None:
+                print(f"sora-widget: {done.note}")
+                return done
         return await api.agenerate(
             prompt,
             duration=duration,
             size=size,
-            input_reference=url,
+            input_reference=await upload_frame(client, frame),
             model=model,
             derived_from={"id": parent.id, "how": EXTEND},
-            reference_source=source,
+            reference_source=frame.source,
+            reference_digest=frame.digest,
+            reuse=reuse,
             client=client,
             **options,
         )

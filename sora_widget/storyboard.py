@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from .client import AsyncSoraClient
 from .environment import cell_context, frontend_has_widgets, is_headless
 from .errors import InvalidParams, SoraError
 from .records import Generation
-from .shots import EXTEND, FilmPath, frame_reference, make_film
+from .shots import EXTEND, FilmPath, made_already, make_film, read_frame, upload_frame
 from .views import ClipView, handles, unexpected
 
 log = logging.getLogger(__name__)
@@ -124,18 +124,24 @@ class Storyboard(ClipView):
 
     # -- running ------------------------------------------------------------------------------
 
-    def start(self, shots: Sequence[str] | None = None) -> None:
+    def start(self, shots: Sequence[str] | None = None, *, reuse: bool = False) -> None:
         """Start a run on the kernel's loop and return at once, as Generate film does
-        (`shots` replace the prompts first). Its progress is in the view and `board`."""
+        (`shots` replace the prompts first): new takes of every shot, unless `reuse`.
+        Its progress is in the view and `board`."""
         prompts = self._prompts(shots)
-        self._spawn(_RUN, self._run_reporting(prompts))
+        self._spawn(_RUN, self._run_reporting(prompts, reuse))
 
-    async def arun(self, shots: Sequence[str] | None = None) -> FilmPath:
+    async def arun(self, shots: Sequence[str] | None = None, *, reuse: bool = True) -> FilmPath:
         """Make every shot in order, each continuing the previous one, then the film.
-        Returns the film's path; a shot that fails stops the run (raised, and shown)."""
-        return await self._run(self._prompts(shots))
+        Returns the film's path; a shot that fails stops the run (raised, and shown).
 
-    def run(self, shots: Sequence[str] | None = None) -> FilmPath:
+        `reuse` (as `sw.generate`): a shot already made for the same request — its prompt,
+        the same previous shot's last frame, duration, size, model — is taken as it is
+        (nothing sent, nothing billed), so a re-run notebook pays for no shot twice;
+        `reuse=False` makes new takes of them all."""
+        return await self._run(self._prompts(shots), reuse)
+
+    def run(self, shots: Sequence[str] | None = None, *, reuse: bool = True) -> FilmPath:
         """`arun`, blocking (other jobs on the kernel's loop keep running meanwhile).
 
         In a notebook the board is shown first (if it is not yet) and follows the run;
@@ -147,7 +153,7 @@ class Storyboard(ClipView):
         if show and not headless:
             self._ipython_display_()
         try:
-            return run_blocking(self._run(prompts), explain=self._explain)
+            return run_blocking(self._run(prompts, reuse), explain=self._explain)
         finally:
             if headless:
                 self._ipython_display_()
@@ -167,16 +173,16 @@ class Storyboard(ClipView):
             self.shots = prompts
         return prompts
 
-    async def _run_reporting(self, prompts: list[str]) -> None:
+    async def _run_reporting(self, prompts: list[str], reuse: bool) -> None:
         """A run started by the button: its outcome is in the board and the records."""
         try:
-            await self._run(prompts)
+            await self._run(prompts, reuse)
         except SoraError:
             pass  # shown in the board (and the failed shot's card)
         except Exception:
             log.exception("sora-widget storyboard run failed")
 
-    async def _run(self, prompts: list[str]) -> FilmPath:
+    async def _run(self, prompts: list[str], reuse: bool) -> FilmPath:
         client = self.client
         ids: list[str | None] = [None] * len(prompts)
         self._made = []
@@ -192,13 +198,16 @@ class Storyboard(ClipView):
             previous: Generation | None = None
             for index, prompt in enumerate(prompts):
                 self._board(running=True, current=index, shots=ids)
-                record = await self._shot(client, prompt, previous)
+                record, made = await self._shot(client, prompt, previous, reuse)
                 ids[index] = record.id
                 self._records[record.id] = record
                 self._current = record.id
                 self._board(running=True, current=index, shots=ids)
-                await client.submit_prepared(record, on_update=self._on_update)
-                await client.wait(record, on_update=self._on_update)
+                if made is not None:
+                    record = self._records[record.id] = await made
+                else:
+                    await client.submit_prepared(record, on_update=self._on_update)
+                    await client.wait(record, on_update=self._on_update)
                 self._made.append(record)
                 previous = record
             self._current = None
@@ -224,24 +233,44 @@ class Storyboard(ClipView):
         self._board(running=False, current=None, shots=ids, film=film.record.id)
         return film
 
-    async def _shot(self, client: AsyncSoraClient, prompt: str, previous: Generation | None) -> Generation:
-        """The record of the next shot: the first from its prompt alone, every other one
-        from the previous shot's last frame (uploaded first)."""
+    async def _shot(
+        self, client: AsyncSoraClient, prompt: str, previous: Generation | None, reuse: bool
+    ) -> tuple[Generation, Awaitable[Generation] | None]:
+        """The record of the next shot — the first from its prompt alone, every other one
+        from the previous shot's last frame (uploaded first) — and, when `reuse` finds the
+        same request made before, what answers it (its saved clip, or its running job
+        waited for) instead of a submit. The budget was held for the whole run."""
+        request: dict[str, Any] = {
+            "duration": self.duration,
+            "size": self.size,
+            "model": self.model,
+            "take": 1 if reuse else "next",
+        }
         context = self._notebook_context()
         if previous is None:
-            return client.prepare(
-                prompt, duration=self.duration, size=self.size, model=self.model, notebook=context
+            record = client.prepare(prompt, notebook=context, check_budget=not reuse, **request)
+        else:
+            frame = await read_frame(previous)
+            done = await made_already(client, prompt, frame, **request) if reuse else None
+            if done is not None:  # nothing to upload either
+                return done, _ready(done)
+            record = client.prepare(
+                prompt,
+                input_reference=await upload_frame(client, frame),
+                reference_digest=frame.digest,
+                notebook=context,
+                derived_from={"id": previous.id, "how": EXTEND},
+                reference_source=frame.source,
+                check_budget=not reuse,
+                **request,
             )
-        url, source = await frame_reference(client, previous)
-        return client.prepare(
-            prompt,
-            duration=self.duration,
-            size=self.size,
-            model=self.model,
-            input_reference=url,
-            notebook=context,
-            derived_from={"id": previous.id, "how": EXTEND},
-            reference_source=source,
+        found = await client.earlier(record) if reuse else None
+        if found is None:
+            return record, None
+        if found.kind == "done":
+            return found.record, _ready(found.record)
+        return found.record, client.wait(
+            found.record, timeout=params.DEFAULT_TIMEOUT_S, on_update=self._on_update
         )
 
     def _notebook_context(self) -> dict[str, str] | None:
@@ -300,3 +329,7 @@ class Storyboard(ClipView):
 
 
 __all__ = ["DEFAULT_SHOT_DURATION", "Storyboard"]
+
+
+async def _ready(record: Generation) -> Generation:
+    return record

@@ -124,13 +124,15 @@ class SoraWidget(ClipView):
         take: int | str = "next",
         derived_from: dict[str, str] | None = None,
         reference_source: str | None = None,
+        reference_digest: str | None = None,
     ) -> Generation:
         """Start a job as the Generate button does (on the running loop); returns its record.
 
         Values not given come from the widget's controls. Raises InvalidParams,
         AuthenticationError (no key) or BudgetExceeded before anything is sent. A new take
         unless `take` says which: the button asks for a new clip, never for one already made.
-        `derived_from` and `reference_source` are recorded with it (lineage).
+        `derived_from` and `reference_source` are recorded with it (lineage);
+        `reference_digest`: an uploaded reference's bytes, for its request identity.
         """
         check_save_to(save_to)  # before anything is sent: an unsavable clip is paid for all the same
         reference = input_reference if input_reference is not None else (self.input_reference or None)
@@ -145,6 +147,7 @@ class SoraWidget(ClipView):
             notebook={**(cell_context() or {}), **(self._context or {})} or None,
             derived_from=derived_from,
             reference_source=reference_source,
+            reference_digest=reference_digest,
         )
         self._records[record.id] = record
         self._spawn(record.id, self._submit_and_wait(record, save_to))
@@ -168,11 +171,14 @@ class SoraWidget(ClipView):
         size: str | None = None,
         model: str | None = None,
         save_to: str | None = None,
+        frame: shots.Frame | None = None,
+        take: int | str = "next",
     ) -> Generation:
         """Start the next shot of `parent` (a record, or the id of one of this widget's
         jobs) as a card's Continue does: `prompt`, starting from its last frame (uploaded
-        first), with its model, size and duration unless given. Returns the new job's
-        record (the job runs on the kernel's loop, like Generate's)."""
+        first; `frame` if already read), with its model, size and duration unless given —
+        a new take unless `take` says which. Returns the new job's record (the job runs on
+        the kernel's loop, like Generate's)."""
         clip = parent if isinstance(parent, Generation) else self._records.get(parent)
         if clip is None:
             raise InvalidParams("job", parent, "a completed job of this widget")
@@ -182,7 +188,8 @@ class SoraWidget(ClipView):
         model = model if model is not None else clip.model
         # what can be refused is refused before the upload (nothing is sent)
         self.client.prepare(prompt, duration=duration, size=size, model=model)
-        url, source = await shots.frame_reference(self.client, clip)
+        frame = frame or await shots.read_frame(clip)
+        url = await shots.upload_frame(self.client, frame)
         self.remember_parent(clip)
         return self.start(
             prompt,
@@ -192,7 +199,9 @@ class SoraWidget(ClipView):
             input_reference=url,
             save_to=save_to,
             derived_from={"id": clip.id, "how": shots.EXTEND},
-            reference_source=source,
+            reference_source=frame.source,
+            reference_digest=frame.digest,
+            take=take,
         )
 
     async def wait_for(self, job_id: str) -> Generation:

@@ -233,6 +233,7 @@ class AsyncSoraClient:
         derived_from: dict[str, str] | None = None,
         check_budget: bool = True,
         reference_source: str | None = None,
+        reference_digest: str | None = None,
     ) -> Generation:
         """Validate and build the record of a job without sending anything, so a caller
         (the widget) can show the job before its first request. `model`: this client's
@@ -240,6 +241,9 @@ class AsyncSoraClient:
         the first take this API has no generation of — see `records.identity`);
         `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it, and
         `reference_source` (where an uploaded reference came from, e.g. "last frame of …").
+        `reference_digest`: the reference's bytes' sha256 when its URL names bytes we sent
+        (a shot's uploaded last frame): the request is then the same whatever URL the
+        upload was given, so a re-run finds it.
 
         Raises `InvalidParams` (a value the model does not accept), `AuthenticationError`
         (no key) or `BudgetExceeded` (its estimate would pass the budget) — all before any
@@ -257,7 +261,7 @@ class AsyncSoraClient:
             prompt=params.prompt,
             duration=params.duration,
             size=params.size,
-            reference=_reference_digest(params.input_reference),
+            reference=reference_digest or _reference_digest(params.input_reference),
         )
         which = self._next_take(key) if take == "next" else _check_take(take)
         return Generation(

@@ -5,7 +5,8 @@ id belongs, an int where a time belongs, a dict for a status. Each would surface
 as a traceback far from its cause. So every record read from a file is checked on load
 against `generation-v1.schema.json` — the schema itself, read by the small interpreter
 below (the keywords the schema uses: type, enum, const, required, properties,
-additionalProperties, items, pattern, minLength, minimum, $ref, anyOf) — and refused,
+additionalProperties, items, minItems, pattern, minLength, minimum, $ref, anyOf, allOf,
+if/then/else) — and refused,
 naming the first field that is wrong, before any code of ours touches it.
 
 Two liberties, both deliberate: keys the schema does not know at the top level are
@@ -151,7 +152,24 @@ class _Compiler:
             steps.append(self._object_check(schema))
         if "items" in schema:
             steps.append(_items_check(self.compile(schema["items"])))
+        if "minItems" in schema:
+            steps.append(_min_items_check(schema["minItems"]))
+        if "allOf" in schema:
+            steps.extend(self.compile(part) for part in schema["allOf"])
+        if "if" in schema:
+            steps.append(self._conditional(schema))
         return _all_of(steps)
+
+    def _conditional(self, schema: _Schema) -> _Check:
+        """if/then/else: `then` applies to a value `if` accepts, `else` to any other."""
+        condition = self.compile(schema["if"])
+        then = self.compile(schema["then"]) if "then" in schema else _no_problem
+        otherwise = self.compile(schema["else"]) if "else" in schema else _no_problem
+
+        def conditional(value: Any) -> _Problem:
+            return (then if condition(value) is None else otherwise)(value)
+
+        return conditional
 
     def _ref(self, ref: str) -> _Check:
         if ref in self._refs:
@@ -285,6 +303,15 @@ def _minimum_check(minimum: float) -> _Check:
         return None
 
     return minimum_check
+
+
+def _min_items_check(minimum: int) -> _Check:
+    def min_items_check(value: Any) -> _Problem:
+        if isinstance(value, list) and len(value) < minimum:
+            return "", f"has {len(value)} item(s), fewer than {minimum}"
+        return None
+
+    return min_items_check
 
 
 def _items_check(item: _Check) -> _Check:

@@ -256,6 +256,27 @@ def test_continue_starts_from_the_last_clip_of_this_kernel_or_a_named_one(shell,
         shell.run_line_magic("sora", "--continue -r https://example.com/a.png it rains")
 
 
+def test_continue_run_again_takes_the_shot_it_made_and_new_makes_another(shell, emulator, capsys):
+    first = shell.run_line_magic("sora", "-d 4 -s landscape a red kite rising over the dunes")
+    second = shell.run_line_magic("sora", "--continue the kite dives toward the sea")
+    before = emulator.stats()
+    capsys.readouterr()
+
+    # both cells run again (Run All, same kernel): the first reuses its clip, which is then
+    # the clip to continue — the same frame and prompt: the same shot, nothing is sent
+    assert shell.run_line_magic("sora", "-d 4 -s landscape a red kite rising over the dunes").id == first.id
+    again = shell.run_line_magic("sora", "--continue the kite dives toward the sea")
+    assert again.id == second.id and again.derived_from == {"id": first.id, "how": "extend"}
+    after = emulator.stats()
+    assert after["submits"] == before["submits"]
+    assert after["requests"].get("upload", 0) == before["requests"].get("upload", 0)
+    assert f"Reused clip {second.id}" in capsys.readouterr().out
+
+    newer = shell.run_line_magic("sora", f"--continue {first.id} --new the kite dives toward the sea")
+    assert newer.id != second.id and newer.take == 2 and newer.derived_from == second.derived_from
+    assert emulator.stats()["submits"] == before["submits"] + 1
+
+
 def test_continue_in_a_headless_notebook_records_the_parent(environment, emulator):
     nb = nbformat.v4.new_notebook()
     nb.cells = [

@@ -106,6 +106,24 @@ def test_extend_sends_the_parents_exact_last_frame_and_the_next_shot_starts_from
     VALIDATOR.validate(json.loads(json.dumps(shot.to_dict())))
 
 
+def test_extend_asked_again_takes_the_shot_it_made_sending_nothing(server, kite, capsys):
+    shot = sw.extend(kite, "the kite dives toward the sea")
+    before = (uploads(server), server.stats()["submits"])
+    capsys.readouterr()
+
+    again = sw.extend(kite, "the kite dives toward the sea")  # a re-run notebook
+    assert again.id == shot.id and again.sha256 == shot.sha256
+    assert (uploads(server), server.stats()["submits"]) == before  # not even the frame
+    assert f"Reused clip {shot.id}" in capsys.readouterr().out
+
+    other = sw.extend(kite, "the kite dives toward the sea", reuse=False)
+    assert other.id != shot.id
+    assert other.identity == shot.identity  # the same request, made again on purpose
+    assert (uploads(server), server.stats()["submits"]) == (before[0] + 1, before[1] + 1)
+    # a different prompt is a different shot
+    assert sw.extend(kite, "the kite climbs again").id not in (shot.id, other.id)
+
+
 def test_extend_by_id_keeps_what_was_given_and_follows_a_chain(server, kite):
     second = sw.extend(kite.id, "the kite dives", duration=8)  # by id, from the ledger
     third = sw.extend(second.request_id, "the kite skims the waves")  # by request id
@@ -391,6 +409,30 @@ async def test_a_storyboard_makes_its_shots_in_order_each_from_the_last_and_stit
         assert kinds == [*((s.id, "clip") for s in shots), (film.record.id, "film")]
         logged = Ledger.in_dir(tmp_path / "sora-outputs")
         assert logged.get(film.record.id).kind == "film"
+        board.close()
+
+
+async def test_a_storyboard_run_again_pays_for_no_shot_twice_and_its_button_makes_new_takes(
+    server, tmp_path
+):
+    from sora_widget.storyboard import Storyboard
+
+    prompts = ["a red kite rising over the dunes", "the kite dives toward the sea"]
+    async with sw.AsyncSoraClient(output_dir=tmp_path / "sora-outputs") as client:
+        board = Storyboard(shots=prompts, duration=4, size="landscape", client=client)
+        await board.arun()
+        made = [s.id for s in board.clips]
+        before = (uploads(server), server.stats()["submits"])
+
+        film = await board.arun()  # the cell run again
+        assert [s.id for s in board.clips] == made
+        assert (uploads(server), server.stats()["submits"]) == before
+        assert film.record.parts == [{"id": s.id, "sha256": s.sha256} for s in board.clips]
+
+        await board.arun(reuse=False)  # what Generate film does: new takes
+        assert not set(s.id for s in board.clips) & set(made)
+        assert board.clips[0].take == 2
+        assert server.stats()["submits"] == before[1] + 2
         board.close()
 
 

@@ -46,7 +46,7 @@ def test_the_wheel_holds_the_package_its_view_and_the_extension_once_and_nothing
     names = wheel.namelist()
     view = {"sora_widget/static/widget.js", "sora_widget/static/widget.css"}
     assert {"sora_widget/__init__.py", *view} <= set(names)
-    assert "sora_widget/schema/generation-v1.schema.json" in names
+    assert "sora_widget/records/generation-v1.schema.json" in names
     assert "sora_widget/emulator/__init__.py" in names and "sora_widget/client/__init__.py" in names
     # the extension ships in share/ only: no second copy inside the package
     assert not [n for n in names if n.startswith("sora_widget/labextension")]
@@ -92,7 +92,7 @@ def test_the_sdist_holds_the_sources_the_wheel_is_built_from(sdist_names: list[s
     python = {str(p.relative_to(ROOT)) for p in (ROOT / "sora_widget").rglob("*.py")}
     python = {p for p in python if "__pycache__" not in p}
     assert python <= names, sorted(python - names)
-    assert "sora_widget/schema/generation-v1.schema.json" in names
+    assert "sora_widget/records/generation-v1.schema.json" in names
     assert {f"notebooks/{p.name}" for p in (ROOT / "notebooks").glob("*.ipynb")} <= names
 
 

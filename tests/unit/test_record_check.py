@@ -55,7 +55,17 @@ BAD = [
     ({"cost": {"usd": -1, "source": "api"}}, "cost.usd"),
     ({"model": "sora-9"}, "model"),
     ({"schema_version": 2}, "schema_version"),
+    ({"kind": "film"}, "parts"),  # a film names its parts
+    ({"kind": "film", "parts": []}, "parts"),
+    ({"kind": "clip", "params": {"prompt": "x", "duration": 16, "size": "1280x720"}}, "params.duration"),
 ]
+
+
+def test_a_film_of_any_whole_length_passes_both_validators():
+    parts = [{"id": "a1", "sha256": "a" * 64}, {"id": "b2", "sha256": "b" * 64}]
+    data = {**good(), "kind": "film", "parts": parts, "params": {"prompt": "x", "duration": 16, "size": "1280x720"}}
+    VALIDATOR.validate(data)
+    assert first_problem(data) is None
 
 
 def test_good_records_pass_both_validators():
