@@ -19,8 +19,9 @@ import pytest
 
 _ORDER = ("packaging", "unit", "emulator", "integration", "untrusted", "faults", "kernel", "e2e")
 BROWSER = "tests/e2e"
+NOTEBOOKS = "notebooks"
 #: units a worker may take after the browser tests (they start no asyncio loop of their own)
-AFTER_BROWSER = ("notebooks/",)
+AFTER_BROWSER = (NOTEBOOKS,)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -44,7 +45,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         browser_node: Any = None
 
         def _split_scope(self, nodeid: str) -> str:
-            return BROWSER if nodeid.startswith(BROWSER + "/") else super()._split_scope(nodeid)
+            # the example notebooks share notebooks/sora-outputs and scratch/, each emptied
+            # before an example starts (notebooks/conftest.py): one unit, run in turn
+            for unit in (BROWSER, NOTEBOOKS):
+                if nodeid.startswith(unit + "/"):
+                    return unit
+            return super()._split_scope(nodeid)
 
         def _pick(self, node: Any) -> str | None:
             scopes = list(self.workqueue)
