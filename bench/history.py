@@ -70,6 +70,8 @@ ONE_JOB = textwrap.dedent(
     """
 )
 
+WARM_UP = "import sora_widget as sw\nawait sw.agenerate('warm up', duration=4)\nprint('RESULT {}')"
+
 FRESH_PENDING = (
     "import time; t0 = time.perf_counter(); import sora_widget as sw; t1 = time.perf_counter(); "
     "n = len(sw.pending()); t2 = time.perf_counter(); "
@@ -153,10 +155,11 @@ class Kernel:
         self.client.start_channels()
         self.client.wait_for_ready(timeout=60)
 
-    def run(self, code: str, timeout: float = 900.0) -> dict[str, Any]:
+    def run(self, code: str, timeout: float = 300.0) -> dict[str, Any]:
         msg_id = self.client.execute(code)
         deadline = time.monotonic() + timeout
         found: dict[str, Any] | None = None
+        idle = False  # a kernel's stdout is flushed by another thread: it may follow "idle"
         while time.monotonic() < deadline:
             try:
                 msg = self.client.iopub_channel.get_msg(timeout=1)
@@ -169,7 +172,9 @@ class Kernel:
                 found = json.loads(content["text"].split("RESULT ", 1)[1])
             if msg["msg_type"] == "error":
                 raise RuntimeError("\n".join(content["traceback"]))
-            if msg["msg_type"] == "status" and content["execution_state"] == "idle" and found is not None:
+            if msg["msg_type"] == "status" and content["execution_state"] == "idle":
+                idle = True
+            if idle and found is not None:
                 return found
         raise TimeoutError(f"no result in {timeout} s")
 
@@ -253,7 +258,7 @@ def run(sizes: tuple[int, ...] = HISTORY_SIZES, counts: tuple[int, ...] = CONCUR
             with tempfile.TemporaryDirectory() as tmp:
                 kernel = Kernel(Path(tmp), env)
                 try:
-                    kernel.run("import sora_widget as sw\nawait sw.agenerate('warm up', duration=4)")
+                    kernel.run(WARM_UP)
                     many = kernel.run(MANY_JOBS.replace("COUNT", str(count)))
                 finally:
                     kernel.stop()

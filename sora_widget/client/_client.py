@@ -283,7 +283,7 @@ class AsyncSoraClient:
     def _next_take(self, key: str) -> int:
         """The first take of request `key` this API has no generation of (indexed reads)."""
         take = 1
-        while self.ledger.with_identity(identity.identity(key, take)):
+        while self.ledger.has_identity(identity.identity(key, take)):
             take += 1
         return take
 
@@ -294,10 +294,12 @@ class AsyncSoraClient:
         generate again because its clip is missing or changed. None: never asked."""
         if record.identity is None:
             return None
-        found = await asyncio.to_thread(self.ledger.with_identity, record.identity)
+        # the newest two that may answer (one of them may be `record` itself): a failure is
+        # no answer, and a request asked a thousand times is still read in one index probe
+        found = await asyncio.to_thread(self.ledger.with_identity, record.identity, answers=True, limit=2)
         for earlier in found:
-            if earlier.id == record.id or earlier.status in ("FAILED", "EXPIRED"):
-                continue  # a failure is no answer: look further back
+            if earlier.id == record.id:
+                continue
             if earlier.status == "COMPLETED" and earlier.video_path:
                 problem = await asyncio.to_thread(_saved_clip_problem, earlier, self.output_dir)
                 if problem is None:

@@ -182,11 +182,19 @@ class Ledger:
             "SELECT record FROM generations WHERE batch_id = ? ORDER BY batch_index, updated_at", (batch_id,)
         )
 
-    def with_identity(self, identity: str) -> list[Generation]:
-        """Generations of one request identity, newest first."""
+    def with_identity(self, identity: str, *, answers: bool = False, limit: int = -1) -> list[Generation]:
+        """Generations of one request identity, newest first; `answers`: only those that may
+        answer the request again (not FAILED or EXPIRED); at most `limit` (-1: all). An
+        indexed read that stops at `limit`, however often the request was made."""
+        failed = " AND status NOT IN ('FAILED', 'EXPIRED')" if answers else ""
         return self._query(
-            "SELECT record FROM generations WHERE identity = ? ORDER BY updated_at DESC", (identity,)
+            f"SELECT record FROM generations WHERE identity = ?{failed} ORDER BY updated_at DESC LIMIT ?",
+            (identity, limit),
         )
+
+    def has_identity(self, identity: str) -> bool:
+        """Whether any generation of this request identity is recorded (one index probe)."""
+        return bool(self._rows("SELECT 1 FROM generations WHERE identity = ? LIMIT 1", (identity,)))
 
     def of_notebook(self, ids: Iterable[str], notebook_name: str) -> list[Generation]:
         """The generations with these ids, and those run in a notebook of this file name."""
