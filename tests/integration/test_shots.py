@@ -412,9 +412,7 @@ async def test_a_storyboard_makes_its_shots_in_order_each_from_the_last_and_stit
         board.close()
 
 
-async def test_a_storyboard_run_again_pays_for_no_shot_twice_and_its_button_makes_new_takes(
-    server, tmp_path
-):
+async def test_a_storyboard_run_again_pays_for_no_shot_twice_and_its_button_makes_new_takes(server, tmp_path):
     from sora_widget.storyboard import Storyboard
 
     prompts = ["a red kite rising over the dunes", "the kite dives toward the sea"]

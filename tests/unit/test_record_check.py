@@ -63,7 +63,8 @@ BAD = [
 
 def test_a_film_of_any_whole_length_passes_both_validators():
     parts = [{"id": "a1", "sha256": "a" * 64}, {"id": "b2", "sha256": "b" * 64}]
-    data = {**good(), "kind": "film", "parts": parts, "params": {"prompt": "x", "duration": 16, "size": "1280x720"}}
+    params = {"prompt": "x", "duration": 16, "size": "1280x720"}
+    data = {**good(), "kind": "film", "parts": parts, "params": params}
     VALIDATOR.validate(data)
     assert first_problem(data) is None
 
