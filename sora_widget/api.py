@@ -1,4 +1,4 @@
-"""The functions most people call: generate, agenerate, pending, resume, replay, use_emulator.
+"""The functions most people call: generate, agenerate, pending, resume, areplay, use_emulator.
 
 Settings come from arguments, then from `configure()` / `use_emulator()`, then from
 the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SORA_WIDGET_OUTPUT_DIR).
@@ -322,7 +322,7 @@ async def areplay(
     notebook: str | os.PathLike[str] | None = None,
     **options: Any,
 ) -> Generation:
-    """Generate again with identical parameters. See `replay`."""
+    """Generate again with identical parameters (`sw.replay`, in shots, adds lineage)."""
     original = find_generation(record_or_id, notebook=notebook, output_dir=options.get("output_dir"))
     p = original.params
     options["replay_of"] = original.id
@@ -330,24 +330,6 @@ async def areplay(
     options.setdefault("reuse", False)  # a replay asks for the clip to be made again
     reference = options.pop("input_reference", None) or checked_replay_reference(p.input_reference)
     return await agenerate(p.prompt, duration=p.duration, size=p.size, input_reference=reference, **options)
-
-
-def replay(
-    record_or_id: Generation | dict[str, Any] | str,
-    *,
-    notebook: str | os.PathLike[str] | None = None,
-    **options: Any,
-) -> Generation:
-    """Generate a recorded clip again: the same prompt, duration, size and reference (as
-    sent), on the API in use now. The new record's `replay_of` is the original's id.
-
-    `record_or_id`: a record, its dict, or an id / request id found in `notebook`
-    (outputs, metadata, ledger) or else in the output dir's ledger. Options as `generate`.
-    A new job is billed like any other; the original's file is left as it is.
-    """
-    watch = Watch()
-    options["on_update"] = watch.tee(options.get("on_update"))
-    return run_blocking(areplay(record_or_id, notebook=notebook, **options), explain=watch.explain)
 
 
 def use_emulator(**config: Any) -> Emulator:

@@ -37,6 +37,7 @@ from ._text import shorten
 from ._version import __version__
 from ._waiting import Watch
 from .client import AsyncSoraClient
+from .client._client import Reuse
 from .client._config import display_path
 from .environment import cell_context, in_kernel
 from .errors import InvalidParams, SoraError
@@ -160,14 +161,21 @@ async def frame_reference(
     return await upload_frame(client, frame), frame.source
 
 
+async def earlier_shot(client: AsyncSoraClient, prompt: str, frame: Frame, **request: Any) -> Reuse | None:
+    """What already answers this very next shot (the same frame, prompt, duration, size,
+    model and take): its saved clip ("done") or its running job ("attach"), before
+    anything is uploaded. Raises `SubmitOutcomeUnknown` when an earlier attempt may be
+    running and billed."""
+    probe = client.prepare(prompt, reference_digest=frame.digest, check_budget=False, **request)
+    return await client.earlier(probe)
+
+
 async def made_already(
     client: AsyncSoraClient, prompt: str, frame: Frame, **request: Any
 ) -> Generation | None:
-    """The saved clip of this very next shot (the same frame, prompt, duration, size,
-    model and take), when the ledger has it intact: a re-run then sends nothing, not even
-    the frame. Raises `SubmitOutcomeUnknown` when an earlier attempt may be running."""
-    probe = client.prepare(prompt, reference_digest=frame.digest, check_budget=False, **request)
-    found = await client.earlier(probe)
+    """The saved clip of this very next shot, when the ledger has it intact: a re-run
+    then sends nothing, not even the frame."""
+    found = await earlier_shot(client, prompt, frame, **request)
     return found.record if found is not None and found.kind == "done" else None
 
 

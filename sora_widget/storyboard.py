@@ -25,14 +25,14 @@ from typing import Any
 
 import traitlets
 
-from . import api, params, protocol
+from . import params, protocol
 from ._sync import run_blocking
 from ._waiting import explain_stopped
 from .client import AsyncSoraClient
 from .environment import cell_context, frontend_has_widgets, is_headless
 from .errors import InvalidParams, SoraError
 from .records import Generation
-from .shots import EXTEND, FilmPath, made_already, make_film, read_frame, upload_frame
+from .shots import EXTEND, FilmPath, earlier_shot, make_film, read_frame, upload_frame
 from .views import ClipView, handles, unexpected
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,6 @@ class Storyboard(ClipView):
             f"Storyboard(shots={len(self.shots)}, duration={self.duration}, size={self.size!r}, "
             f"model={self.model!r}, generations={len(self._records)})"
         )
-
-    @property
-    def client(self) -> AsyncSoraClient:
-        return self._client if self._client is not None else api.shared_client()
 
     @property
     def running(self) -> bool:
@@ -249,29 +245,28 @@ class Storyboard(ClipView):
         context = self._notebook_context()
         if previous is None:
             record = client.prepare(prompt, notebook=context, check_budget=not reuse, **request)
+            found = await client.earlier(record) if reuse else None
         else:
             frame = await read_frame(previous)
-            done = await made_already(client, prompt, frame, **request) if reuse else None
-            if done is not None:  # nothing to upload either
-                return done, _ready(done)
-            record = client.prepare(
-                prompt,
-                input_reference=await upload_frame(client, frame),
-                reference_digest=frame.digest,
-                notebook=context,
-                derived_from={"id": previous.id, "how": EXTEND},
-                reference_source=frame.source,
-                check_budget=not reuse,
-                **request,
-            )
-        found = await client.earlier(record) if reuse else None
+            # asked before the upload: a shot made already needs no frame sent
+            found = await earlier_shot(client, prompt, frame, **request) if reuse else None
+            if found is None:
+                record = client.prepare(
+                    prompt,
+                    input_reference=await upload_frame(client, frame),
+                    reference_digest=frame.digest,
+                    notebook=context,
+                    derived_from={"id": previous.id, "how": EXTEND},
+                    reference_source=frame.source,
+                    check_budget=not reuse,
+                    **request,
+                )
         if found is None:
             return record, None
         if found.kind == "done":
             return found.record, _ready(found.record)
-        return found.record, client.wait(
-            found.record, timeout=params.DEFAULT_TIMEOUT_S, on_update=self._on_update
-        )
+        running = client.wait(found.record, timeout=params.DEFAULT_TIMEOUT_S, on_update=self._on_update)
+        return found.record, running
 
     def _notebook_context(self) -> dict[str, str] | None:
         # the board's own cell (where its record output lives) names where it ran
@@ -320,12 +315,6 @@ class Storyboard(ClipView):
             waiting=record.id == self._current,
             parent_prompt=self._parent_prompt(record),
         )
-
-    def _expected(self, record: Generation) -> float:
-        try:
-            return self.client.expected_seconds(record)
-        except RuntimeError:  # no running loop (e.g. inspected from a thread)
-            return params.PRIOR_LATENCY_S
 
 
 __all__ = ["DEFAULT_SHOT_DURATION", "Storyboard"]

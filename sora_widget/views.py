@@ -22,7 +22,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import anywidget
 import traitlets
@@ -30,6 +30,9 @@ import traitlets
 from . import api, params, protocol
 from .errors import InvalidParams, SoraError
 from .records import Generation, record_bundle
+
+if TYPE_CHECKING:
+    from .client import AsyncSoraClient
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,8 @@ class ClipView(anywidget.AnyWidget):
 
     #: request kind → handler, collected from the @handles methods of the class
     _handlers: ClassVar[dict[str, Handler]] = {}
+    #: the client a subclass was given; None: the kernel's shared one (see `client`)
+    _client: AsyncSoraClient | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -146,9 +151,17 @@ class ClipView(anywidget.AnyWidget):
         """Name a clip this view's clips derive from, so their cards can say which."""
         self._parents[parent.id] = parent.params.prompt
 
+    @property
+    def client(self) -> AsyncSoraClient:
+        """This view's own client, or else the kernel's shared one."""
+        return self._client if self._client is not None else api.shared_client()
+
     def _expected(self, record: Generation) -> float:
-        """The typical latency of a job like this one; subclasses ask their client."""
-        return params.PRIOR_LATENCY_S
+        """The typical latency of a job like this one, as the client has learned it."""
+        try:
+            return self.client.expected_seconds(record)
+        except RuntimeError:  # no running loop (e.g. inspected from a thread)
+            return params.PRIOR_LATENCY_S
 
     # -- requests from the view ---------------------------------------------------------------
 

@@ -104,10 +104,6 @@ class SoraWidget(ClipView):
         if self.duration not in offered.durations:
             self.duration = offered.durations[0]
 
-    @property
-    def client(self) -> AsyncSoraClient:
-        return self._client if self._client is not None else api.shared_client()
-
     def _ipython_display_(self) -> None:
         self.backend = dict(self._backend())
         super()._ipython_display_()
@@ -363,12 +359,6 @@ class SoraWidget(ClipView):
             detached=record.id in self._detached and record.id not in self._tasks,
             parent_prompt=self._parent_prompt(record),
         )
-
-    def _expected(self, record: Generation) -> float:
-        try:
-            return self.client.expected_seconds(record)
-        except RuntimeError:  # no running loop (e.g. inspected from a thread)
-            return params.PRIOR_LATENCY_S
 
 
 __all__ = ["SoraWidget"]
