@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     from .scene import Reference
 
 #: bump when the picture or the encoding changes, so cached files are not reused
-#: (2: the model is named on screen)
-RENDER_VERSION = 2
+#: (2: the model is named on screen; 3: frames drawn in YUV)
+RENDER_VERSION = 3
 
 
 class RenderCancelled(Exception):
@@ -103,7 +103,7 @@ def render_video(
             for index in range(scene.frames):
                 if cancelled is not None and cancelled.is_set():
                     raise RenderCancelled()
-                frame = av.VideoFrame.from_ndarray(scene.frame(index), format="rgb24")
+                frame = av.VideoFrame.from_ndarray(scene.frame(index), format="yuv420p")
                 frame.pts = index
                 container.mux(stream.encode(frame))
             container.mux(stream.encode(None))

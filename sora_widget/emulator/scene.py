@@ -1,10 +1,12 @@
 """The picture of a synthetic clip: an animated scene seeded from the prompt.
 
-Everything that does not move (the "synthetic" banner, the prompt, the reference
-image or its note) is drawn once with Pillow into small RGBA patches; each frame is
-a slice of a pre-computed periodic background, a few soft discs and those patches,
-blended with integer numpy arithmetic inside their own boxes only. That keeps a
-frame at a few milliseconds, so encoding dominates the render time.
+Frames are made directly in the encoder's own format, planar YUV 4:2:0 (BT.601, limited
+range — what a browser assumes for an untagged H.264 stream): converting RGB frames cost
+more than drawing and encoding them together. Everything that does not move (the
+"synthetic" banner, the prompt, the reference image or its note) is drawn once with Pillow
+into small RGBA patches and converted once; each frame is a slice of a pre-computed
+periodic background, a few soft discs and those patches, blended with integer numpy
+arithmetic inside their own boxes only, plane by plane.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import re
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +36,13 @@ _DASH = re.compile("([" + "".join(_DASHES) + "])")
 
 Pixels = npt.NDArray[np.uint8]
 Weights = npt.NDArray[np.uint16]
+Floats = npt.NDArray[np.floating[Any]]
+
+# BT.601 limited range: Y in 16..235, Cb and Cr in 16..240 around 128
+_RGB_TO_YUV = np.array(
+    [[65.481, 128.553, 24.966], [-37.797, -74.203, 112.0], [112.0, -93.786, -18.214]], dtype=np.float32
+) / np.float32(255)
+_YUV_OFFSET = np.array([16, 128, 128], dtype=np.float32)
 
 
 @dataclass(frozen=True)
@@ -50,18 +60,29 @@ class Reference:
 
 @dataclass(frozen=True)
 class Patch:
-    """A static overlay box: premultiplied colour and 0..256 opacity, blended per frame."""
+    """A static overlay box on one plane: premultiplied value and 0..256 opacity."""
 
     top: int
     left: int
     colour: Weights
     alpha: Weights
 
-    def blend_onto(self, frame: Pixels) -> None:
-        h, w = self.alpha.shape[:2]
-        region = frame[self.top : self.top + h, self.left : self.left + w]
-        blended = (region * (256 - self.alpha) + self.colour) >> 8
-        region[...] = blended.astype(np.uint8)
+    def blend_onto(self, plane: Pixels) -> None:
+        _blend(plane, self.top, self.left, self.colour, self.alpha)
+
+
+def _blend(plane: Pixels, top: int, left: int, colour: Weights, alpha: Weights) -> None:
+    """Blend a premultiplied box onto a plane at (top, left), clipped to the plane."""
+    height, width = plane.shape
+    y0, x0 = max(0, top), max(0, left)
+    y1, x1 = min(height, top + alpha.shape[0]), min(width, left + alpha.shape[1])
+    if y0 >= y1 or x0 >= x1:
+        return
+    rows, cols = slice(y0 - top, y1 - top), slice(x0 - left, x1 - left)
+    region = plane[y0:y1, x0:x1]
+    # at most 255 * 256: the sum stays within uint16
+    blended = (region * (256 - alpha[rows, cols]) + colour[rows, cols]) >> 8
+    region[...] = blended.astype(np.uint8)
 
 
 def seed_of(prompt: str) -> int:
@@ -80,37 +101,46 @@ class Scene:
         self._palette = [
             _colour(rng.random(), 0.55 + 0.35 * rng.random(), 0.55 + 0.4 * rng.random()) for _ in range(5)
         ]
-        self._period = max(self.width, self.height) // 2
+        # even, like every offset into it: a chroma row covers two rows of the picture
+        self._period = max(self.width, self.height) // 4 * 2
         self._background = self._draw_background(rng)
         self._discs = [self._draw_disc(rng, colour) for colour in self._palette[2:]]
         self._patches = self._draw_overlays(params, reference or Reference())
 
     def frame(self, index: int) -> Pixels:
+        """Frame `index` as yuv420p: the Y plane's rows, then U's and V's (height × 3/2 rows)."""
+        w, h = self.width, self.height
+        frame = np.empty((h * 3 // 2, w), dtype=np.uint8)
+        planes = _planes(frame, w, h)
+        offset = (index * 4) % self._period
+        for plane, background, scale in zip(planes, self._background, (1, 2, 2), strict=True):
+            plane[...] = background[offset // scale : (offset + h) // scale]
         t = index / FPS
-        offset = (index * 3) % self._period
-        frame = self._background[offset : offset + self.height].copy()
         for disc in self._discs:
-            disc.draw(frame, t)
-        for patch in self._patches:
-            patch.blend_onto(frame)
-        self._draw_progress(frame, index)
+            disc.draw(planes, t)
+        for patch, which in self._patches:
+            patch.blend_onto(planes[which])
+        self._draw_progress(planes, index)
         return frame
 
     # -- layers ----------------------------------------------------------------------------
 
-    def _draw_background(self, rng: np.random.Generator) -> Pixels:
+    def _draw_background(self, rng: np.random.Generator) -> tuple[Pixels, Pixels, Pixels]:
         """Diagonal waves between two seed colours, periodic in y so a slice can scroll."""
         rows = self.height + self._period
         y = np.arange(rows, dtype=np.float32)[:, None]
         x = np.arange(self.width, dtype=np.float32)[None, :]
         tilt = 0.3 + 0.7 * float(rng.random())
         wave = 0.5 + 0.5 * np.sin(2 * np.pi * (y / self._period + tilt * x / self.width))
-        low, high = (np.array(c, dtype=np.float32) for c in self._palette[:2])
+        low, high = (_yuv(np.array(c, dtype=np.float32)) for c in self._palette[:2])
         picture = low * (1 - wave[..., None]) + high * wave[..., None]
-        return np.clip(picture, 0, 255).astype(np.uint8)
+        luma = _quantise(picture[..., 0])
+        chroma = _halve(picture[..., 1:])
+        return luma, _quantise(chroma[..., 0]), _quantise(chroma[..., 1])
 
     def _draw_disc(self, rng: np.random.Generator, colour: tuple[int, int, int]) -> _Disc:
-        radius = int(min(self.width, self.height) * (0.10 + 0.08 * rng.random()))
+        # even: the chroma disc (half the radius) then shares the luma disc's centre
+        radius = int(min(self.width, self.height) * (0.05 + 0.04 * rng.random())) * 2
         return _Disc(
             radius=radius,
             colour=colour,
@@ -120,28 +150,27 @@ class Scene:
             phase=(2 * math.pi * rng.random(), 2 * math.pi * rng.random()),
         )
 
-    def _draw_overlays(self, params: GenerationParams, reference: Reference) -> list[Patch]:
+    def _draw_overlays(self, params: GenerationParams, reference: Reference) -> list[tuple[Patch, int]]:
         short = min(self.width, self.height)
-        patches = [self._text_box(LABEL, top=int(short * 0.04), size=int(short * 0.045), shade=200)]
+        patches = self._text_box(LABEL, top=int(short * 0.04), size=int(short * 0.045), shade=200)
         body_size = int(short * 0.05)
         max_lines = 7 if self.height > self.width else 4
         lines = _wrap(params.prompt, _font(body_size), int(self.width * 0.84), max_lines)
         prompt_top = int(self.height * (0.58 if self.height > self.width else 0.52))
-        patches.append(self._text_box("\n".join(lines), top=prompt_top, size=body_size, shade=150))
+        patches += self._text_box("\n".join(lines), top=prompt_top, size=body_size, shade=150)
         seed = f"seed {self.seed % 16**6:06x}"
         facts = f"{self.model} · {params.duration} s · {params.size} · {FPS} fps · {seed}"
-        patches.append(
-            self._text_box(facts, top=self.height - int(short * 0.11), size=int(short * 0.03), shade=120)
-        )
+        facts_top = self.height - int(short * 0.11)
+        patches += self._text_box(facts, top=facts_top, size=int(short * 0.03), shade=120)
         image = _open_image(reference.image) if reference.image is not None else None
         if image is not None:
-            patches.append(self._image_box(image))
+            patches += self._image_box(image)
         elif reference.image is not None or reference.note is not None:
             note = reference.note or "reference: unreadable image"
-            patches.append(self._text_box(note, top=int(short * 0.17), size=int(short * 0.035), shade=150))
+            patches += self._text_box(note, top=int(short * 0.17), size=int(short * 0.035), shade=150)
         return patches
 
-    def _text_box(self, text: str, *, top: int, size: int, shade: int) -> Patch:
+    def _text_box(self, text: str, *, top: int, size: int, shade: int) -> list[tuple[Patch, int]]:
         """Lines of text on a translucent dark panel, centred horizontally."""
         font = _font(size)
         pad, line_height = size // 2, round(size * 1.3)
@@ -154,7 +183,7 @@ class Scene:
             _draw_line(draw, (pad, pad + number * line_height), line, font)
         return _patch(box, top=top, left=(self.width - width) // 2)
 
-    def _image_box(self, image: Image.Image) -> Patch:
+    def _image_box(self, image: Image.Image) -> list[tuple[Patch, int]]:
         """The reference image, fitted into the upper part of the frame with a white frame."""
         border = max(2, min(self.width, self.height) // 120)
         limit = (int(self.width * 0.5), int(self.height * 0.3))
@@ -170,12 +199,18 @@ class Scene:
         top = int(min(self.width, self.height) * 0.17)
         return _patch(framed, top=top, left=(self.width - framed.width) // 2)
 
-    def _draw_progress(self, frame: Pixels, index: int) -> None:
-        thickness = max(4, self.height // 160)
-        filled = round(self.width * (index + 1) / self.frames)
-        bar = frame[self.height - thickness :]
-        bar[:, :filled] = (255, 255, 255)
-        bar[:, filled:] //= 2
+    def _draw_progress(self, planes: tuple[Pixels, Pixels, Pixels], index: int) -> None:
+        """A white bar along the bottom fills up; the rest of that strip is darkened."""
+        thickness = max(4, self.height // 160) // 2 * 2
+        filled = round(self.width * (index + 1) / self.frames) // 2 * 2
+        # per plane: subsampling, the filled value (white), the value darkening tends to
+        looks = ((1, 235, 16), (2, 128, 128), (2, 128, 128))
+        for plane, (scale, white, middle) in zip(planes, looks, strict=True):
+            bar = plane[plane.shape[0] - thickness // scale :]
+            bar[:, : filled // scale] = white
+            # halfway to black: luma halfway to 16, chroma halfway to neutral
+            rest = bar[:, filled // scale :]
+            rest[...] = (rest >> 1) + (middle >> 1)
 
 
 class _Disc:
@@ -192,32 +227,72 @@ class _Disc:
         phase: tuple[float, float],
     ) -> None:
         self.radius, self.centre, self.swing, self.speed, self.phase = radius, centre, swing, speed, phase
-        yy, xx = np.mgrid[-radius : radius + 1, -radius : radius + 1].astype(np.float32)
-        # a soft edge reads as "light", and hides the lack of anti-aliasing
-        falloff = np.clip(1.0 - np.hypot(xx, yy) / radius, 0.0, 1.0) ** 0.6
-        self._alpha: Weights = (falloff * 200).astype(np.uint16)[..., None]
-        self._colour: Weights = self._alpha * np.array(colour, dtype=np.uint16)
+        yuv = _yuv(np.array(colour, dtype=np.float32))
+        # per plane: luma at full resolution, chroma at half (a disc of half the radius)
+        self._layers: list[tuple[Weights, Weights]] = []
+        for plane, r in enumerate((radius, radius // 2, radius // 2)):
+            yy, xx = np.mgrid[-r : r + 1, -r : r + 1].astype(np.float32)
+            # a soft edge reads as "light", and hides the lack of anti-aliasing
+            falloff = np.clip(1.0 - np.hypot(xx, yy) / r, 0.0, 1.0) ** 0.6
+            alpha = (falloff * 200).astype(np.uint16)
+            self._layers.append((alpha * np.uint16(round(float(yuv[plane]))), alpha))
 
-    def draw(self, frame: Pixels, t: float) -> None:
+    def draw(self, planes: tuple[Pixels, Pixels, Pixels], t: float) -> None:
         r = self.radius
         cx = self.centre[0] + self.swing[0] * math.sin(2 * math.pi * self.speed[0] * t + self.phase[0])
         cy = self.centre[1] + self.swing[1] * math.sin(2 * math.pi * self.speed[1] * t + self.phase[1])
-        x0, y0 = round(cx) - r, round(cy) - r
-        height, width = frame.shape[:2]
-        top, left = max(0, y0), max(0, x0)
-        bottom, right = min(height, y0 + 2 * r + 1), min(width, x0 + 2 * r + 1)
-        if top >= bottom or left >= right:
-            return
-        rows, cols = slice(top - y0, bottom - y0), slice(left - x0, right - x0)
-        region = frame[top:bottom, left:right]
-        blended = (region * (256 - self._alpha[rows, cols]) + self._colour[rows, cols]) >> 8
-        region[...] = blended.astype(np.uint8)
+        # the top-left corner on even coordinates, where the chroma disc's corner is exact
+        x0, y0 = round((cx - r) / 2) * 2, round((cy - r) / 2) * 2
+        for (colour, alpha), plane, scale in zip(self._layers, planes, (1, 2, 2), strict=True):
+            _blend(plane, y0 // scale, x0 // scale, colour, alpha)
 
 
-def _patch(image: Image.Image, *, top: int, left: int) -> Patch:
-    rgba = np.asarray(image, dtype=np.uint16)
-    alpha = rgba[..., 3:4] + (rgba[..., 3:4] > 127)  # 0..255 → 0..256, so opaque stays exact
-    return Patch(top=top, left=left, colour=rgba[..., :3] * alpha, alpha=alpha)
+def _planes(frame: Pixels, width: int, height: int) -> tuple[Pixels, Pixels, Pixels]:
+    """Views of a yuv420p frame's Y, U and V planes."""
+    flat = frame.reshape(-1)
+    luma, quarter = width * height, width * height // 4
+    return (
+        flat[:luma].reshape(height, width),
+        flat[luma : luma + quarter].reshape(height // 2, width // 2),
+        flat[luma + quarter :].reshape(height // 2, width // 2),
+    )
+
+
+def _yuv(rgb: Floats) -> Floats:
+    """RGB (0..255, last axis) → Y, Cb, Cr as floats."""
+    return rgb @ _RGB_TO_YUV.T + _YUV_OFFSET
+
+
+def _halve(values: Floats) -> Floats:
+    """The mean of each 2×2 block (4:2:0 chroma); both sides must be even."""
+    h, w = values.shape[:2]
+    return values.reshape(h // 2, 2, w // 2, 2, *values.shape[2:]).mean(axis=(1, 3))  # type: ignore[no-any-return]
+
+
+def _quantise(values: Floats) -> Pixels:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
+
+
+def _patch(image: Image.Image, *, top: int, left: int) -> list[tuple[Patch, int]]:
+    """An RGBA picture as premultiplied patches for the Y, U and V planes (the plane's index
+    beside each), at even coordinates with even sides so chroma blocks line up."""
+    top, left = top // 2 * 2, left // 2 * 2
+    rgba = np.asarray(image, dtype=np.float32)
+    h, w = rgba.shape[:2]
+    rgba = np.pad(rgba, ((0, h % 2), (0, w % 2), (0, 0)))
+    opacity = rgba[..., 3] / 255
+    yuv = _yuv(rgba[..., :3])
+    patches = []
+    for plane, scale in ((0, 1), (1, 2), (2, 2)):
+        weight: Floats = opacity
+        value: Floats = yuv[..., plane] * opacity
+        if scale == 2:
+            weight, value = _halve(weight), _halve(value)
+        # 0..256 opacity so that opaque stays exact
+        alpha = np.rint(weight * 256).astype(np.uint16)
+        colour = np.minimum(np.rint(value * 256), alpha * np.float32(255)).astype(np.uint16)
+        patches.append((Patch(top=top // scale, left=left // scale, colour=colour, alpha=alpha), plane))
+    return patches
 
 
 def _font(size: int) -> Font:

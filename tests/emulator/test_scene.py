@@ -12,11 +12,20 @@ from sora_widget.emulator.scene import FPS, Reference, Scene, _font, _line_width
 from sora_widget.params import GenerationParams
 
 
+def rgb(frame: np.ndarray) -> np.ndarray:
+    """A yuv420p frame as the browser shows it (decoded by FFmpeg's own conversion)."""
+    import av
+
+    return av.VideoFrame.from_ndarray(frame, format="yuv420p").to_ndarray(format="rgb24")
+
+
 def test_frames_have_the_requested_size_and_count():
     scene = Scene(GenerationParams("a fox", duration=4, size="1280x720"))
     assert scene.frames == 4 * FPS
     frame = scene.frame(0)
-    assert frame.shape == (720, 1280, 3) and frame.dtype == np.uint8
+    # yuv420p, as the encoder takes it: full-size luma, then two quarter-size chroma planes
+    assert frame.shape == (720 * 3 // 2, 1280) and frame.dtype == np.uint8
+    assert rgb(frame).shape == (720, 1280, 3)
 
 
 def test_same_prompt_same_pictures_other_prompt_other_pictures():
@@ -48,12 +57,22 @@ def test_a_reference_image_is_composited():
     buffer = io.BytesIO()
     Image.new("RGB", (64, 64), (0, 0, 255)).save(buffer, "PNG")
     params = GenerationParams("a fox", duration=4)
-    plain = Scene(params).frame(0)
-    with_image = Scene(params, Reference(image=buffer.getvalue())).frame(0)
+    plain = rgb(Scene(params).frame(0))
+    with_image = rgb(Scene(params, Reference(image=buffer.getvalue())).frame(0))
     changed = np.any(plain != with_image, axis=2)
     assert changed.sum() > 10_000
-    # pure blue pixels from the reference are in the frame
-    assert np.any(np.all(with_image == (0, 0, 255), axis=2))
+    # blue pixels from the reference are in the frame (YUV rounds by a step or two)
+    red, green, blue = (with_image[..., c].astype(int) for c in range(3))
+    assert np.sum((blue > 245) & (red < 10) & (green < 10)) > 10_000
+    assert not np.any((plain[..., 2] > 245) & (plain[..., 0] < 10) & (plain[..., 1] < 10))
+
+
+def test_colours_convert_as_the_decoder_converts_them_back():
+    """The scene's own RGB → YUV matches FFmpeg's YUV → RGB: a white overlay stays white."""
+    scene = Scene(GenerationParams("a fox", duration=4, size="1280x720"))
+    picture = rgb(scene.frame(scene.frames - 1))
+    # the progress bar is full on the last frame: white across the bottom rows
+    assert np.all(picture[-3:, 8:-8] >= 250)
 
 
 def test_an_unreadable_reference_becomes_a_note_not_an_error():
