@@ -5,23 +5,39 @@ browser lives (a session fixture); asyncio tests after it could not start their 
 that process. So in any one process the browser tests (tests/e2e) come after every asyncio
 test: without xdist they simply run last (then the example notebooks, which start no loop).
 
-With xdist (see BrowserApart) one worker takes every browser test as one unit from the
-start — one Chromium, one Jupyter server per flavour — and afterwards only example notebooks;
-the other workers take the rest module by module, so module fixtures (kernels, emulators)
-start once.
+With xdist (see BrowserApart) the browser tests are two units, one per flavour (JupyterLab,
+Notebook 7), each handed at once to a worker of its own — one Chromium and one Jupyter server
+per worker — that afterwards takes only example notebooks; the other workers take the rest
+module by module, so module fixtures (kernels, emulators) start once.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 _ORDER = ("packaging", "unit", "emulator", "integration", "untrusted", "faults", "kernel", "e2e")
 BROWSER = "tests/e2e"
+#: the browser units: every browser test runs in each flavour (tests/e2e/conftest.py `jupyter`)
+FLAVOURS = ("lab", "notebook7")
 NOTEBOOKS = "notebooks"
 #: units a worker may take after the browser tests (they start no asyncio loop of their own)
 AFTER_BROWSER = (NOTEBOOKS,)
+
+
+@pytest.fixture(scope="session")
+def emulator_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One render cache for the whole run, shared by the xdist workers (each has its basetemp
+    inside the run's): a clip with the same parameters is encoded once, whichever emulator
+    asks. Renders are written atomically, so emulators in several processes may share it."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = root / "emulator-cache"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -38,33 +54,38 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class BrowserApart(LoadScopeScheduling):  # type: ignore[misc]
         """xdist's loadscope (a module is one unit, given out in collection order), except that
-        all of tests/e2e is one unit, handed at once to one worker that then takes nothing but
-        AFTER_BROWSER units. With a single worker the browser unit keeps its place (last but
-        the notebooks), as without xdist."""
+        the browser tests of each flavour are one unit, handed at once to a worker of its own
+        that then takes nothing but AFTER_BROWSER units. Without enough workers a browser unit
+        keeps its place (last but the notebooks), as without xdist."""
 
-        browser_node: Any = None
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.browser_nodes: dict[Any, str] = {}  # worker → the browser unit it holds
 
         def _split_scope(self, nodeid: str) -> str:
+            if nodeid.startswith(BROWSER + "/"):
+                flavour = next((f for f in FLAVOURS if f"[{f}" in nodeid or f"-{f}" in nodeid), FLAVOURS[0])
+                return f"{BROWSER}[{flavour}]"
             # the example notebooks share notebooks/sora-outputs and scratch/, each emptied
             # before an example starts (notebooks/conftest.py): one unit, run in turn
-            for unit in (BROWSER, NOTEBOOKS):
-                if nodeid.startswith(unit + "/"):
-                    return unit
+            if nodeid.startswith(NOTEBOOKS + "/"):
+                return NOTEBOOKS
             return super()._split_scope(nodeid)
 
         def _pick(self, node: Any) -> str | None:
             scopes = list(self.workqueue)
-            if node is self.browser_node:
+            browser = [s for s in scopes if s.startswith(BROWSER)]
+            if node in self.browser_nodes:
                 return next((s for s in scopes if s.startswith(AFTER_BROWSER)), None)
-            if BROWSER in self.workqueue and self.browser_node is None and len(self.nodes) > 1:
-                self.browser_node = node
-                return BROWSER
-            others = [s for s in scopes if s != BROWSER]
-            return others[0] if others else (BROWSER if self.browser_node is None else None)
+            # a worker of its own per browser unit, while one worker is left for the rest
+            if browser and len(self.nodes) > len(self.browser_nodes) + 1:
+                self.browser_nodes[node] = browser[0]
+                return browser[0]
+            others = [s for s in scopes if not s.startswith(BROWSER)]
+            return others[0] if others else (browser[0] if browser else None)
 
         def remove_node(self, node: Any) -> str | None:
-            if node is self.browser_node:  # crashed: whoever takes the unit again becomes it
-                self.browser_node = None
+            self.browser_nodes.pop(node, None)  # crashed: whoever takes its unit again owns it
             return super().remove_node(node)  # type: ignore[no-any-return]
 
         def _assign_work_unit(self, node: Any) -> None:

@@ -44,10 +44,10 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def e2e_emulator() -> Iterator[Any]:
+def e2e_emulator(emulator_cache_dir: Path) -> Iterator[Any]:
     from sora_widget.emulator import start
 
-    with start(latency=1.5, workers=8, block_words=(BLOCK_WORD,)) as handle:
+    with start(latency=1.5, workers=8, block_words=(BLOCK_WORD,), data_dir=emulator_cache_dir) as handle:
         yield handle
 
 

@@ -28,18 +28,13 @@ FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, ex
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.02, max_delay=0.3, total_budget=30.0)
 
 
-@pytest.fixture(scope="session")
-def render_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("faults-render-cache")
-
-
 @pytest.fixture
-def emulator(render_cache: Path) -> Iterator[Any]:
+def emulator(emulator_cache_dir: Path) -> Iterator[Any]:
     handles: list[Emulator] = []
 
     def launch(**options: Any) -> Emulator:
         options.setdefault("latency", 0.3)
-        handle = start(data_dir=render_cache, **options)
+        handle = start(data_dir=emulator_cache_dir, **options)
         handles.append(handle)
         return handle
 

@@ -1,8 +1,9 @@
 """Fixtures for tests that talk real HTTP to the emulator on 127.0.0.1.
 
 `emulator(**options)` starts one in-process (each on its own thread and port) and
-stops it after the test. Renders go to a directory shared by the whole session, so
-a clip with the same parameters is encoded once however many tests ask for it; pass
+stops it after the test. Renders go to a directory shared by the whole run
+(`emulator_cache_dir`, tests/conftest.py), so a clip with the same parameters is encoded
+once however many tests ask for it; pass
 `data_dir=None` for an emulator with a private, temporary cache.
 """
 
@@ -21,11 +22,6 @@ from sora_widget.emulator import Emulator, start
 
 KEY = "test-key"
 _UNSET: Any = object()
-
-
-@pytest.fixture(scope="session")
-def emulator_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("emulator-cache")
 
 
 @pytest.fixture

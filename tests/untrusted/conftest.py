@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from sora_widget import api
-from tests.integration.conftest import emulator, emulator_cache_dir, finish_job
+from tests.integration.conftest import emulator, finish_job
 
-__all__ = ["emulator", "emulator_cache_dir", "finish_job"]
+__all__ = ["emulator", "finish_job"]
 
 FAKE_KEY = "sk-test-FAKE-untrusted-7e57"
 
