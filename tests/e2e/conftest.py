@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, JupyterServer
+from .harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, AppPage, JupyterServer
 
 FAKE_KEY = "sk-e2e-FAKE-5e1f0c4d9a"
 BLOCK_WORD = "forbidden"
@@ -73,19 +73,43 @@ def outputs_per_module(jupyter: JupyterServer) -> None:
     clean_outputs(jupyter.root_dir)
 
 
+@pytest.fixture(scope="session")
+def lab_app(browser: Any, jupyter: JupyterServer) -> Iterator[AppPage | None]:
+    """JupyterLab's page, kept from test to test (see AppPage); None for Notebook 7."""
+    if jupyter.flavour != "lab":
+        yield None
+        return
+    app = AppPage(browser)
+    yield app
+    app.close()
+
+
 @pytest.fixture
-def page(browser: Any, jupyter: JupyterServer, request: pytest.FixtureRequest) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+def page(
+    browser: Any, jupyter: JupyterServer, lab_app: AppPage | None, request: pytest.FixtureRequest
+) -> Iterator[Any]:
+    if lab_app is not None:
+        page, context = lab_app.take(), None
+    else:
+        context = browser.new_context(viewport=VIEWPORT)
+        page = context.new_page()
     problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    page.on(
-        "console",
-        lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None,
-    )
+
+    def page_error(error: Any) -> None:
+        problems.append(f"page error: {error}")
+
+    def console(msg: Any) -> None:
+        if msg.type == "error":
+            problems.append(f"console {msg.type}: {msg.text}")
+
+    page.on("pageerror", page_error)
+    page.on("console", console)
     yield page
+    page.remove_listener("pageerror", page_error)
+    page.remove_listener("console", console)
     failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
+    failed = failed is not None and failed.failed
+    if failed:
         ARTIFACTS.mkdir(exist_ok=True)
         name = request.node.name.replace("/", "_")
         try:
@@ -93,7 +117,12 @@ def page(browser: Any, jupyter: JupyterServer, request: pytest.FixtureRequest) -
         except Exception as error:  # the page may be gone; the log still helps
             problems.append(f"no screenshot: {error}")
         (ARTIFACTS / f"{name}.log").write_text(jupyter.log() + "\n\n" + "\n".join(problems))
-    context.close()
+    # documents close before their kernels stop: a kernel stopped under an open notebook
+    # would have JupyterLab ask which kernel to start instead
+    if lab_app is not None:
+        lab_app.give_back(reusable=not failed)
+    else:
+        context.close()
     jupyter.shutdown_kernels()
 
 

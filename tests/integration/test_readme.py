@@ -23,7 +23,7 @@ def test_the_readme_has_code_to_run():
     assert len(blocks()) >= 5
 
 
-def test_every_readme_block_runs(tmp_path, monkeypatch, capsys):
+def test_every_readme_block_runs(tmp_path, monkeypatch, capsys, emulator_cache_dir):
     monkeypatch.chdir(tmp_path)
     for name in ("SEGMIND_API_KEY", "SEGMIND_BASE_URL", "SORA_WIDGET_OUTPUT_DIR"):
         monkeypatch.delenv(name, raising=False)
@@ -31,6 +31,11 @@ def test_every_readme_block_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(cost, "_session", None)  # the README sets a budget: this test's own
     shell = InteractiveShell.instance()
     try:
+        # the embedded emulator the README's sw.connect() finds running: quicker than its
+        # 3 s default (the README's code waits the same way), renders shared with the run
+        assert api.embedded_emulator() is None
+        api.use_emulator(latency=0.5, data_dir=emulator_cache_dir)
+        api._defaults.clear()  # connect() sets them again, as it does for a user
         for code in blocks():
             result = shell.run_cell(code)
             output = capsys.readouterr()
