@@ -26,6 +26,7 @@ import httpx
 
 from .. import video
 from ..errors import DownloadError
+from ..ledger import pid_alive
 from ._errors import error_from_response, error_from_transport
 from ._policy import decide_retry, parse_retry_after
 from ._requests import Requester, classify
@@ -73,7 +74,8 @@ async def _download(
     dest.parent.mkdir(parents=True, exist_ok=True)
     # A temp file of our own, created exclusively (never through a planted symlink; two
     # downloads of one clip — two runs of a batch — never share it), renamed into place.
-    fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    # Its name carries our pid, so a partial left by a process that died can be told apart.
+    fd, temp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.{os.getpid()}-", suffix=".part")
     part = Path(temp)
     clock = requester.clock
     start = clock.now()
@@ -153,6 +155,7 @@ async def _download(
             _discard(sink, part)
             raise
     os.replace(part, dest)
+    _sweep_orphans(dest)
     return SavedFile(
         path=dest,
         sha256=hasher.hexdigest(),
@@ -241,6 +244,24 @@ def _transport_error(exc: Exception, url: str, request_id: str | None, attempts:
     return DownloadError(
         f"the video transfer kept breaking ({exc}), after {attempts} attempts", request_id=request_id
     )
+
+
+def _sweep_orphans(dest: Path) -> None:
+    """Remove partial files of `dest` left by processes that died mid-download (a killed
+    kernel): the clip is saved now, so they only take space. A partial whose process lives —
+    another notebook on this folder downloading the same clip — is left alone."""
+    prefix = f".{dest.name}."
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(dest.parent):
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(".part")):
+                continue
+            pid_text = name[len(prefix) :].partition("-")[0]
+            if not pid_text.isdigit() or int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
+                continue
+            if entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
 
 def _discard(sink: IO[bytes], part: Path) -> None:

@@ -17,5 +17,14 @@ told to this ledger's `observers` (the notebook's metadata mirror, in a kernel).
 """
 
 from ._store import LEDGER_NAME, RESUMABLE_FOR, Ledger, LedgerWriteError, Observer, needs_finishing
+from ._writers import pid_alive
 
-__all__ = ["LEDGER_NAME", "RESUMABLE_FOR", "Ledger", "LedgerWriteError", "Observer", "needs_finishing"]
+__all__ = [
+    "LEDGER_NAME",
+    "RESUMABLE_FOR",
+    "Ledger",
+    "LedgerWriteError",
+    "Observer",
+    "needs_finishing",
+    "pid_alive",
+]

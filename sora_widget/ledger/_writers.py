@@ -53,10 +53,17 @@ def submit_may_still_answer(writer: str | None, generation_id: str) -> bool:
         return generation_id in SUBMITS_UNDER_WAY
     if start and _start_time(pid) != start:
         return False  # that process is gone (its pid may have been reused)
+    return pid_alive(pid)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this machine (whoever's it is)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True  # alive, another user's
+    except (OverflowError, ValueError):
+        return False
     return True

@@ -1,5 +1,8 @@
 """Local file logic: the ledger's reads and writes, file names."""
 
+import os
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -91,3 +94,23 @@ def test_video_filename_is_sortable_and_unique():
     g = record("0123456789ab")
     name = video_filename(g, datetime(2026, 3, 4, 5, 6, 7))
     assert name == "20260304-050607-a-fox-01234567.mp4"
+
+
+def test_a_saved_clip_sweeps_the_partials_of_dead_processes_only(tmp_path):
+    """A kernel killed mid-download leaves `.NAME.PID-xxxx.part`; once the clip is saved (by
+    a later run) that litter goes, while a live process's partial of the same clip stays."""
+    from sora_widget.client._download import _sweep_orphans
+
+    script = "import os; print(os.getpid())"
+    dead = int(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout)
+    dest = tmp_path / "clip.mp4"
+    dest.write_bytes(b"the clip")
+    orphan = tmp_path / f".clip.mp4.{dead}-k2j4.part"
+    live = tmp_path / f".clip.mp4.{os.getppid()}-a8d1.part"  # our parent runs: still downloading
+    another_clip = tmp_path / f".other.mp4.{dead}-k2j4.part"
+    nameless = tmp_path / ".clip.mp4.q7x9.part"  # no pid to ask about: kept
+    for path in (orphan, live, another_clip, nameless):
+        path.write_bytes(b"half")
+    _sweep_orphans(dest)
+    assert not orphan.exists()
+    assert live.exists() and another_clip.exists() and nameless.exists() and dest.exists()
