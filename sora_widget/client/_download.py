@@ -89,7 +89,8 @@ async def _download(
             while True:
                 attempt += 1
                 try:
-                    async with requester.slot(), _open_stream(requester, url, received, etag) as response:
+                    stream = _open_stream(requester, url, received, etag)
+                    async with requester.download_slot(), stream as response:
                         if response.status_code not in (200, 206):
                             retry_after = parse_retry_after(response.headers.get("retry-after"))
                             decision = decide_retry(
