@@ -9,10 +9,13 @@ no extension runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import sqlite3
 import stat
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +29,8 @@ from .errors import SoraError
 from .ledger import LEDGER_NAME, Ledger, Observer
 from .records import MIMETYPE, SCHEMA_VERSION, Generation, merge
 from .records._check import InvalidRecord
+
+log = logging.getLogger(__name__)
 
 # -- reading a saved notebook ---------------------------------------------------------------
 #
@@ -420,28 +425,73 @@ def _write_notebook(path: str | os.PathLike[str], nb: dict[str, Any]) -> None:
 COMM_TARGET = "sora_widget.records"
 
 
+#: how long the mirror gathers record changes before it sends them
+MIRROR_EVERY_S = 0.2
+#: records the mirror sends in one step of the loop (the rest in the next steps)
+MIRROR_PER_STEP = 25
+
+
 class MetadataMirror:
     """Sends every record change to the notebook extension, which writes it into the
-    notebook's and the cell's metadata. One short-lived comm per change, so a reloaded
+    notebook's and the cell's metadata. One short-lived comm per record, so a reloaded
     page or a restarted frontend still receives the next one; without the extension
-    the frontend just closes each comm and nothing else happens."""
+    the frontend just closes each comm and nothing else happens.
+
+    Changes are gathered for a moment (`MIRROR_EVERY_S`) and each record is sent once,
+    as it stands last: hundreds of jobs on one kernel would otherwise send two messages
+    per event of each job, every one of them work on the kernel's loop. What is gathered
+    is also sent when a cell ends (`flush`), before its reply: a cell that waited for a
+    clip has its record on its way to the notebook by the time the cell is done."""
+
+    def __init__(self) -> None:
+        self._gathered: dict[str, dict[str, Any]] = {}
+        self._sending: asyncio.Handle | None = None
 
     def __call__(self, event: str, record: Generation) -> None:
         if is_headless():
             return  # no frontend to write metadata: `sora-widget embed` does it afterwards
-        try:
-            import comm
-        except ImportError:
-            return
-        payload = {
+        self._gathered.pop(record.id, None)
+        self._gathered[record.id] = {
             "schema_version": SCHEMA_VERSION,
             "event": event,
             "record": record.to_dict(),
             "cell_id": (record.notebook or {}).get("cell_id"),
             "notebook_path": (record.notebook or {}).get("path"),
         }
-        channel = comm.create_comm(target_name=COMM_TARGET, data=payload)
-        channel.close()
+        if self._sending is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._sending = loop.call_later(MIRROR_EVERY_S, self._send_some, loop)
+
+    def flush(self, *_: object) -> None:
+        """Send everything gathered now."""
+        if self._sending is not None:
+            self._sending.cancel()
+            self._sending = None
+        self._send(len(self._gathered))
+
+    def _send_some(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._sending = None
+        self._send(MIRROR_PER_STEP)
+        if self._gathered:
+            self._sending = loop.call_soon(self._send_some, loop)
+
+    def _send(self, count: int) -> None:
+        try:
+            import comm
+        except ImportError:
+            self._gathered.clear()
+            return
+        for _ in range(min(count, len(self._gathered))):
+            payload = self._gathered.pop(next(iter(self._gathered)))
+            try:
+                channel = comm.create_comm(target_name=COMM_TARGET, data=payload)
+                channel.close()
+            except Exception:  # the mirror must never break a job, nor lose the others
+                log.exception("sora-widget: a record could not be sent to the notebook")
 
 
 _mirror: MetadataMirror | None = None
@@ -455,4 +505,12 @@ def kernel_observers() -> list[Observer]:
         return []
     if _mirror is None:
         _mirror = MetadataMirror()
+        shell = _shell()
+        if shell is not None:
+            shell.events.register("post_execute", _mirror.flush)
     return [_mirror]
+
+
+def _shell() -> Any:
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
