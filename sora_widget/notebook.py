@@ -427,21 +427,22 @@ COMM_TARGET = "sora_widget.records"
 
 #: how long the mirror gathers record changes before it sends them
 MIRROR_EVERY_S = 0.2
-#: records the mirror sends in one step of the loop (the rest in the next steps)
-MIRROR_PER_STEP = 25
+#: records the mirror sends in one message (and one step of the loop); more wait a step
+MIRROR_PER_MESSAGE = 50
 
 
 class MetadataMirror:
     """Sends every record change to the notebook extension, which writes it into the
-    notebook's and the cell's metadata. One short-lived comm per record, so a reloaded
+    notebook's and the cell's metadata. One short-lived comm per message, so a reloaded
     page or a restarted frontend still receives the next one; without the extension
     the frontend just closes each comm and nothing else happens.
 
-    Changes are gathered for a moment (`MIRROR_EVERY_S`) and each record is sent once,
-    as it stands last: hundreds of jobs on one kernel would otherwise send two messages
-    per event of each job, every one of them work on the kernel's loop. What is gathered
-    is also sent when a cell ends (`flush`), before its reply: a cell that waited for a
-    clip has its record on its way to the notebook by the time the cell is done."""
+    Changes are gathered for a moment (`MIRROR_EVERY_S`) and sent together, each record
+    once as it stands last (`{"updates": [...]}`): hundreds of jobs on one kernel would
+    otherwise open and close a comm per event of each job, every one of them work on
+    the kernel's loop. What is gathered is also sent when a cell ends (`flush`), before
+    its reply: a cell that waited for a clip has its record on its way to the notebook
+    by the time the cell is done."""
 
     def __init__(self) -> None:
         self._gathered: dict[str, dict[str, Any]] = {}
@@ -452,7 +453,6 @@ class MetadataMirror:
             return  # no frontend to write metadata: `sora-widget embed` does it afterwards
         self._gathered.pop(record.id, None)
         self._gathered[record.id] = {
-            "schema_version": SCHEMA_VERSION,
             "event": event,
             "record": record.to_dict(),
             "cell_id": (record.notebook or {}).get("cell_id"),
@@ -471,27 +471,30 @@ class MetadataMirror:
         if self._sending is not None:
             self._sending.cancel()
             self._sending = None
-        self._send(len(self._gathered))
+        while self._gathered:
+            self._send()
 
     def _send_some(self, loop: asyncio.AbstractEventLoop) -> None:
         self._sending = None
-        self._send(MIRROR_PER_STEP)
+        self._send()
         if self._gathered:
             self._sending = loop.call_soon(self._send_some, loop)
 
-    def _send(self, count: int) -> None:
+    def _send(self) -> None:
+        updates = []
+        for _ in range(min(MIRROR_PER_MESSAGE, len(self._gathered))):
+            updates.append(self._gathered.pop(next(iter(self._gathered))))
         try:
             import comm
         except ImportError:
-            self._gathered.clear()
             return
-        for _ in range(min(count, len(self._gathered))):
-            payload = self._gathered.pop(next(iter(self._gathered)))
-            try:
-                channel = comm.create_comm(target_name=COMM_TARGET, data=payload)
-                channel.close()
-            except Exception:  # the mirror must never break a job, nor lose the others
-                log.exception("sora-widget: a record could not be sent to the notebook")
+        try:
+            channel = comm.create_comm(
+                target_name=COMM_TARGET, data={"schema_version": SCHEMA_VERSION, "updates": updates}
+            )
+            channel.close()
+        except Exception:  # the mirror must never break a job
+            log.exception("sora-widget: records could not be sent to the notebook")
 
 
 _mirror: MetadataMirror | None = None

@@ -1,5 +1,6 @@
-"""The notebook-metadata mirror gathers record changes: each record is sent once per
-moment, as it stands last, and everything gathered goes out when a cell ends."""
+"""The notebook-metadata mirror gathers record changes: the records that changed in a
+moment go out in one message, each once as it stands last, and everything gathered goes
+out when a cell ends."""
 
 from __future__ import annotations
 
@@ -11,21 +12,26 @@ import pytest
 
 from sora_widget import notebook
 from sora_widget.params import GenerationParams
-from sora_widget.records import Generation
+from sora_widget.records import SCHEMA_VERSION, Generation
 
 
 class Sent:
     def __init__(self) -> None:
-        self.payloads: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []
         self.closed = 0
 
     def create_comm(self, *, target_name: str, data: dict[str, Any]) -> Sent:
         assert target_name == notebook.COMM_TARGET
-        self.payloads.append(data)
+        assert data["schema_version"] == SCHEMA_VERSION
+        self.messages.append(data)
         return self
 
     def close(self) -> None:
         self.closed += 1
+
+    def updates(self) -> list[tuple[str, str, str]]:
+        every = [u for m in self.messages for u in m["updates"]]
+        return [(u["record"]["id"], u["event"], u["record"]["status"]) for u in every]
 
 
 @pytest.fixture
@@ -41,36 +47,34 @@ def record(rid: str, status: str = "SUBMITTING") -> Generation:
     return r
 
 
-async def test_events_of_a_moment_are_sent_once_per_record_as_it_stands_last(sent: Sent) -> None:
+async def test_the_changes_of_a_moment_are_one_message_each_record_as_it_stands_last(sent: Sent) -> None:
     mirror = notebook.MetadataMirror()
     one, two = record("one"), record("two")
     mirror("submitting", one)
     one.set_status("QUEUED")
     mirror("submitted", one)
     mirror("submitting", two)
-    assert sent.payloads == []  # gathered, not sent yet
+    assert sent.messages == []  # gathered, not sent yet
     await asyncio.sleep(notebook.MIRROR_EVERY_S + 0.1)
-    assert [(p["record"]["id"], p["event"], p["record"]["status"]) for p in sent.payloads] == [
-        ("one", "submitted", "QUEUED"),
-        ("two", "submitting", "SUBMITTING"),
-    ]
-    assert sent.closed == 2  # each comm is closed at once
+    assert sent.updates() == [("one", "submitted", "QUEUED"), ("two", "submitting", "SUBMITTING")]
+    assert len(sent.messages) == sent.closed == 1  # one comm, closed at once
 
 
-async def test_many_records_all_go_out_once_and_flush_sends_at_once(sent: Sent) -> None:
+async def test_many_records_go_out_in_messages_of_a_few_dozen_and_flush_sends_at_once(sent: Sent) -> None:
     mirror = notebook.MetadataMirror()
-    for i in range(3 * notebook.MIRROR_PER_STEP):
+    many = 2 * notebook.MIRROR_PER_MESSAGE + 1
+    for i in range(many):
         mirror("submitting", record(f"r{i}"))
     await asyncio.sleep(notebook.MIRROR_EVERY_S + 0.1)
-    ids = [p["record"]["id"] for p in sent.payloads]
-    assert len(set(ids)) == len(ids) == 3 * notebook.MIRROR_PER_STEP
+    assert [len(m["updates"]) for m in sent.messages] == [notebook.MIRROR_PER_MESSAGE] * 2 + [1]
+    assert len({u[0] for u in sent.updates()}) == many
     mirror("completed", record("last", "COMPLETED"))
     mirror.flush()  # a cell ended
-    assert sent.payloads[-1]["record"]["id"] == "last"
-    await asyncio.sleep(notebook.MIRROR_EVERY_S + 0.05)
-    assert len(sent.payloads) == 3 * notebook.MIRROR_PER_STEP + 1  # nothing sent twice
+    assert sent.updates()[-1] == ("last", "completed", "COMPLETED")
+    await asyncio.sleep(notebook.MIRROR_EVERY_S + 0.1)
+    assert len(sent.updates()) == many + 1  # nothing sent twice
 
 
 def test_without_a_running_loop_a_change_is_sent_at_once(sent: Sent) -> None:
     notebook.MetadataMirror()("completed", record("now", "COMPLETED"))
-    assert [p["record"]["id"] for p in sent.payloads] == ["now"]
+    assert sent.updates() == [("now", "completed", "COMPLETED")]
