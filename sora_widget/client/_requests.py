@@ -76,6 +76,7 @@ class Requester:
         self,
         http: httpx.AsyncClient,
         *,
+        download_http: httpx.AsyncClient | None = None,
         api_key: str | None,
         api_origins: Collection[tuple[str, str]],
         retry: RetryPolicy,
@@ -85,6 +86,8 @@ class Requester:
         max_downloads: int = MAX_DOWNLOADS,
     ) -> None:
         self.http = http
+        #: where downloads stream (the same client unless given)
+        self.download_http = download_http or http
         self._api_key = api_key
         self._api_origins = frozenset(api_origins)
         self.retry = retry
