@@ -74,6 +74,14 @@ ONE_JOB = textwrap.dedent(
 
 WARM_UP = "import sora_widget as sw\nawait sw.agenerate('warm up', duration=4)\nprint('RESULT {}')"
 
+# Before many jobs: the emulator renders each of their four clips once (renders are the
+# emulator's cost, on its own core), as bench/loop_lag.py does.
+WARM_UP_MANY = (
+    "import asyncio\nimport sora_widget as sw\n"
+    "await asyncio.gather(*(sw.agenerate(f'concurrency bench clip {i}', duration=4) for i in range(4)))\n"
+    "print('RESULT {}')"
+)
+
 FRESH_PENDING = (
     "import time; t0 = time.perf_counter(); import sora_widget as sw; t1 = time.perf_counter(); "
     "n = len(sw.pending()); t2 = time.perf_counter(); "
@@ -288,7 +296,7 @@ def run(
             with tempfile.TemporaryDirectory() as tmp:
                 kernel = Kernel(Path(tmp), env)
                 try:
-                    kernel.run(WARM_UP)
+                    kernel.run(WARM_UP_MANY)
                     profile = profile_dir and str(profile_dir.resolve() / f"concurrency-{count}.prof")
                     many = kernel.run(
                         MANY_JOBS.replace("COUNT", str(count)).replace("PROFILE", repr(profile))
