@@ -1,13 +1,15 @@
 """A job's cost against the size of the history behind it, and many jobs on one kernel.
 
     .venv/bin/python -m bench history                 # 1k, 20k and 100k past jobs; 100 and 500 at once
+    .venv/bin/python -m bench.history --only concurrency --counts 100,500 [--profile DIR]
 
 History: a ledger of N past generations, synthesised from a real completed row (ids,
 request ids and times varied), and then, in a fresh kernel — a real ipykernel, as a
 notebook user has — `sw.pending()`, and one `sw.agenerate` while a monitor measures the
 kernel loop's stalls in the job's first 3 s and the time until the server answered its
 submit. Concurrency: 100 and 500 `sw.agenerate` calls at once on a kernel's loop
-(its one shared client), with the loop's tick lag (p99) and its longest stall.
+(its one shared client), each a job of its own (`reuse=False`), with the loop's tick lag
+(p99) and its longest stall.
 
 The emulator runs in its own process pinned to core 1 and the kernel to core 0
 (`taskset`), so the figures are the client's own on this 2-core machine.
@@ -72,6 +74,14 @@ ONE_JOB = textwrap.dedent(
 
 WARM_UP = "import sora_widget as sw\nawait sw.agenerate('warm up', duration=4)\nprint('RESULT {}')"
 
+# Before many jobs: the emulator renders each of their four clips once (renders are the
+# emulator's cost, on its own core), as bench/loop_lag.py does.
+WARM_UP_MANY = (
+    "import asyncio\nimport sora_widget as sw\n"
+    "await asyncio.gather(*(sw.agenerate(f'concurrency bench clip {i}', duration=4) for i in range(4)))\n"
+    "print('RESULT {}')"
+)
+
 FRESH_PENDING = (
     "import time; t0 = time.perf_counter(); import sora_widget as sw; t1 = time.perf_counter(); "
     "n = len(sw.pending()); t2 = time.perf_counter(); "
@@ -83,31 +93,51 @@ MANY_JOBS = textwrap.dedent(
     import asyncio, json, time
     import sora_widget as sw
 
-    async def measure(count):
+    async def measure(count, profile_to):
         lags, stop = [], asyncio.Event()
         async def monitor():
             while not stop.is_set():
                 asked = time.perf_counter()
                 await asyncio.sleep(0.005)
                 lags.append(time.perf_counter() - asked - 0.005)
+        profiler = None
+        if profile_to:
+            import cProfile
+            profiler = cProfile.Profile()
         watcher = asyncio.create_task(monitor())
-        started = time.perf_counter()
+        started, cpu, loop_cpu = time.perf_counter(), time.process_time(), time.thread_time()
+        if profiler is not None:
+            profiler.enable()
         results = await asyncio.gather(
-            *(sw.agenerate(f"concurrency bench clip {i % 4}", duration=4) for i in range(count)),
+            # reuse=False: each call a job of its own (four prompts, so the emulator renders four
+            # clips), not an attachment to an earlier call's job of the same request
+            *(sw.agenerate(f"concurrency bench clip {i % 4}", duration=4, reuse=False) for i in range(count)),
             return_exceptions=True,
         )
-        wall = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
+        wall, cpu, loop_cpu = (
+            time.perf_counter() - started, time.process_time() - cpu, time.thread_time() - loop_cpu
+        )
+        sent = dict(sw.api.shared_client().requester.sent)
         stop.set()
         await watcher
         lags.sort()
         return {
             "p99_ms": lags[int(0.99 * (len(lags) - 1))] * 1000,
             "max_ms": lags[-1] * 1000,
+            "ticks": len(lags),
+            "ticks_over_20ms": sum(lag > 0.020 for lag in lags),
             "failures": sum(isinstance(r, BaseException) for r in results),
+            "first_failure": next((repr(r) for r in results if isinstance(r, BaseException)), None),
             "wall_s": wall,
+            "cpu_ms_per_job": cpu * 1000 / count,
+            "loop_cpu_ms_per_job": loop_cpu * 1000 / count,
+            "requests": sent,
         }
 
-    print("RESULT " + json.dumps(await measure(COUNT)))
+    print("RESULT " + json.dumps(await measure(COUNT, PROFILE)))
     """
 )
 
@@ -199,12 +229,20 @@ def _a_real_row(base_url: str, out: Path) -> dict[str, Any]:
     return asyncio.run(one())
 
 
-def run(sizes: tuple[int, ...] = HISTORY_SIZES, counts: tuple[int, ...] = CONCURRENT) -> list[Row]:
+def run(
+    sizes: tuple[int, ...] = HISTORY_SIZES,
+    counts: tuple[int, ...] = CONCURRENT,
+    profile_dir: Path | None = None,
+) -> list[Row]:
+    """`profile_dir`: write a cProfile of the kernel's thread during each concurrency run
+    there (`concurrency-<count>.prof`)."""
     rows: list[Row] = []
     with _pinned_emulator("--latency", "1.0", "--workers", "600") as emu:
         env = {"SEGMIND_API_KEY": KEY, "SEGMIND_BASE_URL": emu.base_url, "SORA_WIDGET_OUTPUT_DIR": "out"}
-        with tempfile.TemporaryDirectory() as seed_dir:
-            real = _a_real_row(emu.base_url, Path(seed_dir))
+        real: dict[str, Any] = {}
+        if sizes:
+            with tempfile.TemporaryDirectory() as seed_dir:
+                real = _a_real_row(emu.base_url, Path(seed_dir))
         for size in sizes:
             with tempfile.TemporaryDirectory() as tmp:
                 work = Path(tmp)
@@ -258,11 +296,24 @@ def run(sizes: tuple[int, ...] = HISTORY_SIZES, counts: tuple[int, ...] = CONCUR
             with tempfile.TemporaryDirectory() as tmp:
                 kernel = Kernel(Path(tmp), env)
                 try:
-                    kernel.run(WARM_UP)
-                    many = kernel.run(MANY_JOBS.replace("COUNT", str(count)))
+                    kernel.run(WARM_UP_MANY)
+                    profile = profile_dir and str(profile_dir.resolve() / f"concurrency-{count}.prof")
+                    many = kernel.run(
+                        MANY_JOBS.replace("COUNT", str(count)).replace("PROFILE", repr(profile))
+                    )
                 finally:
                     kernel.stop()
-            extra = {"jobs": count, "failures": many["failures"], "wall_s": round(many["wall_s"], 2)}
+            extra = {
+                "jobs": count,
+                "failures": many["failures"],
+                "first_failure": many["first_failure"],
+                "wall_s": round(many["wall_s"], 2),
+                "ticks_over_20ms": f"{many['ticks_over_20ms']} of {many['ticks']}",
+                "kernel_cpu_ms_per_job": round(many["cpu_ms_per_job"], 1),
+                "loop_cpu_ms_per_job": round(many["loop_cpu_ms_per_job"], 1),
+                "requests": many["requests"],
+            }
+            print(f"{count} jobs: {extra}", file=sys.stderr, flush=True)
             rows += [
                 Row(
                     "concurrency",
@@ -286,7 +337,23 @@ def run(sizes: tuple[int, ...] = HISTORY_SIZES, counts: tuple[int, ...] = CONCUR
     return rows
 
 
-if __name__ == "__main__":
+def main() -> None:
+    import argparse
+
     from .common import print_table
 
-    print_table(run())
+    parser = argparse.ArgumentParser(prog="python -m bench.history")
+    parser.add_argument("--only", choices=("history", "concurrency"), help="run one part only")
+    parser.add_argument("--sizes", default=",".join(map(str, HISTORY_SIZES)), help="past jobs, e.g. 20000")
+    parser.add_argument("--counts", default=",".join(map(str, CONCURRENT)), help="jobs at once, e.g. 500")
+    parser.add_argument("--profile", type=Path, help="a folder for cProfile files of the concurrency runs")
+    args = parser.parse_args()
+    sizes = () if args.only == "concurrency" else tuple(int(n) for n in args.sizes.split(","))
+    counts = () if args.only == "history" else tuple(int(n) for n in args.counts.split(","))
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+    print_table(run(sizes, counts, args.profile))
+
+
+if __name__ == "__main__":
+    main()

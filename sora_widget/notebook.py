@@ -9,10 +9,13 @@ no extension runs.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import sqlite3
 import stat
+import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +29,8 @@ from .errors import SoraError
 from .ledger import LEDGER_NAME, Ledger, Observer
 from .records import MIMETYPE, SCHEMA_VERSION, Generation, merge
 from .records._check import InvalidRecord
+
+log = logging.getLogger(__name__)
 
 # -- reading a saved notebook ---------------------------------------------------------------
 #
@@ -420,28 +425,76 @@ def _write_notebook(path: str | os.PathLike[str], nb: dict[str, Any]) -> None:
 COMM_TARGET = "sora_widget.records"
 
 
+#: how long the mirror gathers record changes before it sends them
+MIRROR_EVERY_S = 0.2
+#: records the mirror sends in one message (and one step of the loop); more wait a step
+MIRROR_PER_MESSAGE = 50
+
+
 class MetadataMirror:
     """Sends every record change to the notebook extension, which writes it into the
-    notebook's and the cell's metadata. One short-lived comm per change, so a reloaded
+    notebook's and the cell's metadata. One short-lived comm per message, so a reloaded
     page or a restarted frontend still receives the next one; without the extension
-    the frontend just closes each comm and nothing else happens."""
+    the frontend just closes each comm and nothing else happens.
+
+    Changes are gathered for a moment (`MIRROR_EVERY_S`) and sent together, each record
+    once as it stands last (`{"updates": [...]}`): hundreds of jobs on one kernel would
+    otherwise open and close a comm per event of each job, every one of them work on
+    the kernel's loop. What is gathered is also sent when a cell ends (`flush`), before
+    its reply: a cell that waited for a clip has its record on its way to the notebook
+    by the time the cell is done."""
+
+    def __init__(self) -> None:
+        self._gathered: dict[str, dict[str, Any]] = {}
+        self._sending: asyncio.Handle | None = None
 
     def __call__(self, event: str, record: Generation) -> None:
         if is_headless():
             return  # no frontend to write metadata: `sora-widget embed` does it afterwards
-        try:
-            import comm
-        except ImportError:
-            return
-        payload = {
-            "schema_version": SCHEMA_VERSION,
+        self._gathered.pop(record.id, None)
+        self._gathered[record.id] = {
             "event": event,
             "record": record.to_dict(),
             "cell_id": (record.notebook or {}).get("cell_id"),
             "notebook_path": (record.notebook or {}).get("path"),
         }
-        channel = comm.create_comm(target_name=COMM_TARGET, data=payload)
-        channel.close()
+        if self._sending is None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.flush()
+                return
+            self._sending = loop.call_later(MIRROR_EVERY_S, self._send_some, loop)
+
+    def flush(self, *_: object) -> None:
+        """Send everything gathered now."""
+        if self._sending is not None:
+            self._sending.cancel()
+            self._sending = None
+        while self._gathered:
+            self._send()
+
+    def _send_some(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._sending = None
+        self._send()
+        if self._gathered:
+            self._sending = loop.call_soon(self._send_some, loop)
+
+    def _send(self) -> None:
+        updates = []
+        for _ in range(min(MIRROR_PER_MESSAGE, len(self._gathered))):
+            updates.append(self._gathered.pop(next(iter(self._gathered))))
+        try:
+            import comm
+        except ImportError:
+            return
+        try:
+            channel = comm.create_comm(
+                target_name=COMM_TARGET, data={"schema_version": SCHEMA_VERSION, "updates": updates}
+            )
+            channel.close()
+        except Exception:  # the mirror must never break a job
+            log.exception("sora-widget: records could not be sent to the notebook")
 
 
 _mirror: MetadataMirror | None = None
@@ -455,4 +508,12 @@ def kernel_observers() -> list[Observer]:
         return []
     if _mirror is None:
         _mirror = MetadataMirror()
+        shell = _shell()
+        if shell is not None:
+            shell.events.register("post_execute", _mirror.flush)
     return [_mirror]
+
+
+def _shell() -> Any:
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None

@@ -16,6 +16,7 @@ import logging
 import os
 import platform
 import re
+import ssl
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -77,7 +78,7 @@ from ._policy import (
     parse_retry_after,
 )
 from ._ratelimit import AdaptiveLimiter
-from ._requests import MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
+from ._requests import MAX_DOWNLOADS, MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
 from ._results import (
     api_cost_usd,
     failure_detail,
@@ -151,15 +152,20 @@ class AsyncSoraClient:
         self.prices = prices
         self.api_host = api_host(self.base_url)
         self._owns_http = http is None
-        self.http = http or httpx.AsyncClient(
-            timeout=httpx.Timeout(request_timeout, connect=10.0),
-            limits=httpx.Limits(max_connections=MAX_IN_FLIGHT, max_keepalive_connections=MAX_IN_FLIGHT),
-            headers={"user-agent": f"sora-widget/{__version__}"},
-        )
+        if http is None:
+            tls = httpx.create_ssl_context()  # httpx's default, made once (~40 ms) for both pools
+            http = _http_client(request_timeout, MAX_IN_FLIGHT, tls)
+            # downloads stream on a pool of their own: httpcore checks every connection of a
+            # pool on each request, so two small pools cost less than one of both sizes
+            self.download_http = _http_client(request_timeout, MAX_DOWNLOADS, tls)
+        else:
+            self.download_http = http
+        self.http = http
         self.clock = clock or Clock()
         self.limiter: Limiter = limiter if limiter is not None else AdaptiveLimiter(self.clock)
         self.requester = Requester(
             self.http,
+            download_http=self.download_http,
             api_key=self._api_key,
             api_origins={origin(self.base_url), origin(self.upload_url)},
             retry=retry or RetryPolicy(),
@@ -170,6 +176,10 @@ class AsyncSoraClient:
         self._latencies: dict[tuple[str, int, str], list[float]] = {}
         #: submits under way (held strongly: asyncio keeps tasks only weakly)
         self._sending: set[asyncio.Future[None]] = set()
+        #: the same, by the id of the generation they submit
+        self._submitting: dict[str, asyncio.Future[None]] = {}
+        #: `generate` calls between their first step and their submit's answer
+        self._starting = asyncio.Semaphore(MAX_STARTING)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -195,6 +205,7 @@ class AsyncSoraClient:
             await asyncio.gather(*self._sending, return_exceptions=True)
         if self._owns_http:
             await self.http.aclose()
+            await self.download_http.aclose()
         self.ledger.close()
 
     # -- the API ----------------------------------------------------------------------------
@@ -307,6 +318,12 @@ class AsyncSoraClient:
                 return Reuse("regenerate", earlier, problem)
             if earlier.request_id:
                 return Reuse("attach", earlier)  # accepted, not finished (or not saved)
+            sending = self._submitting.get(earlier.id)
+            if sending is not None:
+                # its submit is under way on this client: its answer decides (accepted:
+                # attach; refused: nothing to reuse; no answer: unknown)
+                await asyncio.wait([sending])
+                return await self.find_reusable(record)
             if earlier.status in ("UNKNOWN", "SUBMITTING"):
                 return Reuse("unknown", earlier)
         return None
@@ -336,6 +353,8 @@ class AsyncSoraClient:
             raise
         sending.add_done_callback(lambda _: SUBMITS_UNDER_WAY.discard(record.id))
         self._sending.add(sending)
+        self._submitting[record.id] = sending
+        sending.add_done_callback(lambda _: self._submitting.pop(record.id, None))
         sending.add_done_callback(self._sent)
         await asyncio.shield(sending)
         await _notify(on_update, record)
@@ -617,21 +636,25 @@ class AsyncSoraClient:
         `SubmitOutcomeUnknown` (nothing is resubmitted blindly), and a missing or changed
         clip is generated again. The returned record's `note` says which happened."""
         check_job(timeout=timeout, on_update=on_update, save_to=save_to)
-        record = self.prepare(
-            prompt,
-            duration=duration,
-            size=size,
-            input_reference=input_reference,
-            check_budget=not reuse,
-            **context,
-        )
-        if reuse:
-            answered = await self.answer_from_earlier(
-                record, timeout=timeout, on_update=on_update, save_to=save_to
+        # Hundreds of calls gathered at once all take their first step in one iteration of
+        # the loop: they only queue here, and a few at a time prepare and submit.
+        async with self._starting:
+            record = self.prepare(
+                prompt,
+                duration=duration,
+                size=size,
+                input_reference=input_reference,
+                check_budget=not reuse,
+                **context,
             )
-            if answered is not None:
-                return answered
-        await self.submit_prepared(record, on_update=on_update)
+            found = await self.earlier(record) if reuse else None
+            if found is None:
+                await self.submit_prepared(record, on_update=on_update)
+        if found is not None:  # answered by an earlier generation: reused, or attached to
+            await _notify(on_update, found.record)
+            if found.kind != "attach":
+                return found.record
+            record = found.record
         return await self.wait(record, timeout=timeout, on_update=on_update, save_to=save_to)
 
     async def answer_from_earlier(
@@ -821,6 +844,20 @@ class AsyncSoraClient:
 
 #: how many past jobs of a kind the poll schedule learns from
 LEARN_FROM = 20
+
+#: `generate` calls of one client preparing and submitting at once (the rest queue): twice
+#: the requests in flight, so the queue never starves the wire
+MAX_STARTING = 2 * MAX_IN_FLIGHT
+
+
+def _http_client(request_timeout: float, connections: int, tls: ssl.SSLContext) -> httpx.AsyncClient:
+    """A pool of `connections`: as many as the client's slots let through at once."""
+    return httpx.AsyncClient(
+        verify=tls,
+        timeout=httpx.Timeout(request_timeout, connect=10.0),
+        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        headers={"user-agent": f"sora-widget/{__version__}"},
+    )
 
 
 def _kind(record: Generation) -> tuple[str, int, str]:

@@ -91,7 +91,8 @@ async def _download(
             while True:
                 attempt += 1
                 try:
-                    async with requester.slot(), _open_stream(requester, url, received, etag) as response:
+                    stream = _open_stream(requester, url, received, etag)
+                    async with requester.download_slot(), stream as response:
                         if response.status_code not in (200, 206):
                             retry_after = parse_retry_after(response.headers.get("retry-after"))
                             decision = decide_retry(
@@ -186,9 +187,9 @@ class _open_stream:
                 if self.etag:
                     headers["if-range"] = self.etag
             self.requester.sent["download"] = self.requester.sent.get("download", 0) + 1
-            request = self.requester.http.build_request("GET", url, headers=headers)
+            request = self.requester.download_http.build_request("GET", url, headers=headers)
             # never httpx's redirects (it would carry x-api-key across origins): ours, above
-            response = await self.requester.http.send(request, stream=True, follow_redirects=False)
+            response = await self.requester.download_http.send(request, stream=True, follow_redirects=False)
             if response.is_redirect and "location" in response.headers:
                 await response.aclose()
                 url = str(response.url.join(response.headers["location"]))

@@ -32,8 +32,15 @@ class Clock:
     random: Callable[[], float] = field(default=random.random)
 
 
-#: requests on the wire at once per client (the connection pool is sized to match)
-MAX_IN_FLIGHT = 32
+#: API requests on the wire at once per client. Few: every response that arrives is a
+#: step of work on the (kernel's) loop, and the responses that arrive together are handled
+#: in one loop iteration, which everything else on the loop waits for; httpcore's pool
+#: also rescans each of its connections on every request (some checks quadratic in
+#: them). Eight keep well ahead of hundreds of jobs' few requests each.
+MAX_IN_FLIGHT = 8
+#: video downloads streaming at once per client, beside the API's requests (a download
+#: holds its connection for the whole transfer: it must not hold up status checks)
+MAX_DOWNLOADS = 4
 
 
 class Limiter(Protocol):
@@ -69,14 +76,18 @@ class Requester:
         self,
         http: httpx.AsyncClient,
         *,
+        download_http: httpx.AsyncClient | None = None,
         api_key: str | None,
         api_origins: Collection[tuple[str, str]],
         retry: RetryPolicy,
         clock: Clock,
         limiter: Limiter | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
+        max_downloads: int = MAX_DOWNLOADS,
     ) -> None:
         self.http = http
+        #: where downloads stream (the same client unless given)
+        self.download_http = download_http or http
         self._api_key = api_key
         self._api_origins = frozenset(api_origins)
         self.retry = retry
@@ -88,10 +99,15 @@ class Requester:
         # waiting request against every connection on each change (quadratic CPU on the
         # kernel's loop with hundreds of jobs), a semaphore queue costs nothing.
         self._slots = asyncio.Semaphore(max_in_flight)
+        self._download_slots = asyncio.Semaphore(max_downloads)
 
     def slot(self) -> asyncio.Semaphore:
-        """Hold one while a request (or a streamed download) uses a connection."""
+        """Hold one while an API request uses a connection."""
         return self._slots
+
+    def download_slot(self) -> asyncio.Semaphore:
+        """Hold one while a download streams."""
+        return self._download_slots
 
     def headers_for(self, url: str) -> dict[str, str]:
         """The key goes to the API's origins only."""

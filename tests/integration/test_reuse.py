@@ -6,6 +6,7 @@ submit the second time."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -73,6 +74,25 @@ async def test_a_running_job_is_attached_to_not_submitted_again(here, server):
     assert submits(server) == 1
     assert clip.id == running.id and clip.request_id == running.request_id
     assert clip.status == "COMPLETED" and Path(clip.video_path).exists()
+
+
+async def test_the_same_request_while_its_submit_is_under_way_waits_for_it_and_attaches(here, server):
+    """Calls of one request gathered at once: the first submits, the others find its row
+    still SUBMITTING on this client and wait for its answer — never "unknown outcome"."""
+    server.configure(chaos_delay=0.5, chaos_endpoints=("submit",))  # its answer takes a while
+    async with AsyncSoraClient(output_dir="sora-outputs", poll=FAST_POLL, budget=cost.Budget()) as c:
+        first = c.prepare("one lighthouse", duration=4)
+        sending = asyncio.ensure_future(c.submit_prepared(first))
+        for _ in range(200):  # until its write-ahead row is there (its answer is not yet)
+            if c.ledger.get(first.id) is not None:
+                break
+            await asyncio.sleep(0.005)
+        assert c.ledger.get(first.id).status == "SUBMITTING" and first.id in c._submitting
+        same = [c.generate("one lighthouse", duration=4, reuse=True) for _ in range(5)]
+        clips = await asyncio.gather(*same)
+        await sending
+    assert submits(server) == 1
+    assert {clip.id for clip in clips} == {first.id}
 
 
 async def test_an_earlier_attempt_of_unknown_outcome_blocks_a_blind_resubmit(here, server):

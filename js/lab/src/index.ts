@@ -1,14 +1,15 @@
 // Mirrors every sora-widget generation record into the notebook's own metadata.
 //
-// The kernel opens one short comm per record change (target `sora_widget.records`);
-// this plugin writes the record under metadata.sora_widget.generations[id] and the id
-// under the originating cell's metadata.sora_widget.generation_ids. Metadata is saved
+// The kernel opens one short comm per moment in which records changed (target
+// `sora_widget.records`, the changes as `updates`); this plugin writes each record under
+// metadata.sora_widget.generations[id] and its id under the originating cell's
+// metadata.sora_widget.generation_ids. Metadata is saved
 // with the .ipynb and survives "clear outputs" — widget state does not.
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 
-import { ISection, METADATA_KEY, isUpdate, withId, withRecord } from './records';
+import { ISection, IUpdate, METADATA_KEY, updatesOf, withId, withRecord } from './records';
 
 export const COMM_TARGET = 'sora_widget.records';
 
@@ -17,9 +18,9 @@ export const COMM_TARGET = 'sora_widget.records';
 type KernelConnection = NonNullable<NonNullable<NotebookPanel['sessionContext']['session']>['kernel']>;
 type CommTargetHandler = Parameters<KernelConnection['registerCommTarget']>[1];
 
-function apply(panel: NotebookPanel, data: unknown): void {
+function apply(panel: NotebookPanel, data: IUpdate): void {
   const model = panel.content.model;
-  if (!model || !isUpdate(data)) {
+  if (!model) {
     return;
   }
   let cell = null;
@@ -48,7 +49,9 @@ function apply(panel: NotebookPanel, data: unknown): void {
 function follow(panel: NotebookPanel): void {
   let current: KernelConnection | null = null;
   const handler: CommTargetHandler = (_comm, msg) => {
-    apply(panel, msg.content.data);
+    for (const update of updatesOf(msg.content.data)) {
+      apply(panel, update);
+    }
   };
   const attach = (): void => {
     const kernel = panel.sessionContext.session?.kernel ?? null;

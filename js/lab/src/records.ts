@@ -56,3 +56,11 @@ export function isUpdate(data: unknown): data is IUpdate {
     typeof record.updated_at === 'string'
   );
 }
+
+/** The updates one message carries: a batch (`updates`: the kernel gathers the records
+ * that changed in a moment into one message) or a single update. */
+export function updatesOf(data: unknown): IUpdate[] {
+  const batch = (data as { updates?: unknown } | null)?.updates;
+  const items: unknown[] = Array.isArray(batch) ? batch : [data];
+  return items.filter(isUpdate);
+}
