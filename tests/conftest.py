@@ -1,4 +1,4 @@
-"""Test order, and how pytest-xdist shares the tests among workers (`make test` runs `-n 3`).
+"""Test order, and how pytest-xdist shares the tests among workers (`make test` runs `-n 4`).
 
 Playwright's sync API keeps an event loop running on the main thread for as long as its
 browser lives (a session fixture); asyncio tests after it could not start their own loop in
@@ -6,9 +6,11 @@ that process. So in any one process the browser tests (tests/e2e) come after eve
 test: without xdist they simply run last (then the example notebooks, which start no loop).
 
 With xdist (see BrowserApart) the browser tests are two units, one per flavour (JupyterLab,
-Notebook 7), each handed at once to a worker of its own — one Chromium and one Jupyter server
-per worker — that afterwards takes only example notebooks; the other workers take the rest
-module by module, so module fixtures (kernels, emulators) start once.
+Notebook 7), handed to a browser worker that takes them one after the other and afterwards
+only example notebooks — with BOTH_FLAVOURS_APART workers or more, each flavour gets a
+worker (a Chromium and a Jupyter server) of its own; on 2 cores the second browser costs
+more than it wins. The other workers take the rest module by module, so module fixtures
+(kernels, emulators) start once, and may take a browser unit still waiting at the end.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ _ORDER = ("packaging", "unit", "emulator", "integration", "untrusted", "faults",
 BROWSER = "tests/e2e"
 #: the browser units: every browser test runs in each flavour (tests/e2e/conftest.py `jupyter`)
 FLAVOURS = ("lab", "notebook7")
+#: with this many xdist workers or more, each flavour gets a worker of its own
+BOTH_FLAVOURS_APART = 6
 NOTEBOOKS = "notebooks"
 #: units a worker may take after the browser tests (they start no asyncio loop of their own)
 AFTER_BROWSER = (NOTEBOOKS,)
@@ -61,6 +65,10 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.browser_nodes: dict[Any, str] = {}  # worker → the browser unit it holds
+            # on 2 cores a second Chromium and server cost more than they win: the flavours
+            # share one worker unless there are workers to spare
+            workers = config.getoption("numprocesses")
+            self.browser_workers = 2 if isinstance(workers, int) and workers >= BOTH_FLAVOURS_APART else 1
 
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.startswith(BROWSER + "/"):
@@ -76,9 +84,14 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             scopes = list(self.workqueue)
             browser = [s for s in scopes if s.startswith(BROWSER)]
             if node in self.browser_nodes:
-                return next((s for s in scopes if s.startswith(AFTER_BROWSER)), None)
-            # a worker of its own per browser unit, while one worker is left for the rest
-            if browser and len(self.nodes) > len(self.browser_nodes) + 1:
+                after = [s for s in scopes if s.startswith(AFTER_BROWSER)]
+                return (browser + after or [None])[0]
+            # browser workers, while one worker at least is left for the rest
+            if (
+                browser
+                and len(self.browser_nodes) < self.browser_workers
+                and len(self.nodes) > len(self.browser_nodes) + 1
+            ):
                 self.browser_nodes[node] = browser[0]
                 return browser[0]
             others = [s for s in scopes if not s.startswith(BROWSER)]

@@ -64,7 +64,8 @@ class JupyterServer:
         self.log_path = root_dir.parent / f"jupyter-{flavour}-{self.port}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 60.0) -> JupyterServer:
+    def start(self, timeout: float = 180.0) -> JupyterServer:
+        # generous: with every test worker busy on 2 cores, a start has taken over 60 s
         state = self.root_dir.parent / f"jupyter-state-{self.port}"
         for sub in ("settings", "workspaces", "runtime"):
             (state / sub).mkdir(parents=True, exist_ok=True)
