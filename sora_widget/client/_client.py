@@ -651,10 +651,7 @@ class AsyncSoraClient:
             if found is None:
                 await self.submit_prepared(record, on_update=on_update)
         if found is not None:  # answered by an earlier generation: reused, or attached to
-            await _notify(on_update, found.record)
-            if found.kind != "attach":
-                return found.record
-            record = found.record
+            return await self._follow(found, timeout=timeout, on_update=on_update, save_to=save_to)
         return await self.wait(record, timeout=timeout, on_update=on_update, save_to=save_to)
 
     async def answer_from_earlier(
@@ -670,6 +667,18 @@ class AsyncSoraClient:
         found = await self.earlier(record)
         if found is None:
             return None
+        return await self._follow(found, timeout=timeout, on_update=on_update, save_to=save_to)
+
+    async def _follow(
+        self,
+        found: Reuse,
+        *,
+        timeout: float,
+        on_update: OnUpdate | None,
+        save_to: str | os.PathLike[str] | None,
+    ) -> Generation:
+        """The earlier generation that answers a request: its saved clip, or its running job
+        waited for."""
         await _notify(on_update, found.record)
         if found.kind == "attach":
             return await self.wait(found.record, timeout=timeout, on_update=on_update, save_to=save_to)

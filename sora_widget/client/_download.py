@@ -156,7 +156,8 @@ async def _download(
             _discard(sink, part)
             raise
     os.replace(part, dest)
-    _sweep_orphans(dest)
+    # a directory listing: off the (kernel's) loop, which a folder of many clips would stall
+    await asyncio.to_thread(_sweep_orphans, dest)
     return SavedFile(
         path=dest,
         sha256=hasher.hexdigest(),
