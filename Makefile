@@ -32,7 +32,7 @@ TOOLS := $(VENV)/.build-tools
 DEPS := $(VENV)/.deps
 INSTALLED := $(VENV)/.wheel-installed
 
-.PHONY: demo test test-js test-py install lint bench js notebooks dist clean
+.PHONY: demo test test-js test-py install lint bench js notebooks dist clean screenshots
 
 # The venv's own pip (no self-upgrade: it does all that is asked of it here, and the upgrade
 # would sit first on the setup's longest path).
@@ -119,6 +119,10 @@ test-js: js/node_modules/.package-lock.json js/lab/node_modules/.package-lock.js
 test-py: $(INSTALLED) $(SDIST)
 	$(TEST_ENV) $(BIN)/python -m pytest tests notebooks -n $(TEST_WORKERS) \
 		--nbval --nbval-sanitize-with notebooks/sanitize.cfg --durations=15
+
+# The README's pictures (docs/screenshots), taken by the browser tests in JupyterLab
+screenshots: $(INSTALLED)
+	SCREENSHOTS=1 $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/e2e -k "lab and (landscape or storyboard_runs)"
 
 lint: $(DEPS) js/node_modules/.package-lock.json js/lab/node_modules/.package-lock.json
 	$(BIN)/ruff check sora_widget tests bench

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._sync import run_blocking
 from ._waiting import Watch
 from .checks import checked_replay_reference
-from .client import AsyncSoraClient
+from .client import AsyncSoraClient, prepare_tls
 from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
 from .cost import Estimate, Prices, Spend, check_budget, effective_prices, parse_prices, session_budget
 from .cost import estimate as cost_estimate
@@ -214,6 +214,7 @@ async def agenerate(
     elif not options and in_kernel():
         # the kernel's client: its pool, rate limiter and learned latencies serve every
         # call, and a submit cut off by an interrupt finishes on it in the background
+        await prepare_tls()
         record = await shared_client().generate(prompt, **kwargs)
     else:
         async with client(**options) as c:

@@ -13,7 +13,7 @@ if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
     finally:
         del sys.modules["httpx._main"]
 
-from ._client import AsyncSoraClient, slugify, video_filename
+from ._client import AsyncSoraClient, prepare_tls, slugify, video_filename
 from ._config import DEFAULT_BASE_URL, normalize_base_url
 from ._policy import LatencyModel, PollPolicy, RetryPolicy, latency_model, next_poll_delay
 from ._ratelimit import AdaptiveLimiter, AimdPacer, RateSettings
@@ -33,6 +33,7 @@ __all__ = [
     "latency_model",
     "next_poll_delay",
     "normalize_base_url",
+    "prepare_tls",
     "slugify",
     "video_filename",
 ]

@@ -153,7 +153,7 @@ class AsyncSoraClient:
         self.api_host = api_host(self.base_url)
         self._owns_http = http is None
         if http is None:
-            tls = httpx.create_ssl_context()  # httpx's default, made once (~40 ms) for both pools
+            tls = _default_tls()
             http = _http_client(request_timeout, MAX_IN_FLIGHT, tls)
             # downloads stream on a pool of their own: httpcore checks every connection of a
             # pool on each request, so two small pools cost less than one of both sizes
@@ -546,7 +546,9 @@ class AsyncSoraClient:
         path ending in .mp4 or a directory); checks its length and records its sha256."""
         record = await self._record(job)
         request_id = _request_id(record)
-        dest = _destination(self.output_dir, save_to, video_filename(record, datetime.now()))
+        # named for when the job was submitted, not downloaded: a download started again after
+        # a crash or restart lands on the same name (and its partial files are found and swept)
+        dest = _destination(self.output_dir, save_to, video_filename(record, _submitted_locally(record)))
         try:
             if url is None:
                 body, headers = await self._result(request_id)
@@ -859,6 +861,21 @@ LEARN_FROM = 20
 MAX_STARTING = 2 * MAX_IN_FLIGHT
 
 
+async def prepare_tls() -> None:
+    """Load the default TLS roots in a thread, if no client has yet: a kernel's first job
+    would otherwise spend those ~40 ms on its loop."""
+    if _default_tls.cache_info().currsize == 0:
+        await asyncio.to_thread(_default_tls)
+
+
+@functools.cache
+def _default_tls() -> ssl.SSLContext:
+    """httpx's default TLS settings (certifi's roots), made once per process: loading the roots
+    takes some 40 ms of CPU, which every client (a script or a test suite makes many) would
+    otherwise spend again. Contexts are safe to share between clients and threads."""
+    return httpx.create_ssl_context()
+
+
 def _http_client(request_timeout: float, connections: int, tls: ssl.SSLContext) -> httpx.AsyncClient:
     """A pool of `connections`: as many as the client's slots let through at once."""
     return httpx.AsyncClient(
@@ -871,6 +888,14 @@ def _http_client(request_timeout: float, connections: int, tls: ssl.SSLContext) 
 
 def _kind(record: Generation) -> tuple[str, int, str]:
     return (record.model, record.params.duration, record.params.size)
+
+
+def _submitted_locally(record: Generation) -> datetime:
+    """When the job was submitted, in local time (a record that cannot say: now)."""
+    try:
+        return parse_time(record.submitted_at).astimezone() if record.submitted_at else datetime.now()
+    except (TypeError, ValueError):
+        return datetime.now()
 
 
 def video_filename(record: Generation, when: datetime) -> str:

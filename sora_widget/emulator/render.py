@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 #: bump when the picture or the encoding changes, so cached files are not reused
 #: (2: the model is named on screen; 3: frames drawn in YUV)
-RENDER_VERSION = 3
+RENDER_VERSION = 4
 
 
 class RenderCancelled(Exception):

@@ -133,10 +133,12 @@ class Scene:
         tilt = 0.3 + 0.7 * float(rng.random())
         wave = 0.5 + 0.5 * np.sin(2 * np.pi * (y / self._period + tilt * x / self.width))
         low, high = (_yuv(np.array(c, dtype=np.float32)) for c in self._palette[:2])
-        picture = low * (1 - wave[..., None]) + high * wave[..., None]
-        luma = _quantise(picture[..., 0])
-        chroma = _halve(picture[..., 1:])
-        return luma, _quantise(chroma[..., 0]), _quantise(chroma[..., 1])
+        # each plane is low + (high - low) · wave, linear in the wave: the 2×2 mean of a chroma
+        # plane is that of the wave, so one channel at a time and the chroma ones from the halved
+        # wave (a full-size three-channel picture took longer than drawing every frame)
+        half = _halve(wave)
+        luma = _quantise(low[0] + (high[0] - low[0]) * wave)
+        return (luma, *(_quantise(low[c] + (high[c] - low[c]) * half) for c in (1, 2)))  # type: ignore[return-value]
 
     def _draw_disc(self, rng: np.random.Generator, colour: tuple[int, int, int]) -> _Disc:
         # even: the chroma disc (half the radius) then shares the luma disc's centre
@@ -264,9 +266,12 @@ def _yuv(rgb: Floats) -> Floats:
 
 
 def _halve(values: Floats) -> Floats:
-    """The mean of each 2×2 block (4:2:0 chroma); both sides must be even."""
-    h, w = values.shape[:2]
-    return values.reshape(h // 2, 2, w // 2, 2, *values.shape[2:]).mean(axis=(1, 3))  # type: ignore[no-any-return]
+    """The mean of each 2×2 block (4:2:0 chroma); both sides must be even. Four strided sums:
+    numpy's mean over two inner axes of a reshaped array is several times slower."""
+    total = values[0::2, 0::2] + values[1::2, 0::2]
+    total += values[0::2, 1::2]
+    total += values[1::2, 1::2]
+    return total * 0.25
 
 
 def _quantise(values: Floats) -> Pixels:

@@ -134,7 +134,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def screenshots_dir() -> Path:
+def screenshots_dir() -> Path | None:
+    """Where the README's pictures go, when `make screenshots` asks for them (SCREENSHOTS=1);
+    otherwise None and the tests skip taking them: the pictures are documentation, a theme
+    switch and a tall page cost every run seconds of both cores, and a run of the tests
+    should not rewrite tracked files."""
+    if os.environ.get("SCREENSHOTS") != "1":
+        return None
     path = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -43,6 +43,19 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 VIEWPORT = {"width": 1280, "height": 900}
 
 
+_http: httpx.Client | None = None
+
+
+def http() -> httpx.Client:
+    """One client for the harness's calls to the server: `httpx.get` builds a client, and
+    with it an SSL context (tens of milliseconds of CPU), per call — a start polled every
+    0.2 s for a minute under load spent seconds on that alone."""
+    global _http
+    if _http is None:
+        _http = httpx.Client()
+    return _http
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -106,9 +119,11 @@ class JupyterServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"jupyter {self.flavour} exited early:\n{self.log()}")
             try:
-                if httpx.get(
-                    f"{self.base_url}/api/status", params={"token": self.token}, timeout=2
-                ).is_success:
+                if (
+                    http()
+                    .get(f"{self.base_url}/api/status", params={"token": self.token}, timeout=2)
+                    .is_success
+                ):
                     return self
             except httpx.HTTPError:
                 pass
@@ -130,9 +145,10 @@ class JupyterServer:
 
     def shutdown_kernels(self) -> None:
         """Stop every kernel (keeps the server), so the next test starts clean."""
-        sessions = httpx.get(f"{self.base_url}/api/sessions", params={"token": self.token}, timeout=10).json()
+        params = {"token": self.token}
+        sessions = http().get(f"{self.base_url}/api/sessions", params=params, timeout=10).json()
         for session in sessions:
-            httpx.delete(
+            http().delete(
                 f"{self.base_url}/api/sessions/{session['id']}", params={"token": self.token}, timeout=30
             )
 

@@ -32,7 +32,7 @@ export class BatchHeader {
     const now = String(percent);
     if (this.bar.getAttribute("aria-valuenow") !== now) {
       this.bar.setAttribute("aria-valuenow", now);
-      this.fill.style.width = `${percent}%`;
+      this.fill.style.transform = `scaleX(${percent / 100})`;
     }
     const text = batchSummary(b);
     this.bar.setAttribute("aria-valuetext", `${percent}% — ${text}`);

@@ -310,7 +310,7 @@ export class JobCard {
           "aria-valuetext",
           `about ${percent}% — ${formatClock(elapsed)} of a typical ${formatClock(job.expected_s)}${isTicking(job) ? "" : " (not being waited for)"}`,
         );
-        this.fill.style.width = `${percent}%`;
+        this.fill.style.transform = `scaleX(${percent / 100})`;
       }
       this.bar.classList.toggle("sw-progress-paused", !isTicking(job));
     }
