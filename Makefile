@@ -16,9 +16,9 @@ VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' sora_widget/_version.
 WHEEL := dist/sora_widget-$(VERSION)-py3-none-any.whl
 SDIST := dist/sora_widget-$(VERSION).tar.gz
 NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb reproducibility.ipynb cost.ipynb storyboard.ipynb
-# pytest-xdist workers: one takes the browser tests (then the example notebooks), the others take
-# the rest module by module (see tests/conftest.py)
-TEST_WORKERS ?= 4
+# pytest-xdist workers: two take the browser tests, a flavour each (then the example notebooks),
+# the others take the rest module by module (see tests/conftest.py)
+TEST_WORKERS ?= 5
 TEST_ENV := env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR
 
 # what the wheel is made of

@@ -1,4 +1,4 @@
-"""Test order, and how pytest-xdist shares the tests among workers (`make test` runs `-n 4`).
+"""Test order, and how pytest-xdist shares the tests among workers (`make test` runs `-n 5`).
 
 Playwright's sync API keeps an event loop running on the main thread for as long as its
 browser lives (a session fixture); asyncio tests after it could not start their own loop in
@@ -6,10 +6,11 @@ that process. So in any one process the browser tests (tests/e2e) come after eve
 test: without xdist they simply run last (then the example notebooks, which start no loop).
 
 With xdist (see BrowserApart) the browser tests are two units, one per flavour (JupyterLab,
-Notebook 7), handed to a browser worker that takes them one after the other and afterwards
-only example notebooks — with BOTH_FLAVOURS_APART workers or more, each flavour gets a
-worker (a Chromium and a Jupyter server) of its own; on 2 cores the second browser costs
-more than it wins. The other workers take the rest module by module, so module fixtures
+Notebook 7). With BOTH_FLAVOURS_APART workers or more (make test's 5), each flavour goes to
+a worker (a Chromium and a Jupyter server) of its own, which afterwards takes only example
+notebooks: the browser tests wait on kernels, jobs and pages more than they compute, and one
+worker running both flavours was the run's longest path (549 of its 588 s). With fewer
+workers one browser worker takes both. The other workers take the rest module by module, so module fixtures
 (kernels, emulators) start once, and may take a browser unit still waiting at the end.
 """
 
@@ -26,7 +27,7 @@ BROWSER = "tests/e2e"
 #: the browser units: every browser test runs in each flavour (tests/e2e/conftest.py `jupyter`)
 FLAVOURS = ("lab", "notebook7")
 #: with this many xdist workers or more, each flavour gets a worker of its own
-BOTH_FLAVOURS_APART = 6
+BOTH_FLAVOURS_APART = 5
 NOTEBOOKS = "notebooks"
 #: units a worker may take after the browser tests (they start no asyncio loop of their own)
 AFTER_BROWSER = (NOTEBOOKS,)
@@ -65,8 +66,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.browser_nodes: dict[Any, str] = {}  # worker → the browser unit it holds
-            # on 2 cores a second Chromium and server cost more than they win: the flavours
-            # share one worker unless there are workers to spare
+            # a second Chromium and server cost CPU: the flavours share one worker unless
+            # there are workers to spare
             workers = config.getoption("numprocesses")
             self.browser_workers = 2 if isinstance(workers, int) and workers >= BOTH_FLAVOURS_APART else 1
 
