@@ -17,6 +17,7 @@ workers one browser worker takes both. The other workers take the rest module by
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,15 @@ BOTH_FLAVOURS_APART = 5
 NOTEBOOKS = "notebooks"
 #: units a worker may take after the browser tests (they start no asyncio loop of their own)
 AFTER_BROWSER = (NOTEBOOKS,)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A run started in the background by a non-interactive shell (`make test &`, some CI
+    # runners) inherits SIGINT ignored, and so would every process a test starts: the tests
+    # that press Ctrl-C in a child would see it ignored, as no terminal user ever does. A
+    # handled signal is reset to its default in the children, so handling it here is enough.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
