@@ -19,7 +19,9 @@ NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb rep
 # pytest-xdist workers: two take the browser tests, a flavour each (then the example notebooks),
 # the others take the rest module by module (see tests/conftest.py)
 TEST_WORKERS ?= 5
-TEST_ENV := env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR
+# A key in your environment is never used by tests; bytecode is cached during the run (the
+# source tree's modules and pytest's rewritten tests, compiled once rather than per process)
+TEST_ENV := env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR -u PYTHONDONTWRITEBYTECODE
 
 # what the wheel is made of
 PY_SOURCES := $(shell find sora_widget -path sora_widget/static -prune -o -path sora_widget/labextension -prune \
@@ -43,16 +45,19 @@ $(BIN)/python:
 # everything else the dev extra names, read from pyproject.toml: the notebook extension builds
 # while the second install runs, and npm installs beside both under make -j. uv installs them
 # (parallel downloads and installs: seconds, where pip took nearly two minutes of CI's eight);
-# the wheel itself is installed by pip, as users install it.
+# the wheel itself is installed by pip, as users install it. Compiled to bytecode as pip does:
+# where PYTHONDONTWRITEBYTECODE is set (as on CI's machines) nothing would ever cache it, and
+# every kernel, server and command a test starts compiled its imports again (a kernel's twice
+# the CPU, a Jupyter server's 1.5 times).
 $(TOOLS): $(BIN)/python pyproject.toml tests/packaging/requirements.py
 	$(BIN)/python tests/packaging/requirements.py --build > $(VENV)/requirements-build.txt
 	$(BIN)/pip install -q uv
-	$(UV) pip install -q --python $(BIN)/python -r $(VENV)/requirements-build.txt
+	$(UV) pip install -q --compile-bytecode --python $(BIN)/python -r $(VENV)/requirements-build.txt
 	touch $@
 
 $(DEPS): $(TOOLS)
 	$(BIN)/python tests/packaging/requirements.py dev > $(VENV)/requirements-dev.txt
-	$(UV) pip install -q --python $(BIN)/python -r $(VENV)/requirements-dev.txt
+	$(UV) pip install -q --compile-bytecode --python $(BIN)/python -r $(VENV)/requirements-dev.txt
 	touch $@
 
 js/node_modules/.package-lock.json: js/package.json js/package-lock.json
