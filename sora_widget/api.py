@@ -179,6 +179,13 @@ def shared_client() -> AsyncSoraClient:
     return found
 
 
+async def kernel_client() -> AsyncSoraClient:
+    """`shared_client()` for a coroutine: the first client's TLS roots load in a thread,
+    not on the kernel's loop."""
+    await prepare_tls()
+    return shared_client()
+
+
 def _settings_key() -> tuple[str, ...]:
     api_key = resolve_api_key(_defaults.get("api_key")) or ""
     return (
@@ -214,8 +221,7 @@ async def agenerate(
     elif not options and in_kernel():
         # the kernel's client: its pool, rate limiter and learned latencies serve every
         # call, and a submit cut off by an interrupt finishes on it in the background
-        await prepare_tls()
-        record = await shared_client().generate(prompt, **kwargs)
+        record = await (await kernel_client()).generate(prompt, **kwargs)
     else:
         async with client(**options) as c:
             record = await c.generate(prompt, **kwargs)
@@ -269,7 +275,7 @@ async def aresume(request_id: str | None = None, **options: Any) -> Generation |
     """Finish one job by request id, or every pending one. See `resume`."""
     job_options = {k: options.pop(k) for k in ("timeout", "on_update") if k in options}
     if not options and in_kernel():
-        return await shared_client().resume(request_id, **job_options)
+        return await (await kernel_client()).resume(request_id, **job_options)
     async with client(**options) as c:
         return await c.resume(request_id, **job_options)
 

@@ -197,7 +197,7 @@ async def _client_for(options: dict[str, Any]) -> AsyncIterator[AsyncSoraClient]
     if own is not None:
         yield own
     elif not settings and in_kernel():
-        yield api.shared_client()
+        yield await api.kernel_client()
     else:
         async with api.client(**settings) as made:
             yield made

@@ -134,7 +134,7 @@ async def agenerate_many(
     own = client is None and not in_kernel()
     # In a kernel: the shared client, whose limiter every widget and magic uses too.
     # Elsewhere (a script, asyncio.run) a client for this call, closed at its end.
-    runner = client or (api.client() if own else api.shared_client())
+    runner = client or (api.client() if own else await api.kernel_client())
     try:
         params = normalize_items(items, duration=duration, size=size, model=model or runner.model, take=take)
         hashes = [param_hash(p) for p in params]

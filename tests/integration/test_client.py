@@ -14,6 +14,7 @@ import pytest
 import sora_widget as sw
 from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
 from sora_widget.ledger import Ledger
+from sora_widget.records import parse_time
 
 FAKE_KEY = "sk-test-FAKE-7f3a9c2e51b4"
 FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
@@ -62,6 +63,19 @@ async def test_generate_saves_a_verified_clip_and_records_everything(emu, tmp_pa
     assert clip.latency_s is not None and clip.latency_s > 0
     # what the schedule learns: the moment the job ended lies between the last two checks
     assert 0 < clip.timings["finish_estimate_s"] <= clip.timings["latency_s"]
+
+
+async def test_a_clip_is_named_for_its_submit_so_a_second_download_lands_on_the_same_file(emu, tmp_path):
+    # a job of over a second: downloaded in a later second than it was submitted in
+    emulator = emu(latency=1.2)
+    async with make_client(emulator, tmp_path) as client:
+        clip = await client.generate("a lighthouse in weather", duration=4)
+        first = Path(clip.video_path)
+        again = await client.download(clip)  # as a restarted process downloads it again
+    submitted = parse_time(clip.submitted_at).astimezone()
+    assert first.name.startswith(submitted.strftime("%Y%m%d-%H%M%S-")), (first.name, clip.submitted_at)
+    assert Path(again.video_path) == first
+    assert [p.name for p in first.parent.glob("*.mp4")] == [first.name]  # no second copy
 
 
 async def test_invalid_params_and_missing_key_send_nothing(emu, tmp_path, monkeypatch):
