@@ -43,13 +43,13 @@ def test_a_process_killed_mid_write_never_loses_a_promised_request_id(tmp_path):
             text=True,
         )
         assert proc.stdout is not None
-        # let it write for a while — up to 40 promised rows, or until a random moment
-        deadline = time.monotonic() + rng.uniform(0.05, 0.6)
-        while time.monotonic() < deadline and len(promised) < 40 * (run + 1):
-            line = proc.stdout.readline()
-            if not line:
-                break
-            promised.append(line.strip())
+        # The kill must land mid-write, not during the interpreter's start-up, which on a
+        # busy machine can outlast any fixed delay: wait for the first promise, then let it
+        # write for a random while before the kill.
+        first = proc.stdout.readline()
+        assert first, f"writer {run} exited before writing"
+        promised.append(first.strip())
+        time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         rest, _ = proc.communicate(timeout=30)
         promised += rest.split()  # printed before the kill landed: promised too
@@ -61,7 +61,8 @@ def test_a_process_killed_mid_write_never_loses_a_promised_request_id(tmp_path):
     final = Ledger.in_dir(tmp_path)
     known = {r.request_id for r in final.records().values()}
     assert set(promised) <= known
-    assert len(promised) > 50
+    # the kills landed mid-loop: most runs promised more than their first row
+    assert len(promised) > 2 * 50
 
 
 def test_two_processes_writing_a_thousand_events_each_lose_none(tmp_path):
