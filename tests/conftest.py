@@ -23,6 +23,8 @@ from typing import Any
 
 import pytest
 
+from sora_widget.emulator.config import FPS_VARIABLE
+
 _ORDER = ("packaging", "unit", "emulator", "integration", "untrusted", "faults", "kernel", "e2e")
 BROWSER = "tests/e2e"
 #: the browser units: every browser test runs in each flavour (tests/e2e/conftest.py `jupyter`)
@@ -30,6 +32,8 @@ FLAVOURS = ("lab", "notebook7")
 #: with this many xdist workers or more, each flavour gets a worker of its own
 BOTH_FLAVOURS_APART = 5
 NOTEBOOKS = "notebooks"
+#: the emulators' frame rate in tests (see pytest_configure)
+TEST_FPS = 8
 #: units a worker may take after the browser tests (they start no asyncio loop of their own)
 AFTER_BROWSER = (NOTEBOOKS,)
 
@@ -41,6 +45,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # handled signal is reset to its default in the children, so handling it here is enough.
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    # Every emulator of the run (in the workers, the kernels, the Jupyter servers' kernels and
+    # the commands the tests start, all of which inherit this) renders 8 frames a second, not
+    # 24: encoding was a quarter of the run's CPU, and a clip's size, length, bytes-per-params
+    # and playback do not depend on the rate. Tests of the default rate ask for it.
+    os.environ[FPS_VARIABLE] = str(TEST_FPS)
 
 
 @pytest.fixture(scope="session")

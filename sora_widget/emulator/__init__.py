@@ -15,6 +15,9 @@ Latency follows the model: the configured `latency` is sora-2's, and a job of an
 model spends `latency × MODELS[model].typical_latency_s / MODELS["sora-2"].typical_latency_s`
 in PROCESSING. `retired_models=[...]` (`--retired-model`) answers 410 for those models.
 
+Clips are 24 frames a second unless `fps=` (`--fps`, SORA_WIDGET_EMULATOR_FPS) says
+otherwise: a lower rate costs less encoding and changes neither size nor length.
+
 Importing this package is cheap; the web server and the encoder load on first use,
 and without the `emulator` extra that use fails with an ImportError saying how to
 install it.

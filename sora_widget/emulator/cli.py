@@ -39,6 +39,7 @@ _OPTIONS = (
     "chaos_drop_rate",
     "seed",
     "data_dir",
+    "fps",
 )
 
 
@@ -115,6 +116,13 @@ def add_parser(subparsers: Any) -> None:
     add("--chaos-drop-rate", type=float, metavar="P", help="probability of a connection cut mid-body")
     add("--seed", type=int, help="seed for chaos and jitter (default 0)")
     add("--data-dir", help="keep rendered clips and uploads here (default: a temporary directory)")
+    add(
+        "--fps",
+        type=int,
+        metavar="N",
+        help="frames per second of the clips, 1 to 60 (default $SORA_WIDGET_EMULATOR_FPS or 24); "
+        "8 costs a third of the encoding",
+    )
     parser.set_defaults(run=run)
 
 

@@ -1,6 +1,6 @@
 """Encoding a scene into a browser-playable MP4 file.
 
-H.264 in yuv420p at 24 fps, with the moov atom first (`+faststart`) so a `<video>`
+H.264 in yuv420p (24 fps unless configured), with the moov atom first (`+faststart`) so a `<video>`
 can start playing before the whole file arrived. faststart rewrites the file after
 encoding, so the muxer needs a real, seekable file — never a BytesIO. The bytes are
 a pure function of the parameters, the reference and the encoder settings (fixed
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .._files import file_sha256
 from ..params import DEFAULT_MODEL, GenerationParams
+from .config import DEFAULT_FPS
 
 if TYPE_CHECKING:
     from .scene import Reference
@@ -54,6 +55,7 @@ class VideoFile:
 class EncoderSettings:
     preset: str = "ultrafast"
     threads: int = 2
+    fps: int = DEFAULT_FPS
 
 
 def render_key(
@@ -71,6 +73,8 @@ def render_key(
         "reference": reference.fingerprint(),
         "encoder": [encoder.preset, encoder.threads],
     }
+    if encoder.fps != DEFAULT_FPS:  # keys of default-rate renders stay those cached before
+        identity["fps"] = encoder.fps
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:40]
 
 
@@ -86,19 +90,19 @@ def render_video(
     """Render the clip to `path` (atomically: a partial file never has that name)."""
     import av
 
-    from .scene import FPS, Scene
+    from .scene import Scene
 
     encoder = encoder or EncoderSettings()
     started = time.perf_counter()
-    scene = Scene(params, reference, model=model)
+    scene = Scene(params, reference, model=model, fps=encoder.fps)
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         with av.open(str(partial), "w", format="mp4", options={"movflags": "+faststart"}) as container:
-            stream = container.add_stream("libx264", rate=FPS)
+            stream = container.add_stream("libx264", rate=encoder.fps)
             stream.width, stream.height, stream.pix_fmt = scene.width, scene.height, "yuv420p"
             stream.codec_context.thread_count = encoder.threads
             # a keyframe every second keeps seeking in the browser snappy
-            stream.codec_context.gop_size = FPS
+            stream.codec_context.gop_size = encoder.fps
             stream.options = {"preset": encoder.preset, "crf": "26"}
             for index in range(scene.frames):
                 if cancelled is not None and cancelled.is_set():

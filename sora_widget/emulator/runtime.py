@@ -46,7 +46,7 @@ class Runtime:
         self.store = JobStore(config, clock)
         self.cache = RenderCache(
             self.data_dir / "renders",
-            encoder=EncoderSettings(config.encoder_preset, config.encoder_threads),
+            encoder=EncoderSettings(config.encoder_preset, config.encoder_threads, config.fps),
             threads=config.render_threads,
         )
         self.assets = AssetStore(self.data_dir / "assets")

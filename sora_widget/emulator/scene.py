@@ -25,8 +25,10 @@ import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
 from ..params import DEFAULT_MODEL, GenerationParams
+from .config import DEFAULT_FPS
 
-FPS = 24
+#: pixels the background scrolls per second (whatever the frame rate)
+SCROLL_PER_S = 96
 LABEL = "synthetic — sora-widget emulator"
 
 Font = ImageFont.FreeTypeFont
@@ -91,11 +93,17 @@ def seed_of(prompt: str) -> int:
 
 class Scene:
     def __init__(
-        self, params: GenerationParams, reference: Reference | None = None, *, model: str = DEFAULT_MODEL
+        self,
+        params: GenerationParams,
+        reference: Reference | None = None,
+        *,
+        model: str = DEFAULT_MODEL,
+        fps: int = DEFAULT_FPS,
     ) -> None:
         self.model = model
+        self.fps = fps
         self.width, self.height = params.width, params.height
-        self.frames = params.duration * FPS
+        self.frames = params.duration * fps
         self.seed = seed_of(params.prompt)
         rng = np.random.default_rng(self.seed)
         self._palette = [
@@ -112,10 +120,10 @@ class Scene:
         w, h = self.width, self.height
         frame = np.empty((h * 3 // 2, w), dtype=np.uint8)
         planes = _planes(frame, w, h)
-        offset = (index * 4) % self._period
+        offset = (index * SCROLL_PER_S // 2 // self.fps * 2) % self._period  # even: see _period
         for plane, background, scale in zip(planes, self._background, (1, 2, 2), strict=True):
             plane[...] = background[offset // scale : (offset + h) // scale]
-        t = index / FPS
+        t = index / self.fps
         for disc in self._discs:
             disc.draw(planes, t)
         for patch, which in self._patches:
@@ -161,7 +169,7 @@ class Scene:
         prompt_top = int(self.height * (0.58 if self.height > self.width else 0.52))
         patches += self._text_box("\n".join(lines), top=prompt_top, size=body_size, shade=150)
         seed = f"seed {self.seed % 16**6:06x}"
-        facts = f"{self.model} · {params.duration} s · {params.size} · {FPS} fps · {seed}"
+        facts = f"{self.model} · {params.duration} s · {params.size} · {self.fps} fps · {seed}"
         facts_top = self.height - int(short * 0.11)
         patches += self._text_box(facts, top=facts_top, size=int(short * 0.03), shade=120)
         image = _open_image(reference.image) if reference.image is not None else None

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from sora_widget.emulator import EmulatorConfig, _extra
-from sora_widget.emulator.config import from_options
+from sora_widget.emulator.config import DEFAULT_FPS, FPS_VARIABLE, from_options
 
 
 @pytest.mark.parametrize(
@@ -23,12 +23,31 @@ from sora_widget.emulator.config import from_options
         {"port": 70000},
         {"retired_models": ("sora-2", " ")},
         {"failed_status": 500},
+        {"fps": 0},
+        {"fps": 61},
+        {"fps": 12.5},
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(options):
     name = next(iter(options))
     with pytest.raises(ValueError, match=name.split("_")[0]):
         EmulatorConfig(**options)
+
+
+def test_the_frame_rate_is_24_unless_the_environment_or_an_option_says(monkeypatch):
+    monkeypatch.delenv(FPS_VARIABLE, raising=False)
+    assert from_options({}).fps == DEFAULT_FPS == 24
+    monkeypatch.setenv(FPS_VARIABLE, " 8 ")
+    assert from_options({}).fps == 8
+    assert from_options({"fps": 30}).fps == 30  # an option wins over the environment
+    assert EmulatorConfig().fps == DEFAULT_FPS  # the dataclass itself reads nothing
+
+
+@pytest.mark.parametrize("text", ["fast", "0", "61", "8.5", "-3"])
+def test_a_bad_frame_rate_in_the_environment_names_the_variable_and_the_range(monkeypatch, text):
+    monkeypatch.setenv(FPS_VARIABLE, text)
+    with pytest.raises(ValueError, match=rf"{FPS_VARIABLE} must be .* from 1 to 60 .*unset it"):
+        from_options({})
 
 
 def test_unknown_options_are_a_type_error():

@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 from sora_widget.emulator.render import EncoderSettings, render_key
-from sora_widget.emulator.scene import FPS, Reference, Scene, _font, _line_width, _wrap
+from sora_widget.emulator.scene import DEFAULT_FPS, Reference, Scene, _font, _line_width, _wrap
 from sora_widget.params import GenerationParams
 
 
@@ -21,7 +21,7 @@ def rgb(frame: np.ndarray) -> np.ndarray:
 
 def test_frames_have_the_requested_size_and_count():
     scene = Scene(GenerationParams("a fox", duration=4, size="1280x720"))
-    assert scene.frames == 4 * FPS
+    assert scene.frames == 4 * DEFAULT_FPS
     frame = scene.frame(0)
     # yuv420p, as the encoder takes it: full-size luma, then two quarter-size chroma planes
     assert frame.shape == (720 * 3 // 2, 1280) and frame.dtype == np.uint8
@@ -46,6 +46,19 @@ def test_the_model_is_on_screen_and_in_the_render_key():
     keys.add(render_key(hd, Reference(), encoder, "sora-2-pro"))
     assert len(keys) == 3
     assert render_key(params, Reference(), encoder) == render_key(params, Reference(), encoder, "sora-2")
+
+
+def test_at_any_frame_rate_a_moment_looks_the_same_and_the_rate_is_in_the_render_key():
+    params = GenerationParams("a fox in the snow", duration=4, size="1280x720")
+    smooth, light = Scene(params), Scene(params, fps=8)
+    assert (smooth.frames, light.frames) == (96, 32)
+    # one second in, the background has scrolled as far and the discs have moved as far: the
+    # picture above the facts line ("24 fps" against "8 fps", from row 640) is the same
+    assert np.array_equal(smooth.frame(24)[:600], light.frame(8)[:600])
+    assert not np.array_equal(smooth.frame(24)[:600], light.frame(9)[:600])
+    assert not np.array_equal(light.frame(0), light.frame(1))
+    keys = {render_key(params, Reference(), EncoderSettings(fps=fps)) for fps in (24, 8, 12)}
+    assert len(keys) == 3
 
 
 def test_the_scene_moves():

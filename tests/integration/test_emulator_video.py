@@ -12,6 +12,8 @@ import av
 import httpx
 import pytest
 
+from sora_widget.emulator.config import DEFAULT_FPS
+
 KEY = {"x-api-key": "test-key"}
 
 
@@ -53,7 +55,7 @@ def generate(emu, body: dict) -> bytes:
 
 @pytest.mark.slow
 def test_an_8_second_portrait_clip_is_real_h264_with_moov_first(emulator):
-    emu = emulator(latency=0)
+    emu = emulator(latency=0, fps=DEFAULT_FPS)  # the rate users get (the tests' default is lighter)
     data = generate(emu, {"prompt": "A monk meditating under a waterfall", "duration": 8, "size": "720x1280"})
     facts = probe(data)
     assert facts["codec"] == "h264" and facts["pix_fmt"] == "yuv420p"
@@ -65,12 +67,14 @@ def test_an_8_second_portrait_clip_is_real_h264_with_moov_first(emulator):
     assert boxes.index("moov") < boxes.index("mdat")
 
 
-def test_a_4_second_landscape_clip(emulator):
-    emu = emulator(latency=0)
-    data = generate(emu, {"prompt": "a lighthouse at dusk", "duration": "4", "size": "landscape"})
-    facts = probe(data)
-    assert (facts["width"], facts["height"], facts["frames"]) == (1280, 720, 96)
-    assert facts["duration"] == pytest.approx(4.0, abs=0.1)
+def test_a_4_second_landscape_clip_at_the_configured_frame_rate(emulator):
+    # SORA_WIDGET_EMULATOR_FPS=8 for the whole test run (tests/conftest.py), an emulator's own
+    # `fps` over it
+    for emu, fps in ((emulator(latency=0), 8), (emulator(latency=0, fps=12), 12)):
+        data = generate(emu, {"prompt": "a lighthouse at dusk", "duration": "4", "size": "landscape"})
+        facts = probe(data)
+        assert (facts["width"], facts["height"], facts["fps"], facts["frames"]) == (1280, 720, fps, 4 * fps)
+        assert facts["duration"] == pytest.approx(4.0, abs=0.1)
     boxes = top_level_boxes(data)
     assert boxes.index("moov") < boxes.index("mdat")
 
