@@ -9,6 +9,7 @@ text/html twin repeats the JSON's volatile fields, so it is left out as well.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import nbval.plugin
 import pytest
 
+from sora_widget.emulator.config import FPS_VARIABLE
 from sora_widget.records import MIMETYPE
 
 # reproducibility.ipynb writes and runs a notebook of its own under scratch/: it is a
@@ -43,3 +45,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if isinstance(item, nbval.plugin.IPyNbCell) and item.cell_num == 0:
         for made in ("sora-outputs", "scratch"):
             shutil.rmtree(HERE / made, ignore_errors=True)
+        # the kernel about to start renders at the emulator's default rate, as a user's does
+        # (the tests' lighter rate, tests/conftest.py, would show in the clips' facts)
+        os.environ.pop(FPS_VARIABLE, None)
