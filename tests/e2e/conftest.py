@@ -84,15 +84,24 @@ def lab_app(browser: Any, jupyter: JupyterServer) -> Iterator[AppPage | None]:
     app.close()
 
 
+@pytest.fixture(scope="session")
+def notebook7_context(browser: Any, jupyter: JupyterServer) -> Iterator[Any]:
+    """Notebook 7 shows one notebook per page, so each of its tests loads a page; the pages
+    share one browser context, whose HTTP cache spares the Jupyter server (and Chromium's
+    network service) serving the app's scripts again for every test. None for JupyterLab."""
+    if jupyter.flavour == "lab":
+        yield None
+        return
+    context = browser.new_context(viewport=VIEWPORT)
+    yield context
+    context.close()
+
+
 @pytest.fixture
 def page(
-    browser: Any, jupyter: JupyterServer, lab_app: AppPage | None, request: pytest.FixtureRequest
+    jupyter: JupyterServer, lab_app: AppPage | None, notebook7_context: Any, request: pytest.FixtureRequest
 ) -> Iterator[Any]:
-    if lab_app is not None:
-        page, context = lab_app.take(), None
-    else:
-        context = browser.new_context(viewport=VIEWPORT)
-        page = context.new_page()
+    page = lab_app.take() if lab_app is not None else notebook7_context.new_page()
     problems: list[str] = []
 
     def page_error(error: Any) -> None:
@@ -122,7 +131,7 @@ def page(
     if lab_app is not None:
         lab_app.give_back(reusable=not failed)
     else:
-        context.close()
+        page.close()
     jupyter.shutdown_kernels()
 
 

@@ -269,7 +269,9 @@ class NotebookPage:
             page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
         else:
             page.goto(server.url(name))
-        page.wait_for_function(_KERNEL_READY, arg=name, timeout=timeout)
+        # polled, not on every animation frame: rAF polling has Chromium produce frames for as
+        # long as the kernel takes to start (0.1 CPU-s a second of both cores' budget)
+        page.wait_for_function(_KERNEL_READY, arg=name, timeout=timeout, polling=100)
         if server.flavour == "lab":
             # JupyterLab's status bar says "| Idle" only once the kernel is really there
             page.get_by_text("| Idle").first.wait_for(timeout=timeout)
@@ -343,6 +345,7 @@ class NotebookPage:
             "(dark) => document.body.dataset.jpThemeLight === (dark ? 'false' : 'true')",
             arg=dark,
             timeout=30_000,
+            polling=100,
         )
         # the theme switch shows a splash screen over the page until the new CSS is in
         self.page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=30_000)

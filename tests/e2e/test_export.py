@@ -55,6 +55,7 @@ def test_the_exported_page_plays_every_clip_without_script(browser, e2e_emulator
     page.wait_for_function(
         "() => [...document.querySelectorAll('video')].every(v => v.readyState >= 1 && v.duration > 3.9)",
         timeout=30_000,
+        polling=100,
     )
     assert page.locator("article").count() == 3  # the failed one is reported too
     assert page.get_by_text("FAILED", exact=True).count() == 1

@@ -129,7 +129,7 @@ def test_a_storyboard_runs_three_shots_and_plays_the_film(page, jupyter, e2e_emu
 
     video = widget.locator(".sw-stage video")
     expect(video).to_have_count(1)
-    page.wait_for_function("v => v.readyState >= 2", arg=video.element_handle(), timeout=60_000)
+    page.wait_for_function("v => v.readyState >= 2", arg=video.element_handle(), timeout=60_000, polling=100)
     state = video.evaluate("v => ({duration: v.duration, width: v.videoWidth, src: v.currentSrc})")
     assert abs(state["duration"] - 12.0) <= 0.1, state  # the stitched film plays
     assert state["width"] == 1280 and state["src"].startswith("blob:")
@@ -156,7 +156,9 @@ def test_a_storyboard_runs_three_shots_and_plays_the_film(page, jupyter, e2e_emu
     if jupyter.flavour == "lab" and screenshots_dir is not None:
         page.set_viewport_size({"width": 1100, "height": 2400})  # the whole widget in view
         widget.scroll_into_view_if_needed()
-        page.wait_for_function("v => v.readyState >= 4", arg=video.element_handle(), timeout=30_000)
+        page.wait_for_function(
+            "v => v.readyState >= 4", arg=video.element_handle(), timeout=30_000, polling=100
+        )
         # let Chromium's controls finish their loading spinner (a picture, not a timing test)
         page.wait_for_timeout(1500)
         widget.screenshot(path=str(screenshots_dir / "storyboard.png"))

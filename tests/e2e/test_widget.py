@@ -47,7 +47,7 @@ def test_generate_a_landscape_clip_while_the_kernel_stays_free(page, jupyter, e2
 
     video = widget.locator("video").first
     expect(video).to_be_attached(timeout=90_000)
-    page.wait_for_function("v => v.readyState >= 2", arg=video.element_handle(), timeout=60_000)
+    page.wait_for_function("v => v.readyState >= 2", arg=video.element_handle(), timeout=60_000, polling=100)
     state = video_state(video)
     assert state["width"] == 1280 and state["height"] == 720
     assert abs(state["duration"] - 4.0) < 0.1
@@ -79,7 +79,9 @@ def test_generate_a_landscape_clip_while_the_kernel_stays_free(page, jupyter, e2
     if jupyter.flavour == "lab" and screenshots_dir is not None:
         page.set_viewport_size({"width": 1100, "height": 2400})  # the whole widget in view
         widget.scroll_into_view_if_needed()
-        page.wait_for_function("v => v.readyState >= 4", arg=video.element_handle(), timeout=30_000)
+        page.wait_for_function(
+            "v => v.readyState >= 4", arg=video.element_handle(), timeout=30_000, polling=100
+        )
         # Chromium's controls let their loading spinner finish its turn (about 1 s) after
         # the clip is ready; the spinner lives in a closed shadow root no script can watch.
         # A pause for the documentation picture only — nothing is asserted on timing.
