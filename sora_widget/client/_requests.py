@@ -34,13 +34,16 @@ class Clock:
 
 #: API requests on the wire at once per client. Few: every response that arrives is a
 #: step of work on the (kernel's) loop, and the responses that arrive together are handled
-#: in one loop iteration, which everything else on the loop waits for; httpcore's pool
-#: also rescans each of its connections on every request (some checks quadratic in
-#: them). Eight keep well ahead of hundreds of jobs' few requests each.
-MAX_IN_FLIGHT = 8
+#: in one loop iteration, which everything else on the loop (the notebook's cells, widgets)
+#: waits for; httpcore's pool also checks each of its connections on every request (a
+#: system call per idle connection). With 500 jobs at once on a local emulator (make bench),
+#: 8 in flight and 4 downloads held the loop up to 26-44 ms at the 99th percentile, 4 and 2
+#: 19-23 ms, 2 and 2 under 19 ms, and finished no later. At an API's round trip of ~0.3 s two
+#: carry ~400 requests a minute, more than Segmind's plans allow (5 a minute and up).
+MAX_IN_FLIGHT = 2
 #: video downloads streaming at once per client, beside the API's requests (a download
 #: holds its connection for the whole transfer: it must not hold up status checks)
-MAX_DOWNLOADS = 4
+MAX_DOWNLOADS = 2
 
 
 class Limiter(Protocol):
