@@ -11,7 +11,7 @@ PYTHON ?= python3
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 VENV := .venv
 BIN := $(VENV)/bin
-UV := $(BIN)/uv
+UV := $(VENV)/tools/bin/uv
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' sora_widget/_version.py)
 WHEEL := dist/sora_widget-$(VERSION)-py3-none-any.whl
 SDIST := dist/sora_widget-$(VERSION).tar.gz
@@ -20,7 +20,9 @@ NOTEBOOKS := quickstart.ipynb magics.ipynb reference-image.ipynb batch.ipynb rep
 # the others take the rest module by module (see tests/conftest.py)
 TEST_WORKERS ?= 5
 # A key in your environment is never used by tests; bytecode is cached during the run (the
-# source tree's modules and pytest's rewritten tests, compiled once rather than per process)
+# venv's and the source tree's modules and pytest's rewritten tests, compiled once rather than
+# by every kernel, server and command a test starts: where PYTHONDONTWRITEBYTECODE is set, as
+# on CI's machines, a kernel took twice the CPU to start, a Jupyter server 1.5 times)
 TEST_ENV := env -u SEGMIND_API_KEY -u SEGMIND_BASE_URL -u SORA_WIDGET_OUTPUT_DIR -u PYTHONDONTWRITEBYTECODE
 
 # what the wheel is made of
@@ -36,28 +38,33 @@ INSTALLED := $(VENV)/.wheel-installed
 
 .PHONY: demo test test-js test-py install lint bench js notebooks dist clean screenshots
 
-# The venv's own pip (no self-upgrade: it does all that is asked of it here, and the upgrade
-# would sit first on the setup's longest path).
+# The venv without pip (ensurepip byte-compiles pip itself: 9 s of CPU alone, twice that in
+# CI's first minute), then uv by whichever pip is at hand: Python's own (a few seconds), else
+# the venv's through ensurepip. uv then installs pip into the venv, for the wheel.
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
+
+# (the Python the venv was made from, named by the venv itself: `python3` is the venv's here)
+$(UV): | $(BIN)/python
+	"$$($(BIN)/python -c 'import sys; print(sys._base_executable)')" -m pip install -q \
+		--disable-pip-version-check --target $(VENV)/tools uv 2>/dev/null \
+		|| { $(BIN)/python -m ensurepip > /dev/null && $(BIN)/python -m pip install -q --target $(VENV)/tools uv; }
 
 # What building the wheel needs (jupyterlab for `jupyter labextension build` too), then
 # everything else the dev extra names, read from pyproject.toml: the notebook extension builds
 # while the second install runs, and npm installs beside both under make -j. uv installs them
 # (parallel downloads and installs: seconds, where pip took nearly two minutes of CI's eight);
-# the wheel itself is installed by pip, as users install it. Compiled to bytecode as pip does:
-# where PYTHONDONTWRITEBYTECODE is set (as on CI's machines) nothing would ever cache it, and
-# every kernel, server and command a test starts compiled its imports again (a kernel's twice
-# the CPU, a Jupyter server's 1.5 times).
-$(TOOLS): $(BIN)/python pyproject.toml tests/packaging/requirements.py
+# the wheel itself is installed by pip, as users install it. Not compiled to bytecode here:
+# compiling all 7,000 modules took 46 CPU-s of setup, and the test run caches the bytecode of
+# the modules it imports instead (TEST_ENV), once, however many kernels and servers import them.
+$(TOOLS): $(BIN)/python $(UV) pyproject.toml tests/packaging/requirements.py
 	$(BIN)/python tests/packaging/requirements.py --build > $(VENV)/requirements-build.txt
-	$(BIN)/pip install -q uv
-	$(UV) pip install -q --compile-bytecode --python $(BIN)/python -r $(VENV)/requirements-build.txt
+	$(UV) pip install -q --python $(BIN)/python -r $(VENV)/requirements-build.txt pip
 	touch $@
 
 $(DEPS): $(TOOLS)
 	$(BIN)/python tests/packaging/requirements.py dev > $(VENV)/requirements-dev.txt
-	$(UV) pip install -q --compile-bytecode --python $(BIN)/python -r $(VENV)/requirements-dev.txt
+	$(UV) pip install -q --python $(BIN)/python -r $(VENV)/requirements-dev.txt
 	touch $@
 
 js/node_modules/.package-lock.json: js/package.json js/package-lock.json
