@@ -239,6 +239,12 @@ class AppPage:
         self.context = self.page = None
 
 
+# A command's result is not returned from the page: `docmanager:open` resolves to the notebook's
+# widget, which Playwright would serialise whole (megabytes per call, walked by Chromium, the
+# driver and Python's protocol validation: 3.3 CPU-s of Python alone for six tests).
+_EXECUTE = "async ([command, args]) => { await window.jupyterapp.commands.execute(command, args); }"
+_OPEN = "async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }"
+
 # Disposing a document's widget closes it without the "save your changes?" dialog.
 _CLOSE_DOCUMENTS = """() => {
   for (const widget of Array.from(window.jupyterapp.shell.widgets('main'))) { widget.dispose(); }
@@ -266,7 +272,7 @@ class NotebookPage:
         notebook = cls(page, server, name)
         if server.flavour == "lab" and page.url.startswith(f"{server.base_url}/lab"):
             # the app is running: open the notebook in it (AppPage)
-            page.evaluate("(path) => window.jupyterapp.commands.execute('docmanager:open', {path})", name)
+            page.evaluate(_OPEN, name)
         else:
             page.goto(server.url(name))
         # polled, not on every animation frame: rAF polling has Chromium produce frames for as
@@ -334,9 +340,7 @@ class NotebookPage:
         return json.loads(self.path.read_text())
 
     def run_command(self, command: str, args: dict[str, Any] | None = None) -> None:
-        self.page.evaluate(
-            "([command, args]) => window.jupyterapp.commands.execute(command, args)", [command, args or {}]
-        )
+        self.page.evaluate(_EXECUTE, [command, args or {}])
 
     def set_theme(self, dark: bool) -> None:
         theme = "JupyterLab Dark" if dark else "JupyterLab Light"
