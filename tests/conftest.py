@@ -32,7 +32,7 @@ FLAVOURS = ("lab", "notebook7")
 #: with this many xdist workers or more, each flavour gets a worker of its own
 BOTH_FLAVOURS_APART = 5
 NOTEBOOKS = "notebooks"
-#: the emulators' frame rate in tests (see pytest_configure)
+#: the emulators' frame rate in tests (see pytest_runtest_setup)
 TEST_FPS = 8
 #: units a worker may take after the browser tests (they start no asyncio loop of their own)
 AFTER_BROWSER = (NOTEBOOKS,)
@@ -45,21 +45,17 @@ def pytest_configure(config: pytest.Config) -> None:
     # handled signal is reset to its default in the children, so handling it here is enough.
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-    lighter_emulators()
-
-
-def lighter_emulators() -> None:
-    """Every emulator of the tests (in the workers, the kernels, the Jupyter servers' kernels
-    and the commands the tests start, all of which inherit this) renders 8 frames a second,
-    not 24: encoding was a quarter of the run's CPU, and a clip's size, length, determinism
-    and playback do not depend on the rate. Tests of the default rate ask for it; the example
-    notebooks run as users run them (notebooks/conftest.py)."""
-    os.environ[FPS_VARIABLE] = str(TEST_FPS)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    lighter_emulators()  # again: a worker may have run an example notebook since
+    """Every emulator of the tests (in the workers, the kernels, the Jupyter servers' kernels
+    and the commands the tests start, all of which inherit this) renders 8 frames a second,
+    not 24: encoding was a quarter of the run's CPU, and a clip's size, length, determinism
+    and playback do not depend on the rate. Tests of the default rate ask for it; the example
+    notebooks run as users run them (notebooks/conftest.py), so this is set again before each
+    test (before its fixtures start anything), not once: a worker may have run one since."""
+    os.environ[FPS_VARIABLE] = str(TEST_FPS)
 
 
 @pytest.fixture(scope="session")

@@ -137,13 +137,16 @@ def from_options(options: Mapping[str, Any]) -> EmulatorConfig:
     """Build a config from keyword options, refusing unknown names with a TypeError.
     Without `fps`, the frame rate is SORA_WIDGET_EMULATOR_FPS's when that is set."""
     _refuse_unknown(options)
-    if "fps" not in options and os.environ.get(FPS_VARIABLE, "").strip():
-        options = {**options, "fps": fps_from_environment()}
+    if "fps" not in options and (fps := fps_from_environment()) is not None:
+        options = {**options, "fps": fps}
     return EmulatorConfig(**options)
 
 
-def fps_from_environment() -> int:
+def fps_from_environment() -> int | None:
+    """SORA_WIDGET_EMULATOR_FPS as a frame rate; None when it is unset or blank."""
     text = os.environ.get(FPS_VARIABLE, "").strip()
+    if not text:
+        return None
     try:
         fps = int(text)
     except ValueError:

@@ -243,7 +243,6 @@ class AppPage:
 # widget, which Playwright would serialise whole (megabytes per call, walked by Chromium, the
 # driver and Python's protocol validation: 3.3 CPU-s of Python alone for six tests).
 _EXECUTE = "async ([command, args]) => { await window.jupyterapp.commands.execute(command, args); }"
-_OPEN = "async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }"
 
 # Disposing a document's widget closes it without the "save your changes?" dialog.
 _CLOSE_DOCUMENTS = """() => {
@@ -272,7 +271,7 @@ class NotebookPage:
         notebook = cls(page, server, name)
         if server.flavour == "lab" and page.url.startswith(f"{server.base_url}/lab"):
             # the app is running: open the notebook in it (AppPage)
-            page.evaluate(_OPEN, name)
+            page.evaluate(_EXECUTE, ["docmanager:open", {"path": name}])
         else:
             page.goto(server.url(name))
         # polled, not on every animation frame: rAF polling has Chromium produce frames for as

@@ -7,6 +7,7 @@ import os
 import random
 import signal
 import time
+import traceback
 from pathlib import Path
 from typing import IO
 
@@ -38,11 +39,15 @@ def _forked_writer(directory: Path, tag: str, count: int = 100_000) -> tuple[int
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: write until killed, never return into pytest
+        status = 0
         try:
             os.close(read_end)
             _write(directory, tag, count, write_end)
+        except BaseException:
+            traceback.print_exc()  # a writer's own failure shows, and exits 1
+            status = 1
         finally:
-            os._exit(0)
+            os._exit(status)
     os.close(write_end)
     return pid, os.fdopen(read_end)
 
