@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from .harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, AppPage, JupyterServer
+from .harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, AppPage, JupyterServer
 
 FAKE_KEY = "sk-e2e-FAKE-5e1f0c4d9a"
 BLOCK_WORD = "forbidden"
@@ -74,34 +74,16 @@ def outputs_per_module(jupyter: JupyterServer) -> None:
 
 
 @pytest.fixture(scope="session")
-def lab_app(browser: Any, jupyter: JupyterServer) -> Iterator[AppPage | None]:
-    """JupyterLab's page, kept from test to test (see AppPage); None for Notebook 7."""
-    if jupyter.flavour != "lab":
-        yield None
-        return
+def app_page(browser: Any, jupyter: JupyterServer) -> Iterator[AppPage]:
+    """The flavour's page, kept from test to test (see AppPage)."""
     app = AppPage(browser)
     yield app
     app.close()
 
 
-@pytest.fixture(scope="session")
-def notebook7_context(browser: Any, jupyter: JupyterServer) -> Iterator[Any]:
-    """Notebook 7 shows one notebook per page, so each of its tests loads a page; the pages
-    share one browser context, whose HTTP cache spares the Jupyter server (and Chromium's
-    network service) serving the app's scripts again for every test. None for JupyterLab."""
-    if jupyter.flavour == "lab":
-        yield None
-        return
-    context = browser.new_context(viewport=VIEWPORT)
-    yield context
-    context.close()
-
-
 @pytest.fixture
-def page(
-    jupyter: JupyterServer, lab_app: AppPage | None, notebook7_context: Any, request: pytest.FixtureRequest
-) -> Iterator[Any]:
-    page = lab_app.take() if lab_app is not None else notebook7_context.new_page()
+def page(jupyter: JupyterServer, app_page: AppPage, request: pytest.FixtureRequest) -> Iterator[Any]:
+    page = app_page.take()
     problems: list[str] = []
 
     def page_error(error: Any) -> None:
@@ -128,10 +110,7 @@ def page(
         (ARTIFACTS / f"{name}.log").write_text(jupyter.log() + "\n\n" + "\n".join(problems))
     # documents close before their kernels stop: a kernel stopped under an open notebook
     # would have JupyterLab ask which kernel to start instead
-    if lab_app is not None:
-        lab_app.give_back(reusable=not failed)
-    else:
-        page.close()
+    app_page.give_back(reusable=not failed)
     jupyter.shutdown_kernels()
 
 

@@ -205,10 +205,11 @@ _CELL_DONE = _js(
 
 
 class AppPage:
-    """One JupyterLab page kept open from test to test: each test opens its notebook in the app
-    that is already running, as a person does, instead of loading JupyterLab again (a load
-    costs Chromium some 8 CPU-seconds). Notebook 7 shows one notebook per page: there each
-    test has a page (and a browser context) of its own."""
+    """One page kept open from test to test, in either flavour. In JupyterLab each test opens its
+    notebook in the app that is already running, as a person does, instead of loading JupyterLab
+    again (a load costs Chromium some 8 CPU-seconds). Notebook 7 shows one notebook per page:
+    each test takes the same page to its notebook's address, as a person follows a link, and the
+    renderer that has run the app before loads it again for ~4 CPU-s, where a new page took ~7."""
 
     def __init__(self, browser: Any) -> None:
         self.browser = browser
@@ -224,7 +225,8 @@ class AppPage:
 
     def give_back(self, *, reusable: bool) -> None:
         """Close the test's documents (without asking to save them: the test saved what it
-        needed); after a failure the page may be in any state, so the next test gets a new one."""
+        needed), so that none is open when its kernel stops; after a failure the page may be in
+        any state, so the next test gets a new one."""
         if self.page is not None and reusable:
             try:
                 self.page.evaluate(_CLOSE_DOCUMENTS)

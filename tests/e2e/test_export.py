@@ -7,9 +7,17 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from .conftest import BLOCK_WORD, FAKE_KEY
+
+
+@pytest.fixture(scope="module", autouse=True)
+def outputs_per_module() -> None:
+    """No Jupyter server here (the notebook runs in a kernel of its own, the page opens from a
+    file): this replaces the package's per-flavour fixture, so the test runs once, not once
+    in each flavour with nothing to tell the two runs apart."""
 
 
 def test_the_exported_page_plays_every_clip_without_script(browser, e2e_emulator, tmp_path, monkeypatch):
