@@ -86,7 +86,15 @@ class JupyterServer:
         notification = state / "settings" / "@jupyterlab" / "apputils-extension"
         notification.mkdir(parents=True, exist_ok=True)
         (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        # a steady cursor: a blinking one is an animation Chromium draws frames for in every
+        # editor of every open notebook, whether or not it has focus (~0.06 CPU-s a second)
+        editor = state / "settings" / "@jupyterlab" / "codemirror-extension"
+        editor.mkdir(parents=True, exist_ok=True)
+        (editor / "plugin.jupyterlab-settings").write_text('{"defaultConfig": {"cursorBlinkRate": 0}}')
         app = "LabApp" if self.flavour == "lab" else "JupyterNotebookApp"
+        # Notebook 7's pages read settings from JupyterLab's server extension, loaded beside it:
+        # told only of its own folders, they read (and wrote) the user's ~/.jupyter instead
+        settings_apps = dict.fromkeys((app, "LabApp"))
         args = [
             sys.executable,
             "-m",
@@ -101,8 +109,8 @@ class JupyterServer:
             "--ServerApp.allow_root=True",
             "--ServerApp.disable_check_xsrf=True",
             f"--{app}.expose_app_in_browser=True",
-            f"--{app}.user_settings_dir={state / 'settings'}",
-            f"--{app}.workspaces_dir={state / 'workspaces'}",
+            *(f"--{name}.user_settings_dir={state / 'settings'}" for name in settings_apps),
+            *(f"--{name}.workspaces_dir={state / 'workspaces'}" for name in settings_apps),
             # offline: no news feed, no update check, no extension manager queries
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
