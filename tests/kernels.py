@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import queue
+import secrets
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,6 +19,35 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import KernelManager
+from jupyter_core.paths import jupyter_runtime_dir
+from nbclient import NotebookClient
+from nbformat import NotebookNode
+
+
+def kernel_manager(**kwargs: Any) -> KernelManager:
+    """A KernelManager whose kernel listens on Unix sockets, not TCP ports. Over TCP,
+    jupyter_client picks five free ports and the kernel binds them a moment later; with the
+    test workers' kernels, servers and HTTP connections busy on 2 cores, another process took
+    one in between often enough to fail a run ("Address already in use", then "Kernel died
+    before replying to kernel_info"). A socket's name is the kernel's alone; it is absolute,
+    as the kernel starts in another folder than ours."""
+    runtime = Path(jupyter_runtime_dir())
+    runtime.mkdir(parents=True, exist_ok=True)
+    return KernelManager(transport="ipc", ip=str(runtime / f"kernel-{secrets.token_hex(6)}"), **kwargs)
+
+
+def execute_notebook(nb: NotebookNode, *, cwd: Path, timeout: float = 120, **options: Any) -> NotebookClient:
+    """Run every cell of `nb` in a new python3 kernel started in `cwd`, as nbclient does (its
+    kernel on Unix sockets, see kernel_manager); `nb` holds the outputs afterwards."""
+    client = NotebookClient(
+        nb,
+        km=kernel_manager(kernel_name="python3"),
+        timeout=timeout,
+        resources={"metadata": {"path": str(cwd)}},
+        **options,
+    )
+    client.execute(cleanup_kc=True)  # nbclient stops only kernels of managers it made itself
+    return client
 
 
 @dataclass
@@ -57,7 +87,7 @@ class KernelSession:
                 [*map(str, python_path), self.env.get("PYTHONPATH", "")]
             ).rstrip(os.pathsep)
         self.cwd = cwd
-        self.manager = KernelManager(kernel_name="python3")
+        self.manager = kernel_manager(kernel_name="python3")
         # the kernel runs this interpreter (the test venv's), whatever kernelspecs exist
         self.manager.kernel_spec.argv[0] = sys.executable  # type: ignore[union-attr]
         self.client: Any = None

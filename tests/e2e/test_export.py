@@ -8,8 +8,8 @@ import sys
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
+from ..kernels import execute_notebook
 from .conftest import BLOCK_WORD, FAKE_KEY
 
 
@@ -37,7 +37,7 @@ def test_the_exported_page_plays_every_clip_without_script(browser, e2e_emulator
         ),
     ]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    NotebookClient(nb, timeout=180, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    execute_notebook(nb, cwd=tmp_path, timeout=180)
     nbformat.write(nb, notebook)
 
     page_path = tmp_path / "shared" / "report.html"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import sora_widget as sw
 from sora_widget import api
@@ -17,6 +16,8 @@ from sora_widget.batch.items import batch_id_for, normalize_items, param_hash
 from sora_widget.batch.plan import batch_info
 from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
 from sora_widget.records import MIMETYPE
+
+from ..kernels import execute_notebook
 
 FAKE_KEY = "sk-test-FAKE-batch-5b7e"
 FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
@@ -224,9 +225,7 @@ def test_a_headless_kernel_leaves_the_final_records_in_the_cell(emulator, tmp_pa
         ),
         nbformat.v4.new_code_cell("print(clips.summary())"),
     ]
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
+    execute_notebook(nb, cwd=tmp_path)
     outputs = nb.cells[0].outputs
     records = [r for o in outputs for r in (o.get("data", {}).get(MIMETYPE) or {}).get("generations", [])]
     assert [(r["params"]["prompt"], r["status"]) for r in records] == [

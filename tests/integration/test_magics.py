@@ -11,12 +11,13 @@ import nbformat
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
-from nbclient import NotebookClient
 
 import sora_widget as sw
 from sora_widget import api
 from sora_widget.emulator import start as start_emulator
 from sora_widget.records import MIMETYPE, Generation
+
+from ..kernels import execute_notebook
 
 FAKE_KEY = "sk-test-FAKE-magic-4b1d"
 
@@ -185,14 +186,7 @@ def test_headless_notebook_waits_and_records_each_cell(environment, emulator):
         nbformat.v4.new_code_cell("%sora_jobs"),
         nbformat.v4.new_code_cell("%sora -d 9 bad duration"),
     ]
-    client = NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        allow_errors=True,
-        resources={"metadata": {"path": str(environment)}},
-    )
-    client.execute()
+    execute_notebook(nb, cwd=environment, allow_errors=True)
     cells = nb.cells
 
     lighthouse = [r for o in cells[1].outputs for r in records_in(o)]
@@ -287,9 +281,7 @@ def test_continue_in_a_headless_notebook_records_the_parent(environment, emulato
             "print(dive.status, dive.derived_from == {'id': kite.id, 'how': 'extend'})"
         ),
     ]
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(environment)}}
-    ).execute()
+    execute_notebook(nb, cwd=environment)
     assert "COMPLETED True" in "".join(o.get("text", "") for o in nb.cells[3].outputs)
     shown = [r for o in nb.cells[2].outputs for r in records_in(o)]
     assert [r["params"]["prompt"] for r in shown] == ["the kite dives"]

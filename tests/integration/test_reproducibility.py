@@ -14,12 +14,13 @@ from pathlib import Path
 import jsonschema
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import sora_widget as sw
 from sora_widget import api
 from sora_widget.ledger import Ledger
 from sora_widget.records import SCHEMA_FILE
+
+from ..kernels import execute_notebook
 
 FAKE_KEY = "sk-test-FAKE-provenance-9c2e"
 VALIDATOR = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text()))
@@ -48,9 +49,7 @@ def executed(workdir):
         nbformat.v4.new_code_cell("%load_ext sora_widget"),
         nbformat.v4.new_code_cell("heron = %sora -d 4 a heron in fog"),
     ]
-    NotebookClient(
-        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
-    ).execute()
+    execute_notebook(nb, cwd=workdir)
     path = workdir / "analysis.ipynb"
     nbformat.write(nb, path)
     return path

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 import sora_widget as sw
 from sora_widget import api, cost
 from sora_widget.client import AsyncSoraClient, PollPolicy
 from sora_widget.records import MIMETYPE, record_bundle
+
+from ..kernels import execute_notebook
 
 FAKE_KEY = "sk-test-FAKE-reuse-2b8d"
 FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
@@ -133,9 +134,7 @@ async def test_a_batch_reuses_clips_made_by_single_calls(here, server):
 
 def run_notebook(path: Path, cwd: Path) -> dict:
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
-    ).execute()
+    execute_notebook(nb, cwd=cwd, timeout=180)
     nbformat.write(nb, path)
     return json.loads(path.read_text())
 
