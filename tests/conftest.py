@@ -1,17 +1,17 @@
 """Test order, and how pytest-xdist shares the tests among workers (`make test` runs `-n 5`).
 
-Playwright's sync API keeps an event loop running on the main thread for as long as its
-browser lives (a session fixture); asyncio tests after it could not start their own loop in
-that process. So in any one process the browser tests (tests/e2e) come after every asyncio
-test: without xdist they simply run last (then the example notebooks, which start no loop).
+The browser tests (tests/e2e) hold Playwright, whose sync API keeps an asyncio loop set as
+running on the main thread for as long as it lives; asyncio tests could not start their own
+loop beside it. Its fixtures are package-scoped (tests/e2e/conftest.py): a process leaving
+tests/e2e stops it, and can run anything after. Without xdist the browser tests run last.
 
 With xdist (see BrowserApart) the browser tests are two units, one per flavour (JupyterLab,
-Notebook 7). With BOTH_FLAVOURS_APART workers or more (make test's 5), each flavour goes to
-a worker (a Chromium and a Jupyter server) of its own, which afterwards takes only example
-notebooks: the browser tests wait on kernels, jobs and pages more than they compute, and one
-worker running both flavours was the run's longest path (549 of its 588 s). With fewer
-workers one browser worker takes both. The other workers take the rest module by module, so module fixtures
-(kernels, emulators) start once, and may take a browser unit still waiting at the end.
+Notebook 7). With BOTH_FLAVOURS_APART workers or more (make test's 5), each flavour goes to a
+worker (a Chromium and a Jupyter server) of its own at the start, as the longest units of the
+run; with fewer, one browser worker takes both. Every other unit is a module (module fixtures,
+kernels and emulators, start once), except the example notebooks, which are one, and workers
+take them in _ORDER: the folders whose modules take longest first, so that the last units to
+start, when the browser workers join in, are short ones and the workers end together.
 """
 
 from __future__ import annotations
@@ -25,7 +25,22 @@ import pytest
 
 from sora_widget.emulator.config import FPS_VARIABLE
 
-_ORDER = ("packaging", "unit", "emulator", "integration", "untrusted", "faults", "kernel", "e2e")
+#: folders by how long their modules take (integration's take 10-90 s of a worker, unit's a
+#: second or two); the browser tests are last without xdist (see above)
+_ORDER = ("notebooks", "integration", "kernel", "packaging", "faults", "untrusted", "emulator", "unit", "e2e")
+#: the units that take a worker 50-140 s (measured in full runs), started before all others:
+#: one of them left until the workers' other units are done would run on alone (one started
+#: when the browser workers joined in ended the run 40 s after the rest)
+_LONG = (
+    "notebooks",
+    "tests/integration/test_magics.py",
+    "tests/integration/test_reproducibility.py",
+    "tests/integration/test_shots.py",
+    "tests/kernel/test_run_all.py",
+    "tests/integration/test_emulator_api.py",
+    "tests/integration/test_client.py",
+    "tests/integration/test_batch.py",
+)
 BROWSER = "tests/e2e"
 #: the browser units: every browser test runs in each flavour (tests/e2e/conftest.py `jupyter`)
 FLAVOURS = ("lab", "notebook7")
@@ -34,8 +49,6 @@ BOTH_FLAVOURS_APART = 5
 NOTEBOOKS = "notebooks"
 #: the emulators' frame rate in tests (see pytest_runtest_setup)
 TEST_FPS = 8
-#: units a worker may take after the browser tests (they start no asyncio loop of their own)
-AFTER_BROWSER = (NOTEBOOKS,)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -71,12 +84,14 @@ def emulator_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> int:
-        parts = item.nodeid.split("/")
-        folder = parts[1] if len(parts) > 2 and parts[0] == "tests" else ""
-        return _ORDER.index(folder) if folder in _ORDER else len(_ORDER)
+    def rank(item: pytest.Item) -> tuple[bool, int, int]:
+        path = item.nodeid.split("::")[0]
+        parts = path.split("/")
+        folder = parts[1] if len(parts) > 2 and parts[0] == "tests" else parts[0]
+        long = next((i for i, unit in enumerate(_LONG) if path == unit or folder == unit), len(_LONG))
+        return folder == "e2e", long, _ORDER.index(folder) if folder in _ORDER else len(_ORDER)
 
-    items.sort(key=rank)  # stable: keeps the order within each folder
+    items.sort(key=rank)  # stable: keeps the order within each module and folder
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -84,9 +99,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class BrowserApart(LoadScopeScheduling):  # type: ignore[misc]
         """xdist's loadscope (a module is one unit, given out in collection order), except that
-        the browser tests of each flavour are one unit, handed at once to a worker of its own
-        that then takes nothing but AFTER_BROWSER units. Without enough workers a browser unit
-        keeps its place (last but the notebooks), as without xdist."""
+        the browser tests of each flavour are one unit, handed at once to a worker of its own,
+        which afterwards takes whatever is left. Without enough workers a browser unit keeps
+        its place (last), as without xdist."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
@@ -110,8 +125,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             scopes = list(self.workqueue)
             browser = [s for s in scopes if s.startswith(BROWSER)]
             if node in self.browser_nodes:
-                after = [s for s in scopes if s.startswith(AFTER_BROWSER)]
-                return (browser + after or [None])[0]
+                # the other flavour (one browser worker), else anything: once this worker's
+                # browser tests are done their fixtures are stopped (package scope, see above)
+                return (browser + scopes or [None])[0]
             # browser workers, while one worker at least is left for the rest
             if (
                 browser

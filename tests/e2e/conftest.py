@@ -1,5 +1,8 @@
-"""Fixtures for browser tests: one Chromium per session, a Jupyter server per flavour,
-and the emulator the kernels talk to over 127.0.0.1.
+"""Fixtures for browser tests: one Chromium, a Jupyter server per flavour, and the emulator
+the kernels talk to over 127.0.0.1 — for as long as the browser tests run (package scope):
+pytest stops them when a process moves on to other tests. Playwright's sync API keeps an
+asyncio loop set as running on the main thread while it lives, where asyncio tests and
+`sw.generate` could not start one; once it is stopped, the process can run anything.
 
 Under CI=true a missing browser fails the run; elsewhere those tests are skipped with
 the reason, so a laptop without Chromium can still run the rest.
@@ -28,7 +31,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
         message = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
@@ -43,7 +46,7 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_emulator(emulator_cache_dir: Path) -> Iterator[Any]:
     from sora_widget.emulator import start
 
@@ -51,9 +54,9 @@ def e2e_emulator(emulator_cache_dir: Path) -> Iterator[Any]:
         yield handle
 
 
-@pytest.fixture(scope="session", params=["lab", "notebook"], ids=["lab", "notebook7"])
+@pytest.fixture(scope="package", params=["lab", "notebook"], ids=["lab", "notebook7"])
 def jupyter(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, e2e_emulator: Any):
-    """One server per flavour for the whole session (pytest runs every test of one flavour,
+    """One server per flavour for all the browser tests (pytest runs every test of one flavour,
     then every test of the other): a server start costs seconds of both cores."""
     root = tmp_path_factory.mktemp(f"root-{request.param}")
     env = {
@@ -73,7 +76,7 @@ def outputs_per_module(jupyter: JupyterServer) -> None:
     clean_outputs(jupyter.root_dir)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def app_page(browser: Any, jupyter: JupyterServer) -> Iterator[AppPage]:
     """The flavour's page, kept from test to test (see AppPage)."""
     app = AppPage(browser)
