@@ -126,11 +126,12 @@ demo: $(INSTALLED)
 # The notebooks run on the embedded emulator: a key in your environment is never used by tests.
 test: test-js test-py
 
-# its report comes in one piece (under make -j it runs beside the wheel's build and pytest). The
-# notebook extension's types are checked by its build (tsc), which the wheel needs: here only the
-# widget's (`make lint` checks both)
+# its report comes in one piece. Under make -j it runs beside the setup and pytest, niced: the
+# setup's longest path (js/lab's install, the extension's build, the wheel) is what pytest waits
+# for, and this only needs the cores' spare time. The notebook extension's types are checked by
+# its build (tsc), which the wheel needs: here only the widget's (`make lint` checks both).
 test-js: js/node_modules/.package-lock.json
-	@log=$$(mktemp); (cd js && npm run --silent typecheck:widget && npm test --silent) > $$log 2>&1; \
+	@log=$$(mktemp); (cd js && nice -n 10 npm run --silent typecheck:widget && nice -n 10 npm test --silent) > $$log 2>&1; \
 		status=$$?; cat $$log; rm -f $$log; exit $$status
 
 test-py: $(INSTALLED) $(SDIST)
