@@ -286,8 +286,9 @@ class _Item:
             self.reporter.update(record, active=True)
             try:
                 record = await self._take(step, record)
-                # accepted and not over (or a finished clip whose file is gone): wait, download
-                if step.action == "wait" or (record.request_id and not record.done):
+                # accepted and not over (or a finished clip whose file is gone, or one another
+                # run found COMPLETED and is still saving): wait, download
+                if step.action == "wait" or (record.request_id and not _over(record)):
                     await self.client.wait(record, timeout=self.timeout, on_update=self._changed)
             except SoraError as error:
                 record.error = error.to_dict()
@@ -343,6 +344,13 @@ async def _mark_unknown(client: AsyncSoraClient, record: Generation) -> None:
     await client.mark_unknown(
         record, "the process stopped while the submit was under way; the job may be running and billed"
     )
+
+
+def _over(record: Generation) -> bool:
+    """Nothing left to do for the job: it ended, and if it COMPLETED its clip is saved. (A row
+    another run wrote can say COMPLETED before that run's download ends: the clip is not
+    there yet, and is fetched here too, to the same file.)"""
+    return record.done and (record.status != "COMPLETED" or record.sha256 is not None)
 
 
 def _saved(record: Generation, output_dir: Path) -> bool:

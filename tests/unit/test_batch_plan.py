@@ -105,3 +105,21 @@ def test_jobs_sent_to_another_api_are_not_this_batchs():
     on_the_emulator = record(0, "COMPLETED", video_path="saved.mp4")
     on_the_emulator.api_host = "127.0.0.1:8765"
     assert actions([on_the_emulator, record(1, "PROCESSING")]) == ["submit", "wait", "submit"]
+
+
+@pytest.mark.parametrize(
+    ("status", "sha256", "over"),
+    [
+        ("COMPLETED", "ab" * 32, True),
+        ("COMPLETED", None, False),  # another run saw COMPLETED and is still downloading
+        ("FAILED", None, True),
+        ("PROCESSING", None, False),
+        ("EXPIRED", None, True),
+    ],
+)
+def test_a_followed_job_is_over_once_it_ended_and_a_completed_clip_is_saved(status, sha256, over):
+    from sora_widget.batch.run import _over
+
+    followed = record(0, status)
+    followed.sha256 = sha256
+    assert _over(followed) is over
