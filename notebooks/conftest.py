@@ -10,7 +10,6 @@ text/html twin repeats the JSON's volatile fields, so it is left out as well.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ from typing import Any
 import nbval.kernel
 import nbval.plugin
 import pytest
-from jupyter_client.manager import KernelManager
-from jupyter_core.paths import jupyter_runtime_dir
 
 from sora_widget.emulator.config import FPS_VARIABLE
 from sora_widget.records import MIMETYPE
+from tests.kernels import kernel_manager
 
 # reproducibility.ipynb writes and runs a notebook of its own under scratch/: it is a
 # product of that example, not an example to check
@@ -39,17 +37,8 @@ def _init(self: Any, *args: Any, **kwargs: Any) -> None:
 nbval.plugin.IPyNbFile.__init__ = _init
 
 
-def _unix_socket_kernel_manager(**kwargs: Any) -> KernelManager:
-    """Each example's kernel listens on Unix sockets (named by absolute paths: the kernel starts
-    in notebooks/), not on TCP ports another process of the test run could take between
-    jupyter_client choosing them and the kernel binding them (as the tests' kernels do:
-    tests/kernels.py)."""
-    runtime = Path(jupyter_runtime_dir())
-    runtime.mkdir(parents=True, exist_ok=True)
-    return KernelManager(transport="ipc", ip=str(runtime / f"kernel-{secrets.token_hex(6)}"), **kwargs)
-
-
-nbval.kernel.KernelManager = _unix_socket_kernel_manager
+# each example's kernel listens on Unix sockets, as the tests' kernels do (see kernel_manager)
+nbval.kernel.KernelManager = kernel_manager
 
 HERE = Path(__file__).parent
 

@@ -228,7 +228,7 @@ class AppPage:
         if self.page is None or self.page.is_closed():
             # as a user who asks for less motion: the widget's progress bars then move in steps
             # instead of gliding, which in Chromium's software rendering drew 60 frames a second
-            # for as long as a job ran (0.09 CPU-s a second, doubling an idle page's cost)
+            # for as long as a job ran (0.09 CPU-s a second more than an idle page)
             self.context = self.browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
             self.page = self.context.new_page()
         self.page.set_viewport_size(VIEWPORT)
