@@ -172,6 +172,17 @@ def validate(
     )
 
 
+#: the prior's shape over durations: the API page quotes ~180 s for the default 8 s clip
+_SORA_LATENCY_BY_DURATION = {4: 140.0 / 180.0, 8: 1.0, 12: 220.0 / 180.0}
+
+
+def typical_latency_s(model: str, duration: int) -> float:
+    """Seconds from submit to a finished clip of `model` and `duration`, before any job of
+    that kind has been seen (the poll schedule's prior)."""
+    entry = MODELS.get(model, MODELS[DEFAULT_MODEL])
+    return entry.typical_latency_s * _SORA_LATENCY_BY_DURATION.get(duration, 1.0)
+
+
 def validate_model(model: object) -> str:
     if isinstance(model, str) and model.strip().lower() in MODELS:
         return model.strip().lower()

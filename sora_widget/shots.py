@@ -37,7 +37,7 @@ from ._text import shorten
 from ._version import __version__
 from ._waiting import Watch
 from .client import AsyncSoraClient
-from .client._client import Reuse
+from .client._reuse import Reuse
 from .client._config import display_path
 from .environment import cell_context, in_kernel
 from .errors import InvalidParams, SoraError
@@ -367,7 +367,7 @@ def _film_destination(path: str | Path | None, parts: Sequence[Generation], outp
 
 
 def _film_name(parts: Sequence[Generation]) -> str:
-    from .client._client import slugify
+    from .client._naming import slugify
 
     return f"{datetime.now():%Y%m%d-%H%M%S}-film-{slugify(parts[0].params.prompt, 30)}-{new_id()[:8]}.mp4"
 

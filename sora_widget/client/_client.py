@@ -10,25 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
 import inspect
 import logging
 import os
-import platform
-import re
-import ssl
-import sys
-import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
-from .._files import file_sha256
-from .._version import __version__
 from ..checks import check_job, check_on_update, check_output_dir
 from ..cost import Budget, Estimate, Prices, effective_prices, estimate, session_budget
 from ..errors import (
@@ -50,9 +42,7 @@ from ..params import (
     DEFAULT_TIMEOUT_S,
     IMAGE_TYPES,
     MAX_REFERENCE_BYTES,
-    MODELS,
     GenerationParams,
-    decode_data_uri,
     reference_kind,
     validate,
     validate_model,
@@ -69,45 +59,22 @@ from ._config import (
     resolve_upload_url,
 )
 from ._download import download
-from ._policy import (
-    LatencyModel,
-    PollPolicy,
-    RetryPolicy,
-    latency_model,
-    next_poll_delay,
-    parse_retry_after,
-)
+from ._http import default_tls, http_client
+from ._journal import Journal
+from ._latency import LatencyBook, note_phase
+from ._naming import destination, submitted_locally, video_filename
+from ._policy import PollPolicy, RetryPolicy, next_poll_delay, parse_retry_after
+from ._provenance import versions
 from ._ratelimit import AdaptiveLimiter
 from ._requests import MAX_DOWNLOADS, MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
-from ._results import (
-    api_cost_usd,
-    failure_detail,
-    failure_in_body,
-    output_url,
-    read_metrics,
-    read_status,
-    server_timings,
-)
+from ._results import failure_detail, failure_in_body, keep_figures, output_url, read_status
+from ._reuse import Reuse, check_take, explain, find_reusable, next_take
+from ._reuse import reference_digest as reference_digest_of
 
 log = logging.getLogger(__name__)
 
 OnUpdate = Callable[[Generation], Any]
 Job = Generation | str
-
-
-@dataclass(frozen=True)
-class Reuse:
-    """What an earlier generation of the same request identity means for a new request.
-
-    done        its clip is saved and intact: the answer, at no cost
-    attach      it is running (its request id is known): wait for it, submit nothing
-    unknown     its submit's outcome is unknown: it may be running and billed
-    regenerate  its clip is missing or changed (`why`): generate again
-    """
-
-    kind: Literal["done", "attach", "unknown", "regenerate"]
-    record: Generation
-    why: str = ""
 
 
 class AsyncSoraClient:
@@ -153,11 +120,11 @@ class AsyncSoraClient:
         self.api_host = api_host(self.base_url)
         self._owns_http = http is None
         if http is None:
-            tls = _default_tls()
-            http = _http_client(request_timeout, MAX_IN_FLIGHT, tls)
+            tls = default_tls()
+            http = http_client(request_timeout, MAX_IN_FLIGHT, tls)
             # downloads stream on a pool of their own: httpcore checks every connection of a
             # pool on each request, so two small pools cost less than one of both sizes
-            self.download_http = _http_client(request_timeout, MAX_DOWNLOADS, tls)
+            self.download_http = http_client(request_timeout, MAX_DOWNLOADS, tls)
         else:
             self.download_http = http
         self.http = http
@@ -172,8 +139,10 @@ class AsyncSoraClient:
             clock=self.clock,
             limiter=self.limiter,
         )
-        #: latencies of past jobs on this API, by (model, duration, size), oldest first
-        self._latencies: dict[tuple[str, int, str], list[float]] = {}
+        #: latencies of past jobs on this API, which the poll schedule learns from
+        self.latencies = LatencyBook(self.ledger, self.api_host, self.poll)
+        #: every job event goes through it, and a job's end settles its cost
+        self.journal = Journal(self.ledger, self.budget)
         #: submits under way (held strongly: asyncio keeps tasks only weakly)
         self._sending: set[asyncio.Future[None]] = set()
         #: the same, by the id of the generation they submit
@@ -272,15 +241,15 @@ class AsyncSoraClient:
             prompt=params.prompt,
             duration=params.duration,
             size=params.size,
-            reference=reference_digest or _reference_digest(params.input_reference),
+            reference=reference_digest or reference_digest_of(params.input_reference),
         )
-        which = self._next_take(key) if take == "next" else _check_take(take)
+        which = next_take(self.ledger, key) if take == "next" else check_take(take)
         return Generation(
             id=new_id(),
             params=params,
             model=chosen,
             api_host=self.api_host,
-            versions=_versions(),
+            versions=versions(),
             notebook=notebook,
             replay_of=replay_of,
             batch=batch,
@@ -291,42 +260,10 @@ class AsyncSoraClient:
             cost={"usd": guess.usd, "source": "estimate"},
         )
 
-    def _next_take(self, key: str) -> int:
-        """The first take of request `key` this API has no generation of (indexed reads)."""
-        take = 1
-        while self.ledger.has_identity(identity.identity(key, take)):
-            take += 1
-        return take
-
     async def find_reusable(self, record: Generation) -> Reuse | None:
-        """What the ledger knows of `record`'s request identity (the newest generation of
-        it that matters), and what to do about it: reuse its saved clip, attach to its
-        running job, refuse a blind resubmit of an attempt of unknown outcome, or
-        generate again because its clip is missing or changed. None: never asked."""
-        if record.identity is None:
-            return None
-        # the newest two that may answer (one of them may be `record` itself): a failure is
-        # no answer, and a request asked a thousand times is still read in one index probe
-        found = await asyncio.to_thread(self.ledger.with_identity, record.identity, answers=True, limit=2)
-        for earlier in found:
-            if earlier.id == record.id:
-                continue
-            if earlier.status == "COMPLETED" and earlier.video_path:
-                problem = await asyncio.to_thread(_saved_clip_problem, earlier, self.output_dir)
-                if problem is None:
-                    return Reuse("done", earlier)
-                return Reuse("regenerate", earlier, problem)
-            if earlier.request_id:
-                return Reuse("attach", earlier)  # accepted, not finished (or not saved)
-            sending = self._submitting.get(earlier.id)
-            if sending is not None:
-                # its submit is under way on this client: its answer decides (accepted:
-                # attach; refused: nothing to reuse; no answer: unknown)
-                await asyncio.wait([sending])
-                return await self.find_reusable(record)
-            if earlier.status in ("UNKNOWN", "SUBMITTING"):
-                return Reuse("unknown", earlier)
-        return None
+        """What the ledger knows of `record`'s request identity and what to do about it
+        (see `_reuse.find_reusable`); None: never asked."""
+        return await find_reusable(self.ledger, self.output_dir, record, self._submitting)
 
     def estimate(self, model: str, params: GenerationParams) -> Estimate:
         """What a clip of `model` with these parameters will cost, at this client's prices."""
@@ -409,11 +346,11 @@ class AsyncSoraClient:
                 ledger_id=record.id,
                 http_status=exc.http_status,
             )
-            await self._fail(record, "UNKNOWN", error)
+            await self.journal.fail(record, "UNKNOWN", error)
             raise _attach(error, record) from exc
         except SoraError as exc:
             # A definite refusal (400/401/403/404/406, or 429 after retries): nothing billed.
-            await self._fail(record, "FAILED", exc, event="rejected")
+            await self.journal.fail(record, "FAILED", exc, event="rejected")
             _attach(exc, record)
             raise
         record.timings["submit_s"] = round(self.clock.now() - started, 3)
@@ -426,7 +363,7 @@ class AsyncSoraClient:
                 ledger_id=record.id,
                 http_status=response.status_code,
             )
-            await self._fail(record, "UNKNOWN", error)
+            await self.journal.fail(record, "UNKNOWN", error)
             raise _attach(error, record)
         record.request_id = request_id
         status = body.get("status")
@@ -452,7 +389,7 @@ class AsyncSoraClient:
         body = _json(response)
         status = read_status(body, request_id=request_id)
         record.synthetic = record.synthetic or "x-sora-emulator" in response.headers
-        _keep_figures(record, body, response.headers)
+        keep_figures(record, body, response.headers)
         if status == "FAILED":
             record.error = _failure(body, request_id).to_dict()
         record.set_status(status)
@@ -492,8 +429,8 @@ class AsyncSoraClient:
         check_job(timeout=timeout, on_update=on_update, save_to=save_to)
         record = await self._record(job)
         request_id = _request_id(record)
-        await self._learn(record)
-        model = self._latency_model(record)
+        await self.latencies.learn(record)
+        model = self.latencies.model_for(record)
         waited_from = self.clock.now()
         already = _seconds_since(record.submitted_at)
         checks = 0
@@ -518,7 +455,7 @@ class AsyncSoraClient:
             try:
                 status, retry_after = await self._check_status(record)
             except RequestExpired as exc:
-                await self._fail(record, "EXPIRED", exc)
+                await self.journal.fail(record, "EXPIRED", exc)
                 _attach(exc, record)
                 raise
             checks += 1
@@ -527,12 +464,12 @@ class AsyncSoraClient:
             if status in ("QUEUED", "PROCESSING"):
                 unfinished_at = checked_at
             if status != before:
-                self._note_phase(record, status, elapsed=checked_at, unfinished_at=unfinished_at)
+                note_phase(record, status, elapsed=checked_at, unfinished_at=unfinished_at)
                 await self._log("status", record)
                 await _notify(on_update, record)
             if status == "FAILED":
                 error = _failure_from_record(record, request_id)
-                self._costs_nothing(record, refused=False)
+                self.journal.costs_nothing(record, refused=False)
                 await self._log("failed", record)
                 raise _attach(error, record)
         await self.download(record, save_to=save_to)
@@ -548,14 +485,14 @@ class AsyncSoraClient:
         request_id = _request_id(record)
         # named for when the job was submitted, not downloaded: a download started again after
         # a crash or restart lands on the same name (and its partial files are found and swept)
-        dest = _destination(self.output_dir, save_to, video_filename(record, _submitted_locally(record)))
+        dest = destination(self.output_dir, save_to, video_filename(record, submitted_locally(record)))
         try:
             if url is None:
                 body, headers = await self._result(request_id)
-                _keep_figures(record, body, headers)
+                keep_figures(record, body, headers)
                 if failure_in_body(body) is not None:  # served as 422, or as 200
                     failed = _failure(body, request_id)
-                    await self._fail(record, "FAILED", failed)
+                    await self.journal.fail(record, "FAILED", failed)
                     raise _attach(failed, record)
                 if read_status(body, request_id=request_id) != "COMPLETED":
                     raise UnexpectedResponse(
@@ -567,7 +504,7 @@ class AsyncSoraClient:
             raise  # recorded as FAILED above
         except RequestExpired as exc:
             # Finished, but its result is gone before we saved it.
-            await self._fail(record, "EXPIRED", exc)
+            await self.journal.fail(record, "EXPIRED", exc)
             _attach(exc, record)
             raise
         except SoraError as exc:
@@ -589,7 +526,7 @@ class AsyncSoraClient:
         if record.cost is not None:  # the API's figure by now, when it gave one
             self.budget.settle(record.id, float(record.cost.get("usd", 0.0)))
         await self._log("completed", record)
-        self._remember_latency(record)
+        self.latencies.remember(record)
         return record
 
     async def resume(
@@ -691,40 +628,7 @@ class AsyncSoraClient:
         or `record`'s (its earlier clip is unusable: made again — then None is returned).
         `SubmitOutcomeUnknown` when an earlier attempt may be running and billed."""
         found = await self.find_reusable(record)
-        if found is None:
-            return None
-        earlier = found.record
-        made = _when(earlier.completed_at or earlier.submitted_at)
-        if found.kind == "done":
-            earlier.note = (
-                f"Reused clip {earlier.id}, made {made} for the same request: nothing was sent or "
-                f"billed. For a new take: take={record.take + 1}, reuse=False or --new."
-            )
-            return found
-        if found.kind == "attach":
-            earlier.note = (
-                f"Attached to job {earlier.id} (request {earlier.request_id}), submitted {made} for the "
-                "same request and still running: waiting for it instead of submitting again."
-            )
-            return found
-        if found.kind == "unknown":
-            raise _attach(
-                SubmitOutcomeUnknown(
-                    f"an earlier attempt at this request ({earlier.id}, submitted {made}) has an unknown "
-                    "outcome: it may be running and billed, so it is not submitted again blindly",
-                    ledger_id=earlier.id,
-                    hint=(
-                        "Check your Segmind dashboard; to submit anyway pass reuse=False "
-                        "(or %sora --new, sora-widget generate --new)."
-                    ),
-                ),
-                earlier,
-            )
-        record.note = (
-            f"The clip made {made} for this request ({earlier.id}) is no longer usable — "
-            f"{found.why}: generating it again."
-        )
-        return None
+        return None if found is None else explain(found, record)
 
     async def upload(self, path: str | os.PathLike[str]) -> str:
         """Upload a local image through the storage endpoint; returns its URL."""
@@ -757,21 +661,7 @@ class AsyncSoraClient:
 
     def expected_seconds(self, job: Generation) -> float:
         """The typical latency of a job like this one (learned, else the prior)."""
-        if self.poll.expected_s is not None:
-            return self.poll.expected_s * self.poll.time_scale
-        return self._latency_model(job).median_s * self.poll.time_scale
-
-    def _latency_model(self, job: Generation) -> LatencyModel:
-        # past latencies are in our seconds; the model is in the backend's
-        scale = self.poll.time_scale
-        typical = (
-            MODELS[job.model].typical_latency_s
-            if job.model in MODELS
-            else MODELS[DEFAULT_MODEL].typical_latency_s
-        )
-        return latency_model(
-            job.params.duration, [x / scale for x in self._past_latencies(job)], typical_s=typical
-        )
+        return self.latencies.expected_seconds(job)
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -793,159 +683,23 @@ class AsyncSoraClient:
             params=GenerationParams(prompt="(unknown: not in this ledger)"),
             request_id=job,
             api_host=self.api_host,
-            versions=_versions(),
+            versions=versions(),
         )
         record.set_status("QUEUED")
         return record
 
     async def _log(self, event: str, record: Generation) -> None:
-        await self.ledger.log(event, record)
+        await self.journal.log(event, record)
 
     async def mark_unknown(self, record: Generation, reason: str) -> None:
         """Record that a submit's outcome is unknown (e.g. its process died mid-POST):
         the job may be running and billed; it is never resubmitted blindly."""
-        await self._fail(record, "UNKNOWN", SubmitOutcomeUnknown(reason, ledger_id=record.id))
+        await self.journal.mark_unknown(record, reason)
 
-    async def _fail(
-        self, record: Generation, status: str, error: SoraError, *, event: str | None = None
-    ) -> None:
-        record.error = error.to_dict()
-        record.set_status(status)
-        if status == "FAILED":
-            self._costs_nothing(record, refused=event == "rejected")
-        await self._log(event or status.lower(), record)
-
-    def _costs_nothing(self, record: Generation, *, refused: bool) -> None:
-        """A failed job costs 0; a refused submit does not count as a job at all."""
-        record.cost = {"usd": 0.0, "source": (record.cost or {}).get("source", "estimate")}
-        if refused:
-            self.budget.release(record.id)
-        else:
-            self.budget.settle(record.id, 0.0)
-
-    def _note_phase(self, record: Generation, status: str, *, elapsed: float, unfinished_at: float) -> None:
-        if status == "PROCESSING":
-            record.timings["queued_s"] = round(elapsed, 3)
-        elif status in ("COMPLETED", "FAILED"):
-            record.timings["latency_s"] = round(elapsed, 3)
-            # It ended between the last check that saw it running and this one; learning
-            # from the detection time instead would feed each lag into the next schedule.
-            record.timings["finish_estimate_s"] = round((unfinished_at + elapsed) / 2, 3)
-
-    def _past_latencies(self, record: Generation) -> list[float]:
-        """What this client knows of past latencies of jobs like `record` (no I/O: `_learn`
-        reads them from the ledger once per kind)."""
-        return self._latencies.get(_kind(record), [])[-LEARN_FROM:]
-
-    async def _learn(self, record: Generation) -> None:
-        """Read past latencies of jobs like `record` on this API: an indexed query, off the loop."""
-        kind = _kind(record)
-        if kind not in self._latencies:
-            model, duration, size = kind
-            past = await asyncio.to_thread(
-                self.ledger.latencies, self.api_host, model, duration, size, LEARN_FROM
-            )
-            self._latencies.setdefault(kind, past)
-
-    def _remember_latency(self, record: Generation) -> None:
-        latency = _finish_time(record)
-        if latency and _kind(record) in self._latencies:
-            self._latencies[_kind(record)].append(latency)
-
-
-#: how many past jobs of a kind the poll schedule learns from
-LEARN_FROM = 20
 
 #: `generate` calls of one client preparing and submitting at once (the rest queue): twice
 #: the requests in flight, so the queue never starves the wire
 MAX_STARTING = 2 * MAX_IN_FLIGHT
-
-
-async def prepare_tls() -> None:
-    """Load the default TLS roots in a thread, if no client has yet: a kernel's first job
-    would otherwise spend those ~40 ms on its loop."""
-    if _default_tls.cache_info().currsize == 0:
-        await asyncio.to_thread(_default_tls)
-
-
-@functools.cache
-def _default_tls() -> ssl.SSLContext:
-    """httpx's default TLS settings (certifi's roots), made once per process: loading the roots
-    takes some 40 ms of CPU, which every client (a script or a test suite makes many) would
-    otherwise spend again. Contexts are safe to share between clients and threads."""
-    return httpx.create_ssl_context()
-
-
-def _http_client(request_timeout: float, connections: int, tls: ssl.SSLContext) -> httpx.AsyncClient:
-    """A pool of `connections`: as many as the client's slots let through at once."""
-    return httpx.AsyncClient(
-        verify=tls,
-        timeout=httpx.Timeout(request_timeout, connect=10.0),
-        limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        headers={"user-agent": f"sora-widget/{__version__}"},
-    )
-
-
-def _kind(record: Generation) -> tuple[str, int, str]:
-    return (record.model, record.params.duration, record.params.size)
-
-
-def _submitted_locally(record: Generation) -> datetime:
-    """When the job was submitted, in local time (a record that cannot say: now)."""
-    try:
-        return parse_time(record.submitted_at).astimezone() if record.submitted_at else datetime.now()
-    except (TypeError, ValueError):
-        return datetime.now()
-
-
-def video_filename(record: Generation, when: datetime) -> str:
-    """`YYYYmmdd-HHMMSS-<prompt slug>-<id8>.mp4`: sortable, readable, unique."""
-    return f"{when:%Y%m%d-%H%M%S}-{slugify(record.params.prompt)}-{record.id[:8]}.mp4"
-
-
-def _destination(output_dir: Path, save_to: str | os.PathLike[str] | None, filename: str) -> Path:
-    if save_to is None:
-        return output_dir / filename
-    target = Path(save_to).expanduser()
-    if target.suffix.lower() == ".mp4":
-        return target
-    return target / filename
-
-
-def slugify(text: str, limit: int = 40) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}-{word}" if slug else word
-        if len(candidate) > limit:
-            break
-        slug = candidate
-    return slug or "clip"
-
-
-def _finish_time(record: Generation) -> float | None:
-    """Seconds from submit to the job's end: estimated between two checks when known."""
-    return record.timings.get("finish_estimate_s") or record.latency_s
-
-
-@functools.lru_cache(maxsize=1)
-def _platform() -> str:
-    # platform.platform() reads the interpreter binary to find the libc version (~10 ms)
-    return platform.platform(terse=True)
-
-
-def _versions() -> dict[str, str]:
-    versions = {
-        "sora_widget": __version__,
-        "python": platform.python_version(),
-        "httpx": httpx.__version__,
-        "platform": _platform(),
-    }
-    kernel = sys.modules.get("ipykernel")
-    if kernel is not None:
-        versions["ipykernel"] = str(getattr(kernel, "__version__", "unknown"))
-    return versions
 
 
 def _json(response: httpx.Response) -> Any:
@@ -953,48 +707,6 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return None
-
-
-def _when(moment: str | None) -> str:
-    """ "2026-12-01 13:41 UTC" for a record's ISO time."""
-    if not moment:
-        return "at an unknown time"
-    return parse_time(moment).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _reference_digest(reference: str | None) -> str:
-    """The reference image by its bytes' sha256 (a data URI's, a local file's), or by its
-    URL's (its pixels are the server's to fetch)."""
-    if reference is None:
-        return identity.NO_REFERENCE
-    kind = reference_kind(reference)
-    if kind == "data":
-        return identity.reference_digest(kind, reference, decode_data_uri(reference)[1])
-    if kind == "path":
-        return file_sha256(reference)[0]
-    return identity.reference_digest(kind, reference)
-
-
-def _saved_clip_problem(record: Generation, output_dir: Path) -> str | None:
-    """None when the record's clip is on disk as it was saved; else what is wrong.
-    (Paths are relative to the folder of the process that saved it, normally this one's;
-    else it is looked for by name in the output dir.)"""
-    path = Path(record.video_path or "")
-    for candidate in (path, output_dir / path.name):
-        try:
-            digest, _size = file_sha256(candidate)
-        except OSError:
-            continue
-        if digest == record.sha256:
-            return None
-        return f"its file {record.video_path} has changed since it was saved (sha256 {digest[:12]}…)"
-    return f"its file {record.video_path} is missing"
-
-
-def _check_take(take: object) -> int:
-    if isinstance(take, bool) or not isinstance(take, int) or take < 1:
-        raise InvalidParams("take", take, "a whole number ≥ 1 (1 is the first take of a request)")
-    return take
 
 
 def _request_id(record: Generation) -> str:
@@ -1006,18 +718,6 @@ def _request_id(record: Generation) -> str:
 def _failure(body: Any, request_id: str) -> GenerationFailed:
     detail = failure_detail(body)
     return GenerationFailed(f"the generation failed: {detail}", request_id=request_id, detail=detail)
-
-
-def _keep_figures(record: Generation, body: Any, headers: httpx.Headers) -> None:
-    """What a status or result answer says about time and money, kept on the record:
-    the server's timings, its raw `metrics` (unknown keys included) and its cost."""
-    metrics = read_metrics(body)
-    record.timings.update(server_timings(metrics))
-    if metrics:
-        record.metrics = {**record.metrics, **metrics}
-    cost = api_cost_usd(metrics, headers)
-    if cost is not None:
-        record.cost = {"usd": cost, "source": "api"}
 
 
 def _failure_from_record(record: Generation, request_id: str) -> GenerationFailed:

@@ -29,11 +29,10 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
+from ..params import DEFAULT_MODEL, typical_latency_s
+
 # -- polling ------------------------------------------------------------------------------
 
-#: prior median latency (seconds, submit → COMPLETED) per clip duration, before any job
-#: of that kind has been seen. The API page quotes ~180 s for the default 8 s clip.
-PRIOR_MEDIAN_S: dict[int, float] = {4: 140.0, 8: 180.0, 12: 220.0}
 PRIOR_SIGMA = 0.25  # log-space spread of the prior: most jobs within ±30 %
 LEARNED_SIGMA_FLOOR = 0.08
 EARLY_FINISH_SHARE = 0.03  # fast failures: a small chance of finishing in the first seconds
@@ -79,15 +78,13 @@ class LatencyModel:
 
 
 def latency_model(
-    duration: int, past_latencies: Sequence[float] = (), *, typical_s: float = PRIOR_MEDIAN_S[8]
+    duration: int, past_latencies: Sequence[float] = (), *, model: str = DEFAULT_MODEL
 ) -> LatencyModel:
     """The model for a new job: learned from past latencies when there are any, else the
-    prior for its duration, scaled to its model's typical latency (`typical_s`, for an
-    8 s clip: sora-2 takes ~180 s, sora-2-pro ~400 s)."""
+    prior of its model's catalogue entry for its duration (`params.typical_latency_s`)."""
     past = [x for x in past_latencies if x > 0]
     if not past:
-        prior = PRIOR_MEDIAN_S.get(duration, PRIOR_MEDIAN_S[8]) * typical_s / PRIOR_MEDIAN_S[8]
-        return LatencyModel(median_s=prior)
+        return LatencyModel(median_s=typical_latency_s(model, duration))
     median = statistics.median(past)
     if len(past) < 3:
         # One or two observations say where, not how spread: keep the prior's width.

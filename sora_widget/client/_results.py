@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..errors import UnexpectedResponse
+from ..records import Generation
 
 SERVER_STATUSES = ("QUEUED", "PROCESSING", "COMPLETED", "FAILED")
 _URL_KEYS = ("url", "video", "video_url", "output", "uri", "href")
@@ -184,3 +185,15 @@ def describe_shape(value: Any, depth: int = 0) -> str:
     if value is None:
         return "null"
     return type(value).__name__
+
+
+def keep_figures(record: Generation, body: Any, headers: Mapping[str, str]) -> None:
+    """What a status or result answer says about time and money, kept on the record:
+    the server's timings, its raw `metrics` (unknown keys included) and its cost."""
+    metrics = read_metrics(body)
+    record.timings.update(server_timings(metrics))
+    if metrics:
+        record.metrics = {**record.metrics, **metrics}
+    cost = api_cost_usd(metrics, headers)
+    if cost is not None:
+        record.cost = {"usd": cost, "source": "api"}

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from sora_widget.client._client import _keep_figures
+from sora_widget.client._results import keep_figures as _keep_figures
 from sora_widget.client._results import (
     NO_REASON,
     api_cost_usd,

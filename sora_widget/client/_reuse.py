@@ -1,0 +1,162 @@
+"""Request identity and reuse: which earlier generation answers a request, and what to do.
+
+The notebook is its own cache: a request asked again (same API, model, parameters,
+reference images by their bytes, take) is answered by the clip its identity already made
+— 0 requests — or by its job still running. An attempt of unknown outcome is never
+resubmitted blindly. Everything here reads the ledger (indexed) off the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from .._files import file_sha256
+from ..errors import InvalidParams, SubmitOutcomeUnknown
+from ..ledger import Ledger
+from ..params import decode_data_uri, reference_kind
+from ..records import Generation, identity, parse_time
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """What an earlier generation of the same request identity means for a new request.
+
+    done        its clip is saved and intact: the answer, at no cost
+    attach      it is running (its request id is known): wait for it, submit nothing
+    unknown     its submit's outcome is unknown: it may be running and billed
+    regenerate  its clip is missing or changed (`why`): generate again
+    """
+
+    kind: Literal["done", "attach", "unknown", "regenerate"]
+    record: Generation
+    why: str = ""
+
+
+def next_take(ledger: Ledger, key: str) -> int:
+    """The first take of request `key` this API has no generation of (indexed reads)."""
+    take = 1
+    while ledger.has_identity(identity.identity(key, take)):
+        take += 1
+    return take
+
+
+def check_take(take: object) -> int:
+    if isinstance(take, bool) or not isinstance(take, int) or take < 1:
+        raise InvalidParams("take", take, "a whole number ≥ 1 (1 is the first take of a request)")
+    return take
+
+
+async def find_reusable(
+    ledger: Ledger,
+    output_dir: Path,
+    record: Generation,
+    submitting: Mapping[str, asyncio.Future[None]],
+) -> Reuse | None:
+    """What the ledger knows of `record`'s request identity (the newest generation of it
+    that matters), and what to do about it: reuse its saved clip, attach to its running
+    job, refuse a blind resubmit of an attempt of unknown outcome, or generate again
+    because its clip is missing or changed. None: never asked. `submitting`: this
+    client's submits under way, by generation id (their answers decide)."""
+    if record.identity is None:
+        return None
+    # the newest two that may answer (one of them may be `record` itself): a failure is
+    # no answer, and a request asked a thousand times is still read in one index probe
+    found = await asyncio.to_thread(ledger.with_identity, record.identity, answers=True, limit=2)
+    for earlier in found:
+        if earlier.id == record.id:
+            continue
+        if earlier.status == "COMPLETED" and earlier.video_path:
+            problem = await asyncio.to_thread(saved_clip_problem, earlier, output_dir)
+            if problem is None:
+                return Reuse("done", earlier)
+            return Reuse("regenerate", earlier, problem)
+        if earlier.request_id:
+            return Reuse("attach", earlier)  # accepted, not finished (or not saved)
+        sending = submitting.get(earlier.id)
+        if sending is not None:
+            # its submit is under way on this client: its answer decides (accepted:
+            # attach; refused: nothing to reuse; no answer: unknown)
+            await asyncio.wait([sending])
+            return await find_reusable(ledger, output_dir, record, submitting)
+        if earlier.status in ("UNKNOWN", "SUBMITTING"):
+            return Reuse("unknown", earlier)
+    return None
+
+
+def explain(found: Reuse, record: Generation) -> Reuse | None:
+    """`found`, said in words: the earlier record's `note` (reused, attached) or `record`'s
+    (its earlier clip is unusable: made again — then None is returned).
+    `SubmitOutcomeUnknown` (carrying the earlier record) when an earlier attempt may be
+    running and billed."""
+    earlier = found.record
+    made = when(earlier.completed_at or earlier.submitted_at)
+    if found.kind == "done":
+        earlier.note = (
+            f"Reused clip {earlier.id}, made {made} for the same request: nothing was sent or "
+            f"billed. For a new take: take={record.take + 1}, reuse=False or --new."
+        )
+        return found
+    if found.kind == "attach":
+        earlier.note = (
+            f"Attached to job {earlier.id} (request {earlier.request_id}), submitted {made} for the "
+            "same request and still running: waiting for it instead of submitting again."
+        )
+        return found
+    if found.kind == "unknown":
+        error = SubmitOutcomeUnknown(
+            f"an earlier attempt at this request ({earlier.id}, submitted {made}) has an unknown "
+            "outcome: it may be running and billed, so it is not submitted again blindly",
+            ledger_id=earlier.id,
+            hint=(
+                "Check your Segmind dashboard; to submit anyway pass reuse=False "
+                "(or %sora --new, sora-widget generate --new)."
+            ),
+        )
+        error.record = earlier
+        error.request_id = earlier.request_id
+        raise error
+    record.note = (
+        f"The clip made {made} for this request ({earlier.id}) is no longer usable — "
+        f"{found.why}: generating it again."
+    )
+    return None
+
+
+def when(moment: str | None) -> str:
+    """ "2026-12-01 13:41 UTC" for a record's ISO time."""
+    if not moment:
+        return "at an unknown time"
+    return parse_time(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def reference_digest(reference: str | None) -> str:
+    """The reference image by its bytes' sha256 (a data URI's, a local file's), or by its
+    URL's (its pixels are the server's to fetch)."""
+    if reference is None:
+        return identity.NO_REFERENCE
+    kind = reference_kind(reference)
+    if kind == "data":
+        return identity.reference_digest(kind, reference, decode_data_uri(reference)[1])
+    if kind == "path":
+        return file_sha256(reference)[0]
+    return identity.reference_digest(kind, reference)
+
+
+def saved_clip_problem(record: Generation, output_dir: Path) -> str | None:
+    """None when the record's clip is on disk as it was saved; else what is wrong.
+    (Paths are relative to the folder of the process that saved it, normally this one's;
+    else it is looked for by name in the output dir.)"""
+    path = Path(record.video_path or "")
+    for candidate in (path, output_dir / path.name):
+        try:
+            digest, _size = file_sha256(candidate)
+        except OSError:
+            continue
+        if digest == record.sha256:
+            return None
+        return f"its file {record.video_path} has changed since it was saved (sha256 {digest[:12]}…)"
+    return f"its file {record.video_path} is missing"
