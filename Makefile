@@ -36,7 +36,7 @@ TOOLS := $(VENV)/.build-tools
 DEPS := $(VENV)/.deps
 INSTALLED := $(VENV)/.wheel-installed
 
-.PHONY: demo test test-js test-py install lint bench js notebooks dist clean screenshots
+.PHONY: demo test test-js test-py install lint bench js notebooks dist clean screenshots protocol
 
 # The venv without pip (ensurepip byte-compiles pip itself: 9 s of CPU alone, twice that in
 # CI's first minute), then uv by whichever pip is at hand: Python's own (a few seconds), else
@@ -141,6 +141,12 @@ test-py: $(INSTALLED) $(SDIST)
 # The README's pictures (docs/screenshots), taken by the browser tests in JupyterLab
 screenshots: $(INSTALLED)
 	SCREENSHOTS=1 $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/e2e -k "lab and (landscape or storyboard_runs)"
+
+# What is written from the Python side: the view's protocol types (protocol.py) and the record
+# schema's enums (the catalogue, the statuses). Tests fail when either is stale.
+protocol: $(DEPS)
+	$(BIN)/python tools/protocol_ts.py
+	$(BIN)/python tools/record_schema.py
 
 lint: $(DEPS) js/node_modules/.package-lock.json js/lab/node_modules/.package-lock.json
 	$(BIN)/ruff check sora_widget tests bench

@@ -15,6 +15,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any
 
+from . import params
 from ._sync import run_blocking
 from ._waiting import Watch
 from .checks import checked_replay_reference
@@ -25,7 +26,7 @@ from .cost import estimate as cost_estimate
 from .environment import cell_context, in_kernel
 from .ledger import Ledger
 from .notebook import kernel_observers
-from .params import DEFAULT_DURATION, DEFAULT_MODEL, DEFAULT_SIZE, MODELS, Model
+from .params import COMMON_FIELDS, DEFAULT_MODEL, MODELS, Model, Request
 from .records import Generation
 
 if TYPE_CHECKING:
@@ -57,13 +58,18 @@ _JOB_OPTIONS = {
     "notebook",
     "replay_of",
     "batch",
-    "model",
     "take",
     "derived_from",
     "reference_source",
     "reference_digest",
     "reuse",
 }
+
+#: the names a call's request fields may have: the common ones, Sora's name for the first
+#: frame, the model, and every catalogued model's own options
+REQUEST_FIELDS = frozenset(
+    {"model", "input_reference", *COMMON_FIELDS, *(f.name for m in MODELS.values() for f in m.custom_options)}
+)
 
 #: "not given" for configure's options that may be set to None
 _UNSET: Any = object()
@@ -115,12 +121,12 @@ def prices() -> Prices:
     return effective_prices(_defaults.get("prices"))
 
 
-def estimate(
-    *, model: str = DEFAULT_MODEL, duration: int | str = DEFAULT_DURATION, size: str = DEFAULT_SIZE
-) -> Estimate:
+def estimate(*, model: str = DEFAULT_MODEL, **fields: Any) -> Estimate:
     """What one clip will cost, before anything is sent: `.usd`, and `.basis` (where the
-    price comes from, and its date). `InvalidParams` for a value the model does not offer."""
-    return cost_estimate(model=model, duration=duration, size=size, prices=prices())
+    price comes from, and its date). `fields`: the request's values the price may depend on
+    (duration, size, sound, resolution, …), the model's defaults where not given;
+    `InvalidParams` for a value the model does not offer."""
+    return cost_estimate(model=model, prices=prices(), **fields)
 
 
 def spend() -> Spend:
@@ -129,8 +135,9 @@ def spend() -> Spend:
 
 
 def models() -> list[Model]:
-    """The models of the API: name, sizes, durations, typical latency and price per
-    second of video by size (`PRICES_AS_OF`), the default first."""
+    """The catalogue: every model this project speaks, the default first — what each takes
+    (`fields`, `durations`, `sizes`), costs (`price`), takes in time (`typical_latency_s`)
+    and whether it has sound; read from Segmind's pages on `params.READ_ON`."""
     return list(MODELS.values())
 
 
@@ -197,65 +204,66 @@ def _settings_key() -> tuple[str, ...]:
     )
 
 
-async def agenerate(
-    prompt: str,
-    *,
-    duration: int | str = DEFAULT_DURATION,
-    size: str = DEFAULT_SIZE,
-    input_reference: str | os.PathLike[str] | None = None,
-    **options: Any,
-) -> Generation:
+def split_options(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """(the request's fields, the job's options, the client's options) of a call's keyword
+    arguments. A name that is none of them — nor any catalogued model's own option — is a
+    `TypeError` naming what is allowed."""
+    fields = {k: options[k] for k in options if k in REQUEST_FIELDS}
+    job = {k: options[k] for k in options if k in _JOB_OPTIONS}
+    settings = {k: options[k] for k in options if k in _CLIENT_OPTIONS}
+    unknown = set(options) - set(fields) - set(job) - set(settings) - {"client"}
+    if unknown:
+        allowed = sorted(_CLIENT_OPTIONS | _JOB_OPTIONS | {"client"} | REQUEST_FIELDS)
+        raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
+    return fields, job, settings
+
+
+async def agenerate(prompt: str | Request, **options: Any) -> Generation:
     """Generate one clip and save it; returns its record. See `generate`."""
     own_client: AsyncSoraClient | None = options.pop("client", None)
-    job_options = {k: options.pop(k) for k in list(options) if k in _JOB_OPTIONS}
-    unknown = set(options) - _CLIENT_OPTIONS
-    if unknown:
-        allowed = sorted(_CLIENT_OPTIONS | _JOB_OPTIONS | {"client"})
-        raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {allowed}")
+    fields, job_options, settings = split_options(options)
+    # validated here, at the edge: everything after passes the request value
+    if isinstance(prompt, Request):
+        request = prompt.derive(**fields) if fields else prompt
+    else:
+        request = params.validate(prompt, **fields)
     if "notebook" not in job_options:
         job_options["notebook"] = cell_context()
     job_options.setdefault("reuse", True)
-    kwargs = {"duration": duration, "size": size, "input_reference": input_reference, **job_options}
     if own_client is not None:
-        record = await own_client.generate(prompt, **kwargs)
-    elif not options and in_kernel():
+        record = await own_client.generate(request, **job_options)
+    elif not settings and in_kernel():
         # the kernel's client: its pool, rate limiter and learned latencies serve every
         # call, and a submit cut off by an interrupt finishes on it in the background
-        record = await (await kernel_client()).generate(prompt, **kwargs)
+        record = await (await kernel_client()).generate(request, **job_options)
     else:
-        async with client(**options) as c:
-            record = await c.generate(prompt, **kwargs)
+        async with client(**settings) as c:
+            record = await c.generate(request, **job_options)
     if record.note:  # reused, attached, or generated again: the cell says so
         print(f"sora-widget: {record.note}")
     return record
 
 
-def generate(
-    prompt: str,
-    *,
-    duration: int | str = DEFAULT_DURATION,
-    size: str = DEFAULT_SIZE,
-    input_reference: str | os.PathLike[str] | None = None,
-    **options: Any,
-) -> Generation:
+def generate(prompt: str | Request, **options: Any) -> Generation:
     """Generate one clip, wait for it and save it under the output dir; returns its record.
 
     Blocks until done — also inside a notebook, where other jobs on the kernel's loop keep
-    running meanwhile. Options: model ("sora-2" or "sora-2-pro"), timeout (s, default
-    params.DEFAULT_TIMEOUT_S = 900), on_update (called with the record at each change),
-    save_to, api_key, base_url, output_dir, client.
+    running meanwhile. The request: `model` (one of `sw.models()`; "sora-2" by default),
+    `duration`, `size` (or `aspect_ratio` and `resolution`), `first_frame` (or
+    `input_reference`), `last_frame`, `sound`, `seed` — each where the model takes it — and
+    the model's own options by their names; a value it does not take is `InvalidParams`
+    before anything is sent. Options: timeout (s, default params.DEFAULT_TIMEOUT_S = 900),
+    on_update (called with the record at each change), save_to, take, reuse, api_key,
+    base_url, output_dir, client.
 
-    The notebook is a cache: the same request (API host, model, prompt, duration, size,
-    reference image, `take`) asked again returns the clip it already made — nothing sent,
-    nothing billed — or waits for it while it runs (`reuse=False` always submits;
+    The notebook is a cache: the same request (API host, model, every value, reference
+    images by their bytes, `take`) asked again returns the clip it already made — nothing
+    sent, nothing billed — or waits for it while it runs (`reuse=False` always submits;
     `take=2` asks for a second take). The cell says which happened.
     """
     watch = Watch()
     options["on_update"] = watch.tee(options.get("on_update"))
-    return run_blocking(
-        agenerate(prompt, duration=duration, size=size, input_reference=input_reference, **options),
-        explain=watch.explain,
-    )
+    return run_blocking(agenerate(prompt, **options), explain=watch.explain)
 
 
 def ledger(output_dir: str | os.PathLike[str] | None = None) -> Ledger:
@@ -331,12 +339,12 @@ async def areplay(
 ) -> Generation:
     """Generate again with identical parameters (`sw.replay`, in shots, adds lineage)."""
     original = find_generation(record_or_id, notebook=notebook, output_dir=options.get("output_dir"))
-    p = original.params
     options["replay_of"] = original.id
-    options.setdefault("model", original.model)
     options.setdefault("reuse", False)  # a replay asks for the clip to be made again
+    p = original.params
     reference = options.pop("input_reference", None) or checked_replay_reference(p.input_reference)
-    return await agenerate(p.prompt, duration=p.duration, size=p.size, input_reference=reference, **options)
+    last = checked_replay_reference(p.last_frame, field="last_frame")
+    return await agenerate(p.derive(input_reference=reference, last_frame=last), **options)
 
 
 def use_emulator(**config: Any) -> Emulator:

@@ -81,17 +81,17 @@ def check_job(*, timeout: object = _UNSET, on_update: object = None, save_to: ob
     check_save_to(save_to)
 
 
-def checked_replay_reference(reference: str | None) -> str | None:
-    """A replay sends the reference a record names only when it is a URL or a data URI:
-    a local path in a record names a file on the machine that made it — here, one of
-    ours (`../private/photo.png`) — and is never uploaded on a record's say-so."""
+def checked_replay_reference(reference: str | None, *, field: str = "input_reference") -> str | None:
+    """A replay sends an image a record names only when it is a URL or a data URI: a local
+    path in a record names a file on the machine that made it — here, one of ours
+    (`../private/photo.png`) — and is never uploaded on a record's say-so."""
     from .params import reference_kind
 
     if reference is not None and reference_kind(reference) == "path":
         raise InvalidParams(
-            "input_reference",
+            field,
             reference,
             "a URL or a data URI when it comes from a record: replay never uploads a local file a "
-            "record names. Pass input_reference=... (the image you mean) to replay it with one",
+            f"record names. Pass {field}=... (the image you mean) to replay it with one",
         )
     return reference

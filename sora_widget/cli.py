@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import math
 import sys
@@ -26,10 +25,12 @@ from . import api, terminal
 from ._sync import WaitInterrupted
 from ._text import terminal_safe
 from ._waiting import Watch
+from .checks import checked_replay_reference
 from .client import AsyncSoraClient
+from .cost import estimate_request
 from .errors import SoraError
-from .options import add_generation_options, chosen
-from .params import DEFAULT_DURATION, DEFAULT_MODEL, DEFAULT_SIZE, DEFAULT_TIMEOUT_S, reference_kind
+from .options import add_generation_options, requested, take_of
+from .params import DEFAULT_TIMEOUT_S, Request, reference_kind
 from .records import Generation
 
 
@@ -159,30 +160,35 @@ def _client(args: argparse.Namespace) -> AsyncSoraClient:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    return _run_job(args, " ".join(args.prompt), save_to=args.out, **chosen(args))
+    try:
+        request = requested(args, " ".join(args.prompt))
+    except SoraError as error:  # a value the model does not take: a usage error
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
+        return 2
+    return _run_job(args, request, save_to=args.out, take=take_of(args))
 
 
 def _run_job(
-    args: argparse.Namespace, prompt: str, *, save_to: str | None = None, reuse: bool = True, **submit: Any
+    args: argparse.Namespace,
+    request: Request,
+    *,
+    save_to: str | None = None,
+    reuse: bool = True,
+    **context: Any,
 ) -> int:
     """Submit, wait with a progress line, save, and print what was saved (exit status)."""
     watch = Watch()
-    with contextlib.suppress(SoraError):  # a value the model does not offer: the submit says so
-        guess = api.estimate(
-            model=submit.get("model") or DEFAULT_MODEL,
-            duration=submit.get("duration", DEFAULT_DURATION),
-            size=submit.get("size", DEFAULT_SIZE),
-        )
-        print(f"estimate   {guess} ({guess.basis})", file=sys.stderr)
+    guess = estimate_request(request, prices=api.prices())
+    print(f"estimate   {guess} ({guess.basis})", file=sys.stderr)
     try:
         record = terminal.run_job(
             lambda: _client(args),
-            prompt,
+            request,
             timeout=args.timeout,
             save_to=save_to,
             watch=watch,
             reuse=reuse,
-            **submit,
+            **context,
         )
     except WaitInterrupted:
         return _interrupted(next(iter(watch.records.values()), None))
@@ -456,14 +462,15 @@ def _replay(args: argparse.Namespace) -> int:
                 return 2
     # The new clip and its ledger entry go to the user's output dir (--output-dir,
     # $SORA_WIDGET_OUTPUT_DIR or ./sora-outputs), never into the folder the notebook came in.
+    try:
+        last = checked_replay_reference(p.last_frame, field="last_frame")
+    except SoraError as error:
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
+        return 2
     status = _run_job(
         args,
-        p.prompt,
-        duration=p.duration,
-        size=p.size,
-        model=original.model,
+        p.derive(input_reference=reference, last_frame=last),
         reuse=False,  # a replay makes the clip again
-        input_reference=reference,
         notebook={"path": notebook.name},
         replay_of=original.id,
         derived_from=original.derived_from,

@@ -19,12 +19,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import BudgetExceeded, InvalidParams
-from .params import DEFAULT_DURATION, DEFAULT_MODEL, DEFAULT_SIZE, MODELS, PRICE_SOURCE, PRICES_AS_OF
+from .params import DEFAULT_MODEL, MODELS, PRICE_SOURCE, READ_ON, Request, clip_price, validate
 
 PRICES_ENV = "SORA_WIDGET_PRICES"
 BUDGET_ENV = "SORA_WIDGET_BUDGET_USD"
 
-#: model → size → US dollars per second of video
+#: model → price key → US dollars (per second of video or per clip, as the model's rule
+#: says; the key is the value of the field its price depends on: a size, "sound"/"silent")
 Prices = dict[str, dict[str, float]]
 
 
@@ -36,7 +37,7 @@ class Estimate:
     basis: str
     model: str
     duration: int
-    size: str
+    size: str | None
     usd_per_second: float
 
     def __str__(self) -> str:
@@ -44,12 +45,14 @@ class Estimate:
 
 
 def table_prices() -> Prices:
-    return {name: dict(model.usd_per_second) for name, model in MODELS.items()}
+    return {name: dict(model.price.usd) for name, model in MODELS.items()}
 
 
 def parse_prices(value: object, *, source: str) -> Prices:
-    """User prices: {model: usd_per_second} or {model: {size: usd_per_second}}, every
-    model and size one of the table's, every price a finite number ≥ 0."""
+    """User prices: {model: usd} (every price of the model) or {model: {key: usd}}, every
+    model one of the catalogue's, every key one of its price keys (a size for Sora; "sound"
+    and "silent" for models priced by sound, …), every price a finite number ≥ 0 — per
+    second or per clip as the model's own rule says (`sw.models()`)."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -58,21 +61,19 @@ def parse_prices(value: object, *, source: str) -> Prices:
                 source, value, 'JSON like {"sora-2": 0.1, "sora-2-pro": {"1792x1024": 0.5}}'
             ) from None
     if not isinstance(value, Mapping):
-        raise InvalidParams(source, value, "a mapping of model to a price per second (or to prices by size)")
+        raise InvalidParams(source, value, "a mapping of model to a price (or to prices by size)")
     prices: Prices = {}
     for name, given in value.items():
         if name not in MODELS:
             raise InvalidParams(f"{source}[{name!r}]", name, list(MODELS))
-        sizes = MODELS[name].sizes
-        by_size = dict.fromkeys(sizes, given) if not isinstance(given, Mapping) else dict(given)
-        for size, usd in by_size.items():
-            if size not in sizes:
-                raise InvalidParams(f"{source}[{name!r}][{size!r}]", size, list(sizes))
+        keys = list(MODELS[name].price.usd)
+        by_key = dict.fromkeys(keys, given) if not isinstance(given, Mapping) else dict(given)
+        for key, usd in by_key.items():
+            if key not in keys:
+                raise InvalidParams(f"{source}[{name!r}][{key!r}]", key, keys)
             if isinstance(usd, bool) or not isinstance(usd, int | float) or not math.isfinite(usd) or usd < 0:
-                raise InvalidParams(
-                    f"{source}[{name!r}][{size!r}]", usd, "a price per second in US dollars, ≥ 0"
-                )
-            prices.setdefault(name, {})[size] = float(usd)
+                raise InvalidParams(f"{source}[{name!r}][{key!r}]", usd, "a price in US dollars, ≥ 0")
+            prices.setdefault(name, {})[key] = float(usd)
     return prices
 
 
@@ -86,34 +87,42 @@ def effective_prices(configured: Mapping[str, Mapping[str, float]] | None = None
     if configured:
         layers.append(configured)
     for layer in layers:
-        for name, by_size in layer.items():
-            prices[name].update(by_size)
+        for name, by_key in layer.items():
+            prices[name].update(by_key)
     return prices
 
 
 def estimate(
     *,
     model: str = DEFAULT_MODEL,
-    duration: int | str = DEFAULT_DURATION,
-    size: str = DEFAULT_SIZE,
+    duration: int | str | None = None,
+    size: str | None = None,
     prices: Prices | None = None,
+    **fields: object,
 ) -> Estimate:
-    """What one clip of `model`, `duration` and `size` will cost (the parameters are
-    checked as a submit would check them: `InvalidParams` names what is allowed)."""
-    from .params import validate_duration, validate_model, validate_size
-
-    name = validate_model(model)
-    seconds = validate_duration(duration, name)
-    chosen = validate_size(size, name)
-    table = prices if prices is not None else effective_prices()
-    per_second = table[name][chosen]
-    own = per_second != MODELS[name].usd_per_second[chosen]
-    basis = (
-        f"your price, ${per_second:g} per second of video (sw.configure(prices=…) or {PRICES_ENV})"
-        if own
-        else f"{PRICE_SOURCE}, ${per_second:g} per second of video, as of {PRICES_AS_OF}"
+    """What one clip of `model` with these values will cost (checked as a submit would
+    check them: `InvalidParams` names what is allowed). `fields`: the model's other values
+    that its price may depend on (sound, resolution, …), as `sw.generate` takes them."""
+    request = validate(
+        "(estimate)", model=model, duration=duration, size=size, allow_local_reference=False, **fields
     )
-    return Estimate(round(per_second * seconds, 6), basis, name, seconds, chosen, per_second)
+    return estimate_request(request, prices=prices)
+
+
+def estimate_request(request: Request, *, prices: Prices | None = None) -> Estimate:
+    """What `request` will cost at `prices` (the table's, under the user's own, when None)."""
+    rule = MODELS[request.model].price
+    table = prices if prices is not None else effective_prices()
+    usd, per_second = clip_price(request, table[request.model])
+    listed, _ = clip_price(request)
+    per = "second of video" if rule.per == "second" else "clip"
+    rate = per_second if rule.per == "second" else usd
+    basis = (
+        f"your price, ${rate:g} per {per} (sw.configure(prices=…) or {PRICES_ENV})"
+        if usd != listed
+        else f"{PRICE_SOURCE}, ${rate:g} per {per}, as of {READ_ON}"
+    )
+    return Estimate(usd, basis, request.model, request.duration, request.size, per_second)
 
 
 def budget_from_env() -> float | None:

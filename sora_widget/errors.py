@@ -117,12 +117,22 @@ class SoraError(Exception):
 class InvalidParams(SoraError, ValueError):
     """A parameter is not one the API accepts. Raised before any request is sent."""
 
-    def __init__(self, field: str, value: object, allowed: str | Sequence[object]) -> None:
+    def __init__(
+        self,
+        field: str,
+        value: object,
+        allowed: str | Sequence[object],
+        *,
+        message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        """`message` and `hint` replace the usual "is not allowed; allowed: …" wording where
+        the value is fine but the model does not take it at all (or needs one)."""
         allowed_text = allowed if isinstance(allowed, str) else ", ".join(map(repr, allowed))
         shown = _short_repr(value)
         super().__init__(
-            f"{field}={shown} is not allowed; allowed: {allowed_text}",
-            hint=f"Pass {field} as one of: {allowed_text}.",
+            message or f"{field}={shown} is not allowed; allowed: {allowed_text}",
+            hint=hint or f"Pass {field} as one of: {allowed_text}.",
         )
         self.field = field
         self.value = value

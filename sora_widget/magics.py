@@ -31,7 +31,7 @@ from ._sync import run_blocking
 from ._waiting import NOTHING_LEFT
 from .environment import cell_context, frontend_has_widgets, is_headless
 from .errors import InvalidParams, SoraError
-from .options import add_generation_options, chosen
+from .options import add_generation_options, given_fields, requested, take_of
 from .records import Generation, record_bundle, utcnow
 
 
@@ -239,32 +239,33 @@ class SoraMagics(Magics):
             known.append((logged.completed_at or "", logged))
         return max(known, key=lambda pair: pair[0], default=(None, None))[1]
 
+    def _preferred(self) -> dict[str, Any]:
+        """The magics' configured defaults, applied where the model takes them."""
+        return {"model": self.default_model, "duration": self.default_duration, "size": self.default_size}
+
     def _generate(self, prompt: str, args: Any, parent: Generation | None = None) -> Any:
+        frame = None
         try:
             if parent is None:
-                options = chosen(args, duration=self.default_duration, size=self.default_size)
-                model = args.model or self.default_model
+                request = requested(args, prompt, preferred=self._preferred())
             else:
                 if args.reference:
                     raise UsageError("%sora --continue starts from the clip's last frame: leave out -r")
-                # the next shot keeps its parent's size, duration and model unless told
-                options = chosen(args, duration=parent.params.duration, size=parent.params.size)
-                model = args.model or parent.model
-            options.pop("model")
-            take = options.pop("take")
-            p = params.validate(prompt, model=model, **options)
-        except InvalidParams as error:
+                # the next shot keeps its parent's model and values unless told; its request
+                # names the parent's last frame (by its bytes)
+                frame = run_blocking(shots.read_frame(parent))
+                request = shots.next_shot(parent, prompt, frame, **given_fields(args))
+        except SoraError as error:
             raise UsageError(str(error)) from None
+        take = take_of(args)
         wait = self._should_wait(args.wait)
         if not frontend_has_widgets():
-            return self._generate_in_text(p, model, take, args.out, parent)
+            return self._generate_in_text(request, take, args.out, parent, frame)
         from .widget import SoraWidget
 
-        view = SoraWidget(prompt=p.prompt, duration=p.duration, size=p.size, model=model, mode="job")
+        view = SoraWidget(mode="job", model=request.model)
         try:
-            # a continuation's request names its parent's last frame (by its bytes)
-            frame = None if parent is None else run_blocking(shots.read_frame(parent))
-            earlier = None if args.new else self._earlier(view, p, model, frame)
+            earlier = None if args.new else self._earlier(view, request, frame)
             if earlier is not None and earlier.kind == "done":
                 # the notebook already has this clip: shown, not made again (0 requests)
                 view.close()
@@ -277,23 +278,19 @@ class SoraMagics(Magics):
             if earlier is not None and earlier.kind == "attach":
                 print(f"sora-widget: {earlier.record.note}")
                 record = view.follow(earlier.record)
-            elif parent is not None:
+            elif parent is not None and frame is not None:
                 record = run_blocking(
                     view.continue_from(
                         parent,
-                        p.prompt,
-                        duration=p.duration,
-                        size=p.size,
-                        model=model,
+                        request.prompt,
                         save_to=args.out,
                         frame=frame,
                         take=take if args.new else 1,
+                        **given_fields(args),
                     )
                 )
             else:
-                record = view.start(
-                    input_reference=p.input_reference, save_to=args.out, take=take if args.new else 1
-                )
+                record = view.start(request=request, save_to=args.out, take=take if args.new else 1)
         except SoraError as error:
             raise UsageError(str(error)) from None
         self._add_job(view)
@@ -312,21 +309,15 @@ class SoraMagics(Magics):
             return job
         return Quiet.of(job.result())
 
-    def _earlier(self, view: Any, p: params.GenerationParams, model: str, frame: Any = None) -> Any:
+    def _earlier(self, view: Any, request: params.Request, frame: Any = None) -> Any:
         """What the ledger knows of this request: a saved clip or a running job that
         answers it (`Reuse`, its record's `note` saying which), else None (made anew; a
         note says when an earlier clip is unusable). An attempt of unknown outcome raises
         `SubmitOutcomeUnknown`: it is never resubmitted blindly. `frame`: a continuation's
-        reference (`shots.Frame`), named by its bytes."""
+        first frame (`shots.Frame`), named by its bytes."""
         client = view.client
         probe = client.prepare(
-            p.prompt,
-            duration=p.duration,
-            size=p.size,
-            input_reference=p.input_reference,
-            model=model,
-            check_budget=False,
-            reference_digest=frame.digest if frame is not None else None,
+            request, check_budget=False, reference_digest=frame.digest if frame is not None else None
         )
         found = run_blocking(client.earlier(probe))
         if found is None and probe.note:
@@ -335,36 +326,33 @@ class SoraMagics(Magics):
 
     def _generate_in_text(
         self,
-        p: params.GenerationParams,
-        model: str,
+        request: params.Request,
         take: Any,
         out: str | None,
         parent: Generation | None = None,
+        frame: Any = None,
     ) -> Generation:
         """The terminal: a progress line, then the record as text."""
         from IPython.display import display
 
-        submit: dict[str, Any] = {"input_reference": p.input_reference}
-        if parent is not None:
-            continued = self._continuation(parent, p, model, take)
+        context: dict[str, Any] = {}
+        if parent is not None and frame is not None:
+            continued = self._continuation(parent, request, frame, take)
             if isinstance(continued, Generation):  # this very shot is saved already
                 print(f"sora-widget: {continued.note}")
                 self._add_job(continued)
                 display(record_bundle([continued]), raw=True)
                 return continued
-            submit = continued
+            request, context = continued
         try:
             record = terminal.run_job(
                 api.client,
-                p.prompt,
+                request,
                 timeout=params.DEFAULT_TIMEOUT_S,
                 save_to=out,
-                duration=p.duration,
-                size=p.size,
-                model=model,
                 take=take,
                 notebook=cell_context(),
-                **submit,
+                **context,
             )
         except SoraError as error:
             if not isinstance(error.record, Generation):
@@ -376,22 +364,20 @@ class SoraMagics(Magics):
         return record
 
     def _continuation(
-        self, parent: Generation, p: params.GenerationParams, model: str, take: Any
-    ) -> dict[str, Any] | Generation:
+        self, parent: Generation, shot: params.Request, frame: Any, take: Any
+    ) -> tuple[params.Request, dict[str, Any]] | Generation:
         """What the next shot's submit carries: the parent's last frame, uploaded — or, when
         this very shot was made before (a re-run), its saved record, with nothing sent."""
-        request: dict[str, Any] = {"duration": p.duration, "size": p.size, "model": model}
 
-        async def upload() -> dict[str, Any] | Generation:
+        async def upload() -> tuple[params.Request, dict[str, Any]] | Generation:
             async with api.client() as client:
-                client.prepare(p.prompt, check_budget=False, **request)  # refused first
-                frame = await shots.read_frame(parent)
+                client.prepare(shot, check_budget=False)  # refused first
                 if take != "next":
-                    done = await shots.made_already(client, p.prompt, frame, take=take, **request)
+                    done = await shots.made_already(client, shot, frame, take=take)
                     if done is not None:
                         return done
-                return {
-                    "input_reference": await shots.upload_frame(client, frame),
+                url = await shots.upload_frame(client, frame)
+                return dataclasses.replace(shot, input_reference=url), {
                     "reference_digest": frame.digest,
                     "derived_from": {"id": parent.id, "how": shots.EXTEND},
                     "reference_source": frame.source,

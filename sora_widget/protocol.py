@@ -36,7 +36,7 @@ Status = Literal[
 
 
 class SizeOption(TypedDict):
-    """One allowed size: value "720x1280", label "Portrait", and its pixels."""
+    """One size some model makes: value "720x1280", label "Portrait", and its pixels."""
 
     value: str
     label: str
@@ -44,30 +44,66 @@ class SizeOption(TypedDict):
     height: int
 
 
-class ModelOption(TypedDict):
-    """One model of the API: the sizes (values of `Options.sizes`) and durations it offers."""
+class ChoiceOption(TypedDict):
+    """One allowed value of a field, and how the control labels it."""
+
+    value: str | int
+    label: str
+
+
+class FieldOption(TypedDict):
+    """One field of a model (params.Field): the control the view builds for it. `kind`
+    "choice" (radio segments or a menu), "bool" (a switch), "int" (a number), "image" (a
+    picker: URL, data URI or an uploaded file), "text"."""
 
     name: str
+    label: str
+    kind: Literal["choice", "bool", "int", "image", "text"]
+    choices: list[ChoiceOption]
+    default: str | int | bool | None
+    required: bool
+    minimum: int | None
+    maximum: int | None
+    help: str
+
+
+class PriceRule(TypedDict):
+    """What a clip costs (params.Price) at the prices in use: `usd` per second of video or
+    per clip, by the value of the field `by` ("sound"/"silent" for sound; "*" for all)."""
+
+    per: Literal["second", "clip"]
+    by: str | None
+    usd: dict[str, float]
+
+
+class PixelsOption(TypedDict):
+    """The clip size an aspect ratio and a resolution make."""
+
+    aspect_ratio: str
+    resolution: str
+    size: str
+
+
+class ModelOption(TypedDict):
+    """One model of the catalogue: the controls follow its `fields`, the estimate its `price`."""
+
+    name: str
+    label: str
+    summary: str
     sizes: list[str]
     durations: list[int]
     typical_latency_s: float
-
-
-class EstimateOption(TypedDict):
-    """What one clip costs (US dollars) at the prices in use."""
-
-    model: str
-    size: str
-    duration: int
-    usd: float
+    sound: Literal["always", "optional", "never"]
+    fields: list[FieldOption]
+    price: PriceRule
+    pixels: list[PixelsOption]
 
 
 class Options(TypedDict):
-    """`options` trait (read-only in the view): what the controls may offer (params.py)."""
+    """`options` trait (read-only in the view): what the controls may offer (params.view_options)."""
 
     model: str
     models: list[ModelOption]
-    estimates: list[EstimateOption]
     prices_as_of: str
     durations: list[int]
     sizes: list[SizeOption]
@@ -113,11 +149,23 @@ class JobError(TypedDict):
     retryable: bool
 
 
-class JobParams(TypedDict):
+class _JobParamsKeys(TypedDict):
     prompt: str
     duration: int
-    size: str
+    size: str | None
     input_reference: str | None
+
+
+class JobParams(_JobParamsKeys, total=False):
+    """A request's values as a record keeps them (params.Request.to_dict): what the model
+    takes beyond prompt, duration, size and first frame, when it says them."""
+
+    last_frame: str | None
+    aspect_ratio: str | None
+    resolution: str | None
+    sound: bool | None
+    seed: int | None
+    options: dict[str, str | int | bool]
 
 
 class VideoFacts(TypedDict):
@@ -198,7 +246,8 @@ class Traits(TypedDict):
     """Every synced trait a view reads. A SoraWidget has all but `batch`, `shots` and
     `board`; a batch view has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`; a
     Storyboard `options`, `jobs`, `jobs_clock_ms`, `mode`, `shots`, `duration`, `size`,
-    `model` and `board`."""
+    `model` and `board`. `values`: the model's fields beyond duration, size and the first
+    frame (aspect ratio, resolution, last frame, sound, seed, its own options), by name."""
 
     prompt: str
     duration: int
@@ -206,6 +255,7 @@ class Traits(TypedDict):
     model: str
     input_reference: str
     reference_name: str
+    values: dict[str, str | int | bool | None]
     options: Options
     backend: Backend
     spend: SpendView
@@ -335,8 +385,11 @@ class VideoChunk(TypedDict):
 #: every TypedDict of the protocol, in the order the TypeScript file declares them
 DECLARED = (
     SizeOption,
+    ChoiceOption,
+    FieldOption,
+    PriceRule,
+    PixelsOption,
     ModelOption,
-    EstimateOption,
     Options,
     SpendView,
     CostView,

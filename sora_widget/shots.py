@@ -20,6 +20,7 @@ each leaves its lineage in the record (`derived_from = {"id", "how"}`):
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import sys
 import warnings
@@ -36,12 +37,13 @@ from ._sync import run_blocking
 from ._text import shorten
 from ._version import __version__
 from ._waiting import Watch
+from .checks import checked_replay_reference
 from .client import AsyncSoraClient
-from .client._reuse import Reuse
 from .client._config import display_path
+from .client._reuse import Reuse
 from .environment import cell_context, in_kernel
 from .errors import InvalidParams, SoraError
-from .params import GenerationParams
+from .params import Request
 from .records import Generation, identity, new_id, record_bundle, utcnow
 
 #: what a clip may be given as: its record, its saved dict, or its id / request id
@@ -132,7 +134,7 @@ def last_frame(clip: Generation, *, base: str | Path | None = None) -> bytes:
 
 @dataclass(frozen=True)
 class Frame:
-    """A clip's last frame as the next shot's reference: its PNG bytes, their digest (the
+    """A clip's last frame as the next shot's first frame: its PNG bytes, their digest (the
     next shot's request identity names these bytes, not the URL an upload is given, so a
     re-run finds the shot it made) and how records say where it came from."""
 
@@ -140,11 +142,33 @@ class Frame:
     digest: str
     source: str
 
+    @property
+    def data_uri(self) -> str:
+        """The frame as a data URI: what a request names before the frame is uploaded."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
 
 async def read_frame(clip: Generation, *, base: str | Path | None = None) -> Frame:
     """`clip`'s exact last frame (its file checked against its sha256 first)."""
     png = await asyncio.to_thread(last_frame, clip, base=base)
     return Frame(png, identity.reference_digest("data", "frame", png), f"last frame of {clip.id}")
+
+
+#: a 1×1 PNG: the first frame a next shot is checked with before its real one is read
+_ANY_FRAME = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+def next_shot(clip: Generation, prompt: str, frame: Frame | None, **changes: Any) -> Request:
+    """The request of the shot after `clip`: `prompt`, starting from `frame` (through
+    whichever first-frame field the model has), with `clip`'s model and values unless
+    `changes` say otherwise — never ending on `clip`'s own last frame. Checked in full
+    (`InvalidParams`) before anything is uploaded; the frame is named as a data URI until
+    the upload gives it a URL. `frame` None: the request checked before the frame is read."""
+    changes = {k: v for k, v in changes.items() if v is not None}
+    first = frame.data_uri if frame is not None else _ANY_FRAME
+    return clip.params.derive(prompt=prompt, first_frame=first, without=("last_frame",), **changes)
 
 
 async def upload_frame(client: AsyncSoraClient, frame: Frame) -> str:
@@ -161,21 +185,22 @@ async def frame_reference(
     return await upload_frame(client, frame), frame.source
 
 
-async def earlier_shot(client: AsyncSoraClient, prompt: str, frame: Frame, **request: Any) -> Reuse | None:
-    """What already answers this very next shot (the same frame, prompt, duration, size,
-    model and take): its saved clip ("done") or its running job ("attach"), before
-    anything is uploaded. Raises `SubmitOutcomeUnknown` when an earlier attempt may be
-    running and billed."""
-    probe = client.prepare(prompt, reference_digest=frame.digest, check_budget=False, **request)
+async def earlier_shot(
+    client: AsyncSoraClient, shot: Request, frame: Frame, *, take: Any = 1
+) -> Reuse | None:
+    """What already answers this very next shot (`shot`, starting from `frame`, and take):
+    its saved clip ("done") or its running job ("attach"), before anything is uploaded.
+    Raises `SubmitOutcomeUnknown` when an earlier attempt may be running and billed."""
+    probe = client.prepare(shot, reference_digest=frame.digest, check_budget=False, take=take)
     return await client.earlier(probe)
 
 
 async def made_already(
-    client: AsyncSoraClient, prompt: str, frame: Frame, **request: Any
+    client: AsyncSoraClient, shot: Request, frame: Frame, *, take: Any = 1
 ) -> Generation | None:
     """The saved clip of this very next shot, when the ledger has it intact: a re-run
     then sends nothing, not even the frame."""
-    found = await earlier_shot(client, prompt, frame, **request)
+    found = await earlier_shot(client, shot, frame, take=take)
     return found.record if found is not None and found.kind == "done" else None
 
 
@@ -210,9 +235,6 @@ async def aextend(
     clip: ClipLike,
     prompt: str,
     *,
-    duration: int | str | None = None,
-    size: str | None = None,
-    model: str | None = None,
     notebook: str | Path | None = None,
     **options: Any,
 ) -> Generation:
@@ -220,28 +242,20 @@ async def aextend(
     parent = find_clip(clip, notebook=notebook, output_dir=options.get("output_dir"))
     if parent.kind == "film":
         raise ShotError("clip", parent.id, f"{parent.id} is a film", "Continue the film's last shot instead.")
-    duration = duration if duration is not None else parent.params.duration
-    size = size if size is not None else parent.params.size
-    model = model if model is not None else parent.model
+    changes = {k: options.pop(k) for k in list(options) if k in api.REQUEST_FIELDS}
     reuse = bool(options.pop("reuse", True))
     async with _client_for(options) as client:
         # everything that can be refused is refused before the upload (nothing is sent)
-        client.prepare(prompt, duration=duration, size=size, model=model, check_budget=not reuse)
+        client.prepare(next_shot(parent, prompt, None, **changes), check_budget=not reuse)
         frame = await read_frame(parent, base=_base(notebook))
+        shot = next_shot(parent, prompt, frame, **changes)
         if reuse:
-            take = options.get("take", 1)
-            done = await made_already(
-                client, prompt, frame, duration=duration, size=size, model=model, take=take
-            )
+            done = await made_already(client, shot, frame, take=options.get("take", 1))
             if done is not None:
                 print(f"sora-widget: {done.note}")
                 return done
         return await api.agenerate(
-            prompt,
-            duration=duration,
-            size=size,
-            input_reference=await upload_frame(client, frame),
-            model=model,
+            replace(shot, input_reference=await upload_frame(client, frame)),
             derived_from={"id": parent.id, "how": EXTEND},
             reference_source=frame.source,
             reference_digest=frame.digest,
@@ -256,7 +270,9 @@ def extend(clip: ClipLike, prompt: str, **options: Any) -> Generation:
 
     That frame (PyAV) is uploaded as the reference image; the new record's
     `derived_from` is `{"id": clip.id, "how": "extend"}` and its `reference_source`
-    "last frame of <clip id>". Model, size and duration are `clip`'s unless given.
+    "last frame of <clip id>". The model and its values (size or aspect ratio, duration,
+    sound, …) are `clip`'s unless given; the model may be another (`model="veo-3.1-fast"`):
+    what it does not take of `clip`'s is left to its defaults.
     `clip`: a record, its dict, or an id / request id (in `notebook=`, else the ledger);
     its saved file must be here and match its sha256. Options as `sw.generate`.
     """
@@ -267,17 +283,11 @@ def extend(clip: ClipLike, prompt: str, **options: Any) -> Generation:
 
 # -- remix --------------------------------------------------------------------------------------
 
-_KEEP: Any = object()
-
 
 async def aremix(
     clip: ClipLike,
     prompt: str | None = None,
     *,
-    duration: int | str | None = None,
-    size: str | None = None,
-    model: str | None = None,
-    input_reference: str | None = _KEEP,
     notebook: str | Path | None = None,
     **options: Any,
 ) -> Generation:
@@ -285,15 +295,21 @@ async def aremix(
     original = find_clip(clip, notebook=notebook, output_dir=options.get("output_dir"))
     if original.kind == "film":
         raise ShotError("clip", original.id, f"{original.id} is a film", "Remix one of the film's shots.")
+    changes = {k: options.pop(k) for k in list(options) if k in api.REQUEST_FIELDS}
+    if "first_frame" in changes:
+        changes["input_reference"] = changes.pop("first_frame")
     p = original.params
-    same_reference = input_reference is _KEEP or input_reference == p.input_reference
+    same_reference = changes.get("input_reference", p.input_reference) == p.input_reference
+    # images a received record names are sent only as URLs or data URIs, never as local files
+    keep: dict[str, Any] = {
+        "input_reference": changes.pop("input_reference", None)
+        or checked_replay_reference(p.input_reference),
+        "last_frame": changes.pop("last_frame", None)
+        or checked_replay_reference(p.last_frame, field="last_frame"),
+    }
     options["reuse"] = False  # always a new take, even with nothing changed
     return await api.agenerate(
-        prompt if prompt is not None else p.prompt,
-        duration=duration if duration is not None else p.duration,
-        size=size if size is not None else p.size,
-        input_reference=p.input_reference if input_reference is _KEEP else input_reference,
-        model=model if model is not None else original.model,
+        p.derive(prompt=prompt, **keep, **changes),
         derived_from={"id": original.id, "how": REMIX},
         reference_source=original.reference_source if same_reference else None,
         **options,
@@ -301,10 +317,11 @@ async def aremix(
 
 
 def remix(clip: ClipLike, prompt: str | None = None, **changes: Any) -> Generation:
-    """`clip`'s request again, with what you change — `prompt`, `duration`, `size`,
-    `model` (or `input_reference`) — and nothing else; always a new take (never the clip
-    already made). `derived_from` is `{"id": clip.id, "how": "remix"}`. Options as
-    `sw.generate`."""
+    """`clip`'s request again, with what you change — `prompt`, `model`, any field
+    (`duration`, `size`, `first_frame`, `sound`, …) — and nothing else; always a new take
+    (never the clip already made). Images the record names are sent again only as URLs or
+    data URIs: a local path in a record is never uploaded on its say-so. `derived_from` is
+    `{"id": clip.id, "how": "remix"}`. Options as `sw.generate`."""
     watch = Watch()
     changes["on_update"] = watch.tee(changes.get("on_update"))
     return run_blocking(aremix(clip, prompt, **changes), explain=watch.explain)
@@ -426,10 +443,11 @@ async def make_film(
     assert facts is not None  # stitch read it back already
     record = Generation(
         id=new_id(),
-        params=GenerationParams(
+        params=Request(
             prompt=film_title(parts),
             duration=max(1, round(facts["duration_s"])),
             size=f"{facts['width']}x{facts['height']}",
+            model=parts[0].model,
         ),
         model=parts[0].model,
         kind="film",

@@ -18,6 +18,7 @@ the record output beneath the widget, the ledger and the notebook's metadata.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
@@ -32,7 +33,7 @@ from .client import AsyncSoraClient
 from .environment import cell_context, frontend_has_widgets, is_headless
 from .errors import InvalidParams, SoraError
 from .records import Generation
-from .shots import EXTEND, FilmPath, earlier_shot, make_film, read_frame, upload_frame
+from .shots import EXTEND, FilmPath, earlier_shot, make_film, next_shot, read_frame, upload_frame
 from .views import ClipView, handles, unexpected
 
 log = logging.getLogger(__name__)
@@ -57,36 +58,51 @@ class Storyboard(ClipView):
         traitlets.Unicode(), help="the shots' prompts, in order (two-way: edited and reordered in the view)"
     ).tag(sync=True)
     duration = traitlets.Int(DEFAULT_SHOT_DURATION, help="seconds of each shot").tag(sync=True)
-    size = traitlets.Unicode(params.DEFAULT_SIZE, help='"WxH" of every shot (a film has one size)').tag(
-        sync=True
-    )
+    size = traitlets.Unicode(
+        params.DEFAULT_SIZE, help='"WxH" of every shot (a film has one size); empty: the first frame\'s'
+    ).tag(sync=True)
     model = traitlets.Unicode(params.DEFAULT_MODEL, help="the model of every shot").tag(sync=True)
+    values = traitlets.Dict(
+        help="the model's other fields for every shot (aspect_ratio, resolution, sound, seed, its own "
+        "options; input_reference: the first shot's first frame)"
+    ).tag(sync=True)
     board = traitlets.Dict(help="protocol.BoardProgress: where the run stands").tag(sync=True)
 
     def __init__(
         self,
         shots: Sequence[str] = (),
-        duration: int | str = DEFAULT_SHOT_DURATION,
-        size: str = "landscape",
+        duration: int | str | None = None,
+        size: str | None = None,
         model: str = params.DEFAULT_MODEL,
         *,
         client: AsyncSoraClient | None = None,
         save_to: str | Path | None = None,
         crossfade: float = 0.0,
+        **fields: Any,
     ) -> None:
-        """`shots`: the prompts, in order. `save_to`: where the film goes (a .mp4 path or
-        a folder; the output dir by default). `crossfade`: seconds of each cut's dissolve
-        (the film is then re-encoded)."""
-        chosen = params.validate_model(model)
+        """`shots`: the prompts, in order. `duration` and `size` of every shot (4 s and
+        landscape where the model offers them, else its defaults); `fields`: the model's
+        other values for every shot (`first_frame`: the first shot's — an image-to-video
+        model needs one). `save_to`: where the film goes (a .mp4 path or a folder; the
+        output dir by default). `crossfade`: seconds of each cut's dissolve, pictures and
+        sound (the film is then re-encoded)."""
         if isinstance(shots, str):
             raise InvalidParams("shots", shots, "a list of prompts, one per shot")
         if crossfade < 0:
             raise InvalidParams("crossfade", crossfade, "seconds ≥ 0")
+        given = {k: v for k, v in {"duration": duration, "size": size, **fields}.items() if v is not None}
+        draft = params.validate_draft(
+            preferred={"duration": DEFAULT_SHOT_DURATION, "size": "landscape"}, model=model, **given
+        )
+        values = {k: v for k, v in draft.values().items() if k not in ("duration", "size", "first_frame")}
+        if draft.input_reference:
+            values["input_reference"] = draft.input_reference
         super().__init__(
             shots=[str(s) for s in shots],
-            duration=params.validate_duration(duration, chosen),
-            size=params.validate_size(size, chosen),
-            model=chosen,
+            duration=draft.duration,
+            size=draft.size or "",
+            model=draft.model,
+            values=values,
         )
         self._client = client
         self._save_to = save_to
@@ -96,6 +112,17 @@ class Storyboard(ClipView):
         self._made: list[Generation] = []
         self._current: str | None = None
         self.board = dict(protocol.board_progress())
+
+    def request(self, prompt: str, *, first: bool = True) -> params.Request:
+        """The request of a shot with this prompt (the first shot's; a later one's starts from
+        the previous shot's last frame instead, so it may lack its own first frame here)."""
+        given: dict[str, Any] = {"model": self.model, "duration": self.duration, **self.values}
+        if self.size and params.MODELS[self.model].has("size"):
+            given["size"] = self.size
+        if not first:
+            given.pop("input_reference", None)
+            return params.validate_draft(prompt, **given)
+        return params.validate(prompt, **given)
 
     def __repr__(self) -> str:
         # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
@@ -185,9 +212,9 @@ class Storyboard(ClipView):
         self._board(running=True, current=0, shots=ids)
         try:
             # every shot is checked, and the whole run held against the budget, before any is sent
-            first = client.prepare(prompts[0], duration=self.duration, size=self.size, model=self.model)
+            first = client.prepare(self.request(prompts[0]))
             for prompt in prompts[1:]:
-                params.validate(prompt, duration=self.duration, size=self.size, model=self.model)
+                self.request(prompt, first=False)
             per_shot = (first.cost or {}).get("usd", 0.0)
             count = len(prompts)
             client.budget.check(per_shot * count, what=f"these {count} shots", jobs=count)
@@ -236,30 +263,25 @@ class Storyboard(ClipView):
         from the previous shot's last frame (uploaded first) — and, when `reuse` finds the
         same request made before, what answers it (its saved clip, or its running job
         waited for) instead of a submit. The budget was held for the whole run."""
-        request: dict[str, Any] = {
-            "duration": self.duration,
-            "size": self.size,
-            "model": self.model,
-            "take": 1 if reuse else "next",
-        }
+        take = 1 if reuse else "next"
         context = self._notebook_context()
         if previous is None:
-            record = client.prepare(prompt, notebook=context, check_budget=not reuse, **request)
+            record = client.prepare(self.request(prompt), take=take, notebook=context, check_budget=not reuse)
             found = await client.earlier(record) if reuse else None
         else:
             frame = await read_frame(previous)
+            shot = next_shot(previous, prompt, frame)
             # asked before the upload: a shot made already needs no frame sent
-            found = await earlier_shot(client, prompt, frame, **request) if reuse else None
+            found = await earlier_shot(client, shot, frame, take=take) if reuse else None
             if found is None:
                 record = client.prepare(
-                    prompt,
-                    input_reference=await upload_frame(client, frame),
+                    dataclasses.replace(shot, input_reference=await upload_frame(client, frame)),
+                    take=take,
                     reference_digest=frame.digest,
                     notebook=context,
                     derived_from={"id": previous.id, "how": EXTEND},
                     reference_source=frame.source,
                     check_budget=not reuse,
-                    **request,
                 )
         if found is None:
             return record, None

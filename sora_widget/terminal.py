@@ -15,6 +15,7 @@ from ._text import format_duration, terminal_safe
 from ._waiting import Watch
 from .checks import check_job
 from .client import AsyncSoraClient
+from .params import Request
 from .records import Generation
 
 
@@ -61,14 +62,14 @@ class ProgressLine:
 
 def run_job(
     make_client: Callable[[], AsyncSoraClient],
-    prompt: str,
+    request: Request | str,
     *,
     timeout: float,
     save_to: str | None = None,
     watch: Watch | None = None,
     stream: TextIO | None = None,
     reuse: bool = True,
-    **submit: Any,
+    **arguments: Any,
 ) -> Generation:
     """Submit, follow the job on one live line (its status and time against the typical
     time, refreshed every second), save it; returns the completed record. Blocks.
@@ -89,7 +90,7 @@ def run_job(
                 watch.seen(record)
                 progress.show(record, record.elapsed_s(time.time()), client.expected_seconds(record))
 
-            record = client.prepare(prompt, check_budget=not reuse, **submit)
+            record = client.prepare(request, check_budget=not reuse, **arguments)
             if reuse:  # an identical request made before answers this one (a new take never is)
                 answered = await client.answer_from_earlier(
                     record, timeout=timeout, on_update=show, save_to=save_to

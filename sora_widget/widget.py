@@ -12,6 +12,7 @@ jobs advance, so the saved notebook says what produced each clip.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -29,26 +30,34 @@ log = logging.getLogger(__name__)
 
 
 class SoraWidget(ClipView):
-    """Generate Sora 2 clips from a notebook without blocking it.
+    """Generate clips from a notebook without blocking it, with any catalogued model.
 
     >>> w = sw.SoraWidget(prompt="a paper boat on a rainy street", duration=4)
+    >>> w = sw.SoraWidget(model="veo-3.1-fast", aspect_ratio="9:16", sound=False)
     >>> w                      # shows the controls, then a record output
     >>> w.generations          # records of this widget's jobs (sw.Generation)
     """
 
     prompt = traitlets.Unicode("", help="the prompt in the view's text box (two-way)").tag(sync=True)
-    duration = traitlets.Int(params.DEFAULT_DURATION, help="seconds of video, one of params.DURATIONS").tag(
+    duration = traitlets.Int(params.DEFAULT_DURATION, help="seconds of video, one the model offers").tag(
         sync=True
     )
-    size = traitlets.Unicode(params.DEFAULT_SIZE, help='"WxH", one the model offers').tag(sync=True)
+    size = traitlets.Unicode(
+        params.DEFAULT_SIZE,
+        help='"WxH", one the model makes (for a model that takes an aspect ratio: set from `values`); '
+        "empty when the clip takes its first frame's shape",
+    ).tag(sync=True)
     model = traitlets.Enum(
         list(params.MODELS),
         params.DEFAULT_MODEL,
-        help="the model of the next job: sizes and durations follow it",
+        help="the model of the next job: the controls follow its fields",
+    ).tag(sync=True)
+    values = traitlets.Dict(
+        help="the model's other fields (aspect_ratio, resolution, last_frame, sound, seed, its own options)"
     ).tag(sync=True)
     spend = traitlets.Dict(help="protocol.SpendView: this kernel's spend and budget").tag(sync=True)
     input_reference = traitlets.Unicode(
-        "", help="reference image: an http(s) URL or a data URI; empty for none"
+        "", help="the first frame (reference image): an http(s) URL or a data URI; empty for none"
     ).tag(sync=True)
     reference_name = traitlets.Unicode("", help="shown name of an uploaded local image; empty otherwise").tag(
         sync=True
@@ -65,20 +74,15 @@ class SoraWidget(ClipView):
     def __init__(
         self,
         prompt: str = "",
-        duration: int | str = params.DEFAULT_DURATION,
-        size: str = params.DEFAULT_SIZE,
+        duration: int | str | None = None,
+        size: str | None = None,
         client: AsyncSoraClient | None = None,
         model: str = params.DEFAULT_MODEL,
         **kwargs: Any,
     ) -> None:
-        chosen = params.validate_model(model)
-        super().__init__(
-            prompt=prompt,
-            duration=params.validate_duration(duration, chosen),
-            size=params.validate_size(size, chosen),
-            model=chosen,
-            **kwargs,
-        )
+        fields = {k: kwargs.pop(k) for k in list(kwargs) if k in api.REQUEST_FIELDS and k != "model"}
+        draft = params.validate_draft(prompt, model=model, duration=duration, size=size, **fields)
+        super().__init__(prompt=prompt, model=draft.model, **_traits_of(draft), **kwargs)
         self._client = client
         self._detached: set[str] = set()
         self._context = cell_context()
@@ -90,19 +94,57 @@ class SoraWidget(ClipView):
     def __repr__(self) -> str:
         # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
         model = "" if self.model == params.DEFAULT_MODEL else f", model={self.model!r}"
+        shape = f"size={self.size!r}" if self.size else "size=None"
         return (
-            f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, size={self.size!r}{model}, "
+            f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, {shape}{model}, "
             f"generations={len(self._records)})"
         )
 
+    def controls(self) -> dict[str, Any]:
+        """What the controls say, by the names `sw.generate` takes (empty ones left out)."""
+        given: dict[str, Any] = {"model": self.model, "duration": self.duration, **self.values}
+        entry = params.MODELS[self.model]
+        if entry.has("size") and self.size:
+            given["size"] = self.size
+        if self.input_reference:
+            given["input_reference"] = self.input_reference
+        return {k: v for k, v in given.items() if v is not None}
+
+    def request(self, prompt: str | None = None, **changes: Any) -> params.Request:
+        """The request the controls make, with `changes` over them (another model keeps
+        what it takes of the controls): checked in full (`InvalidParams`)."""
+        text = prompt if prompt is not None else self.prompt
+        current = self.controls()
+        model = changes.pop("model", None) or self.model
+        if model == self.model:
+            return params.validate(text, **{**current, **changes})
+        current.pop("model")
+        return params.validate_preferring(text, preferred=current, model=model, **changes)
+
     @traitlets.observe("model")
     def _fit_to_model(self, change: dict[str, Any]) -> None:
-        """A size or duration the new model does not offer gives way to its first."""
-        offered = params.MODELS[change["new"]]
-        if self.size not in offered.sizes:
-            self.size = next(iter(offered.sizes))
-        if self.duration not in offered.durations:
-            self.duration = offered.durations[0]
+        """What the new model takes of the controls stays; the rest gives way to its defaults."""
+        old = {
+            "duration": self.duration,
+            "size": self.size or None,
+            "input_reference": self.input_reference or None,
+            **self.values,
+        }
+        draft = params.validate_draft(self.prompt, preferred=old, model=change["new"])
+        self.set_trait("duration", draft.duration)
+        self.set_trait("size", draft.size or "")
+        self.set_trait("input_reference", draft.input_reference or "")
+        if not draft.input_reference:
+            self.set_trait("reference_name", "")
+        self.set_trait("values", _values_of(draft))
+
+    @traitlets.observe("values")
+    def _size_from_shape(self, change: dict[str, Any]) -> None:
+        """A model that takes an aspect ratio and a resolution makes its size from them."""
+        entry = params.MODELS[self.model]
+        shape = (str(change["new"].get("aspect_ratio")), str(change["new"].get("resolution") or ""))
+        if shape in entry.pixels and self.size != entry.pixels[shape]:
+            self.set_trait("size", entry.pixels[shape])
 
     def _ipython_display_(self) -> None:
         self.backend = dict(self._backend())
@@ -112,33 +154,29 @@ class SoraWidget(ClipView):
         self,
         prompt: str | None = None,
         *,
-        duration: int | str | None = None,
-        size: str | None = None,
-        input_reference: str | None = None,
+        request: params.Request | None = None,
         save_to: str | None = None,
-        model: str | None = None,
         take: int | str = "next",
         derived_from: dict[str, str] | None = None,
         reference_source: str | None = None,
         reference_digest: str | None = None,
+        **changes: Any,
     ) -> Generation:
         """Start a job as the Generate button does (on the running loop); returns its record.
 
-        Values not given come from the widget's controls. Raises InvalidParams,
+        `request`: what to make; else the controls' values with `prompt` and `changes`
+        (model, duration, size, first_frame, …) over them. Raises InvalidParams,
         AuthenticationError (no key) or BudgetExceeded before anything is sent. A new take
         unless `take` says which: the button asks for a new clip, never for one already made.
         `derived_from` and `reference_source` are recorded with it (lineage);
-        `reference_digest`: an uploaded reference's bytes, for its request identity.
+        `reference_digest`: an uploaded first frame's bytes, for its request identity.
         """
         check_save_to(save_to)  # before anything is sent: an unsavable clip is paid for all the same
-        reference = input_reference if input_reference is not None else (self.input_reference or None)
+        if request is None:
+            request = self.request(prompt, **changes)
         record = self.client.prepare(
-            prompt if prompt is not None else self.prompt,
-            duration=duration if duration is not None else self.duration,
-            size=size if size is not None else self.size,
-            model=model if model is not None else self.model,
+            request,
             take=take,
-            input_reference=reference,
             # the widget's own cell (where its record output lives) names the job's origin
             notebook={**(cell_context() or {}), **(self._context or {})} or None,
             derived_from=derived_from,
@@ -163,36 +201,28 @@ class SoraWidget(ClipView):
         parent: Generation | str,
         prompt: str,
         *,
-        duration: int | str | None = None,
-        size: str | None = None,
-        model: str | None = None,
         save_to: str | None = None,
         frame: shots.Frame | None = None,
         take: int | str = "next",
+        **changes: Any,
     ) -> Generation:
         """Start the next shot of `parent` (a record, or the id of one of this widget's
         jobs) as a card's Continue does: `prompt`, starting from its last frame (uploaded
-        first; `frame` if already read), with its model, size and duration unless given —
-        a new take unless `take` says which. Returns the new job's record (the job runs on
-        the kernel's loop, like Generate's)."""
+        first; `frame` if already read) through whichever first-frame field its model has,
+        with its model and values unless `changes` say otherwise — a new take unless `take`
+        says which. Returns the new job's record (the job runs on the kernel's loop, like
+        Generate's)."""
         clip = parent if isinstance(parent, Generation) else self._records.get(parent)
         if clip is None:
             raise InvalidParams("job", parent, "a completed job of this widget")
-        p = clip.params
-        duration = duration if duration is not None else p.duration
-        size = size if size is not None else p.size
-        model = model if model is not None else clip.model
-        # what can be refused is refused before the upload (nothing is sent)
-        self.client.prepare(prompt, duration=duration, size=size, model=model)
         frame = frame or await shots.read_frame(clip)
+        # what can be refused is refused before the upload (nothing is sent)
+        probe = shots.next_shot(clip, prompt, frame, **changes)
+        self.client.prepare(probe, check_budget=False)
         url = await shots.upload_frame(self.client, frame)
         self.remember_parent(clip)
         return self.start(
-            prompt,
-            duration=duration,
-            size=size,
-            model=model,
-            input_reference=url,
+            request=dataclasses.replace(probe, input_reference=url),
             save_to=save_to,
             derived_from={"id": clip.id, "how": shots.EXTEND},
             reference_source=frame.source,
@@ -215,18 +245,22 @@ class SoraWidget(ClipView):
 
     @handles("generate")
     def _on_generate(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
-        p = content.get("params") or {}
+        p = dict(content.get("params") or {})
         remix_of = content.get("remix_of") or None
         if remix_of is not None and remix_of not in self._records:
             raise InvalidParams("remix_of", remix_of, "a job of this widget")
+        model = content.get("model") or self.model
+        entry = params.MODELS[params.validate_model(model)]
+        if (entry.pixels and p.get("aspect_ratio")) or not entry.has("size"):
+            p.pop("size", None)  # the size such a model makes is its aspect ratio's and resolution's
+        reference = p.pop("input_reference", None) or None
+        fields = {k: v for k, v in p.items() if k != "prompt" and v is not None and v != ""}
         record = self.start(
-            p.get("prompt", ""),
-            duration=p.get("duration", self.duration),
-            size=p.get("size", self.size),
-            input_reference=p.get("input_reference") or None,
-            model=content.get("model") or self.model,
+            request=params.validate(
+                p.get("prompt", ""), model=entry.name, input_reference=reference, **fields
+            ),
             derived_from={"id": remix_of, "how": shots.REMIX} if remix_of else None,
-            reference_source=self._reference_source_of(remix_of, p.get("input_reference") or None),
+            reference_source=self._reference_source_of(remix_of, reference),
         )
         self._reply(request, job=record.id)
 
@@ -359,6 +393,21 @@ class SoraWidget(ClipView):
             detached=record.id in self._detached and record.id not in self._tasks,
             parent_prompt=self._parent_prompt(record),
         )
+
+
+def _values_of(draft: params.Request) -> dict[str, Any]:
+    """The `values` trait of a request: its fields beyond duration, size and the first frame."""
+    named = {k: getattr(draft, k) for k in ("aspect_ratio", "resolution", "last_frame", "sound", "seed")}
+    return {k: v for k, v in {**named, **dict(draft.options)}.items() if v is not None}
+
+
+def _traits_of(draft: params.Request) -> dict[str, Any]:
+    return {
+        "duration": draft.duration,
+        "size": draft.size or "",
+        "input_reference": draft.input_reference or "",
+        "values": _values_of(draft),
+    }
 
 
 __all__ = ["SoraWidget"]

@@ -3,7 +3,7 @@
 export type Mode = "full" | "job" | "batch" | "storyboard";
 export type Status = "PENDING" | "SUBMITTING" | "QUEUED" | "PROCESSING" | "COMPLETED" | "FAILED" | "UNKNOWN" | "EXPIRED";
 
-/** One allowed size: value "720x1280", label "Portrait", and its pixels. */
+/** One size some model makes: value "720x1280", label "Portrait", and its pixels. */
 export interface SizeOption {
   value: string;
   label: string;
@@ -11,27 +11,57 @@ export interface SizeOption {
   height: number;
 }
 
-/** One model of the API: the sizes (values of `Options.sizes`) and durations it offers. */
+/** One allowed value of a field, and how the control labels it. */
+export interface ChoiceOption {
+  value: string | number;
+  label: string;
+}
+
+/** One field of a model (params.Field): the control the view builds for it. `kind` "choice" (radio segments or a menu), "bool" (a switch), "int" (a number), "image" (a picker: URL, data URI or an uploaded file), "text". */
+export interface FieldOption {
+  name: string;
+  label: string;
+  kind: "choice" | "bool" | "int" | "image" | "text";
+  choices: ChoiceOption[];
+  default: string | number | boolean | null;
+  required: boolean;
+  minimum: number | null;
+  maximum: number | null;
+  help: string;
+}
+
+/** What a clip costs (params.Price) at the prices in use: `usd` per second of video or per clip, by the value of the field `by` ("sound"/"silent" for sound; "*" for all). */
+export interface PriceRule {
+  per: "second" | "clip";
+  by: string | null;
+  usd: Record<string, number>;
+}
+
+/** The clip size an aspect ratio and a resolution make. */
+export interface PixelsOption {
+  aspect_ratio: string;
+  resolution: string;
+  size: string;
+}
+
+/** One model of the catalogue: the controls follow its `fields`, the estimate its `price`. */
 export interface ModelOption {
   name: string;
+  label: string;
+  summary: string;
   sizes: string[];
   durations: number[];
   typical_latency_s: number;
+  sound: "always" | "optional" | "never";
+  fields: FieldOption[];
+  price: PriceRule;
+  pixels: PixelsOption[];
 }
 
-/** What one clip costs (US dollars) at the prices in use. */
-export interface EstimateOption {
-  model: string;
-  size: string;
-  duration: number;
-  usd: number;
-}
-
-/** `options` trait (read-only in the view): what the controls may offer (params.py). */
+/** `options` trait (read-only in the view): what the controls may offer (params.view_options). */
 export interface Options {
   model: string;
   models: ModelOption[];
-  estimates: EstimateOption[];
   prices_as_of: string;
   durations: number[];
   sizes: SizeOption[];
@@ -40,7 +70,7 @@ export interface Options {
   image_types: string[];
   max_reference_bytes: number;
 }
-export const OPTIONS_KEYS = ["model", "models", "estimates", "prices_as_of", "durations", "sizes", "default_duration", "default_size", "image_types", "max_reference_bytes"] as const;
+export const OPTIONS_KEYS = ["model", "models", "prices_as_of", "durations", "sizes", "default_duration", "default_size", "image_types", "max_reference_bytes"] as const;
 
 /** `spend` trait: this kernel's spend and budget (US dollars; None: no budget). */
 export interface SpendView {
@@ -76,11 +106,18 @@ export interface JobError {
   retryable: boolean;
 }
 
+/** A request's values as a record keeps them (params.Request.to_dict): what the model takes beyond prompt, duration, size and first frame, when it says them. */
 export interface JobParams {
   prompt: string;
   duration: number;
-  size: string;
+  size: string | null;
   input_reference: string | null;
+  last_frame?: string | null;
+  aspect_ratio?: string | null;
+  resolution?: string | null;
+  sound?: boolean | null;
+  seed?: number | null;
+  options?: Record<string, string | number | boolean>;
 }
 
 /** What the saved clip is (read from the file). */
@@ -151,7 +188,7 @@ export interface BoardProgress {
 }
 export const BOARDPROGRESS_KEYS = ["running", "current", "shots", "film", "error"] as const;
 
-/** Every synced trait a view reads. A SoraWidget has all but `batch`, `shots` and `board`; a batch view has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`; a Storyboard `options`, `jobs`, `jobs_clock_ms`, `mode`, `shots`, `duration`, `size`, `model` and `board`. */
+/** Every synced trait a view reads. A SoraWidget has all but `batch`, `shots` and `board`; a batch view has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`; a Storyboard `options`, `jobs`, `jobs_clock_ms`, `mode`, `shots`, `duration`, `size`, `model` and `board`. `values`: the model's fields beyond duration, size and the first frame (aspect ratio, resolution, last frame, sound, seed, its own options), by name. */
 export interface Traits {
   prompt: string;
   duration: number;
@@ -159,6 +196,7 @@ export interface Traits {
   model: string;
   input_reference: string;
   reference_name: string;
+  values: Record<string, string | number | boolean | null>;
   options: Options;
   backend: Backend;
   spend: SpendView;
@@ -169,6 +207,7 @@ export interface Traits {
   shots: string[];
   board: BoardProgress;
 }
+export const TRAITS_KEYS = ["prompt", "duration", "size", "model", "input_reference", "reference_name", "values", "options", "backend", "spend", "jobs", "jobs_clock_ms", "mode", "batch", "shots", "board"] as const;
 
 /** `remix_of`: the job whose parameters the controls were filled with (Remix). */
 export interface GenerateRequest {
@@ -256,6 +295,7 @@ export interface VideoChunk {
 
 /** view → kernel */
 export type Request = GenerateRequest | VideoRequest | StopRequest | ResumeRequest | UploadRequest | UseEmulatorRequest | ContinueRequest | RunStoryboardRequest;
+export type RequestKind = Request["kind"];
 
 /** kernel → view */
 export type Reply = ReplyOk | ReplyError | VideoChunk;

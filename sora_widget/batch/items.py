@@ -17,42 +17,54 @@ from typing import Any
 
 from .._files import file_sha256
 from ..errors import InvalidParams
-from ..params import DEFAULT_MODEL, MODEL, GenerationParams, reference_kind, validate, validate_model
+from ..params import COMMON_FIELDS, DEFAULT_MODEL, MODEL, MODELS, Request, reference_kind, validate
 
-#: the keys an item dict (or the columns a DataFrame) may have
+#: the keys an item dict (or the columns a DataFrame) may have: the first ones, then every
+#: other field a catalogued model takes (its own options by their names)
 ITEM_KEYS = ("prompt", "duration", "size", "input_reference", "model", "take")
-_ITEMS_ALLOWED = "a list of prompts, of dicts with " + "/".join(ITEM_KEYS) + ", or a DataFrame"
+FIELD_KEYS = tuple(
+    sorted({*COMMON_FIELDS, *(f.name for m in MODELS.values() for f in m.custom_options)} - set(ITEM_KEYS))
+)
+_ALL_KEYS = (*ITEM_KEYS, *FIELD_KEYS)
+_ITEMS_ALLOWED = (
+    "a list of prompts, of dicts with " + "/".join(ITEM_KEYS) + " (and a model's fields), or a DataFrame"
+)
 
 
 @dataclass(frozen=True)
 class Item:
     """One item of a batch: validated parameters, the model and which take."""
 
-    params: GenerationParams
+    params: Request
     model: str = DEFAULT_MODEL
     take: int = 1
 
 
 def normalize_items(
-    items: object, *, duration: object, size: object, model: object = DEFAULT_MODEL, take: object = 1
+    items: object,
+    *,
+    duration: object = None,
+    size: object = None,
+    model: object = DEFAULT_MODEL,
+    take: object = 1,
+    **fields: object,
 ) -> list[Item]:
-    """Validated items, in order. `duration`, `size`, `model` and `take` apply where an
-    item does not say. Raises `InvalidParams` naming the first bad item's index."""
+    """Validated items, in order. `duration`, `size`, `model`, `take` and `fields` (any
+    other field of the model) apply where an item does not say; None: the model's default.
+    Raises `InvalidParams` naming the first bad item's index."""
     rows = _rows(items)
     if not rows:
         raise InvalidParams("items", items, f"{_ITEMS_ALLOWED}, with at least one item")
-    return [
-        _item(index, row, duration=duration, size=size, model=model, take=take)
-        for index, row in enumerate(rows)
-    ]
+    defaults = {"duration": duration, "size": size, "model": model, "take": take, **fields}
+    return [_item(index, row, defaults) for index, row in enumerate(rows)]
 
 
-def param_hash(item: Item | GenerationParams) -> str:
+def param_hash(item: Item | Request) -> str:
     """A short, stable hash of one item (a local reference image by content). The model
     and take count only when they are not the defaults, so a batch id made before there
     was a choice stays the same."""
-    if isinstance(item, GenerationParams):
-        item = Item(item)
+    if isinstance(item, Request):
+        item = Item(item, item.model)
     data = item.params.to_dict()
     reference = item.params.input_reference
     if reference is not None and reference_kind(reference) == "path":
@@ -94,7 +106,7 @@ def _dataframe_rows(frame: Any) -> list[object]:
             "items", f"a DataFrame with columns {columns}", "a DataFrame with a 'prompt' column"
         )
     # Other columns (notes, ids, …) are the user's own and are left alone.
-    wanted = [c for c in ITEM_KEYS if c in columns]
+    wanted = [c for c in _ALL_KEYS if c in columns]
     return [
         {key: _missing_to_none(value) for key, value in zip(wanted, row, strict=True)}
         for row in frame[wanted].itertuples(index=False, name=None)
@@ -114,31 +126,26 @@ def _missing_to_none(value: object) -> object:
     return value
 
 
-def _item(index: int, row: object, *, duration: object, size: object, model: object, take: object) -> Item:
-    if isinstance(row, GenerationParams):
-        row = row.to_dict()
+def _item(index: int, row: object, defaults: dict[str, object]) -> Item:
+    if isinstance(row, Request):
+        row = {**row.values(), "prompt": row.prompt, "model": row.model}
     if isinstance(row, str):
         row = {"prompt": row}
     if not isinstance(row, Mapping):
         raise InvalidParams(f"items[{index}]", row, "a prompt, or a dict with " + "/".join(ITEM_KEYS))
-    unknown = sorted(str(k) for k in row if k not in ITEM_KEYS)
+    unknown = sorted(str(k) for k in row if k not in _ALL_KEYS)
     if unknown:
         raise InvalidParams(f"items[{index}]", f"keys {unknown}", f"only the keys {', '.join(ITEM_KEYS)}")
+    given = {k: v for k, v in {**defaults, **{k: v for k, v in row.items() if v is not None}}.items()}
+    which = given.pop("take")
+    fields = {k: v for k, v in given.items() if v is not None and k != "prompt"}
     try:
-        chosen = validate_model(_or(row.get("model"), model))
-        params = validate(
-            row.get("prompt"),
-            duration=_or(row.get("duration"), duration),
-            size=_or(row.get("size"), size),
-            input_reference=row.get("input_reference"),
-            model=chosen,
-        )
-        which = _or(row.get("take"), take)
+        params = validate(row.get("prompt"), **fields)
         if isinstance(which, bool) or not isinstance(which, int) or which < 1:
             raise InvalidParams("take", which, "a whole number ≥ 1")
     except InvalidParams as error:
         raise InvalidParams(f"items[{index}].{error.field}", error.value, error.allowed) from None
-    return Item(params, chosen, which)
+    return Item(params, params.model, which)
 
 
 def _or(value: object, default: object) -> object:

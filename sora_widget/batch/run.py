@@ -24,6 +24,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from .. import api
 from .._sync import run_blocking
@@ -31,7 +32,7 @@ from ..checks import check_timeout
 from ..client import AsyncSoraClient
 from ..environment import cell_context, in_kernel
 from ..errors import BudgetExceeded, InvalidParams, SoraError
-from ..params import DEFAULT_DURATION, DEFAULT_SIZE, DEFAULT_TIMEOUT_S
+from ..params import DEFAULT_TIMEOUT_S
 from ..records import Generation, parse_time
 from .items import Item, batch_id_for, normalize_items, param_hash
 from .plan import Step, batch_info, plan
@@ -75,8 +76,8 @@ def generate_many(
     items: object,
     *,
     concurrency: int = 4,
-    duration: int | str = DEFAULT_DURATION,
-    size: str = DEFAULT_SIZE,
+    duration: int | str | None = None,
+    size: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     client: AsyncSoraClient | None = None,
     batch_id: str | None = None,
@@ -85,13 +86,16 @@ def generate_many(
     model: str | None = None,
     take: int = 1,
     reuse: bool = True,
+    **fields: Any,
 ) -> Batch:
     """Generate a clip per item, `concurrency` at a time; their records in input order.
 
-    Items: prompts, dicts (prompt, duration, size, input_reference) or a pandas
-    DataFrame with those columns; `duration` and `size` apply where an item does not
-    say. Blocks until every item has ended — also in a notebook, where a gallery shows
-    each item's status. Call it again with the same items to resume after a restart.
+    Items: prompts, dicts (prompt, duration, size, input_reference, model, take, and
+    any field of the model: first_frame, sound, …) or a pandas DataFrame with those
+    columns; `duration`, `size`, `model` and `fields` apply where an item does not say
+    (the model's defaults where nothing does). Blocks until every item has ended — also
+    in a notebook, where a gallery shows each item's status. Call it again with the same
+    items to resume after a restart.
     """
     return run_blocking(
         agenerate_many(
@@ -107,6 +111,7 @@ def generate_many(
             model=model,
             take=take,
             reuse=reuse,
+            **fields,
         ),
         explain=lambda: INTERRUPTED,
     )
@@ -116,8 +121,8 @@ async def agenerate_many(
     items: object,
     *,
     concurrency: int = 4,
-    duration: int | str = DEFAULT_DURATION,
-    size: str = DEFAULT_SIZE,
+    duration: int | str | None = None,
+    size: str | None = None,
     timeout: float = DEFAULT_TIMEOUT_S,
     client: AsyncSoraClient | None = None,
     batch_id: str | None = None,
@@ -126,6 +131,7 @@ async def agenerate_many(
     model: str | None = None,
     take: int = 1,
     reuse: bool = True,
+    **fields: Any,
 ) -> Batch:
     """`generate_many` as a coroutine."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
@@ -136,7 +142,9 @@ async def agenerate_many(
     # Elsewhere (a script, asyncio.run) a client for this call, closed at its end.
     runner = client or (api.client() if own else await api.kernel_client())
     try:
-        params = normalize_items(items, duration=duration, size=size, model=model or runner.model, take=take)
+        params = normalize_items(
+            items, duration=duration, size=size, model=model or runner.model, take=take, **fields
+        )
         hashes = [param_hash(p) for p in params]
         batch_id = batch_id or batch_id_for(hashes, api_host=runner.api_host)
         return await _run(runner, params, hashes, batch_id, concurrency, timeout, show, retry_failed, reuse)
@@ -207,13 +215,8 @@ def _record_for(
     if step.record is not None:
         return step.record
     item = items[step.index]
-    p = item.params
     return client.prepare(
-        p.prompt,
-        duration=p.duration,
-        size=p.size,
-        input_reference=p.input_reference,
-        model=item.model,
+        item.params,
         take=item.take,
         notebook=cell_context(),
         batch=batch_info(batch_id, step.index, hashes[step.index], len(hashes)),
@@ -237,7 +240,7 @@ def _within_budget(client: AsyncSoraClient, to_pay: list[Item]) -> None:
     spend = client.budget.spend()
     if spend.remaining_usd is None or not to_pay:
         return
-    costs = [client.estimate(item.model, item.params).usd for item in to_pay]
+    costs = [client.estimate(item.params).usd for item in to_pay]
     total = sum(costs)
     if total <= spend.remaining_usd + 1e-9:
         return

@@ -14,9 +14,9 @@ if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
         del sys.modules["httpx._main"]
 
 from ._client import AsyncSoraClient
+from ._config import DEFAULT_BASE_URL, normalize_base_url
 from ._http import prepare_tls
 from ._naming import slugify, video_filename
-from ._config import DEFAULT_BASE_URL, normalize_base_url
 from ._policy import LatencyModel, PollPolicy, RetryPolicy, latency_model, next_poll_delay
 from ._ratelimit import AdaptiveLimiter, AimdPacer, RateSettings
 from ._requests import Clock, Limiter

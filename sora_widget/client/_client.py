@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from ..checks import check_job, check_on_update, check_output_dir
-from ..cost import Budget, Estimate, Prices, effective_prices, estimate, session_budget
+from ..cost import Budget, Estimate, Prices, effective_prices, estimate_request, session_budget
 from ..errors import (
     AuthenticationError,
     GenerationFailed,
@@ -36,13 +36,11 @@ from ..errors import (
 from ..ledger import Ledger, Observer
 from ..ledger._writers import SUBMITS_UNDER_WAY
 from ..params import (
-    DEFAULT_DURATION,
     DEFAULT_MODEL,
-    DEFAULT_SIZE,
     DEFAULT_TIMEOUT_S,
     IMAGE_TYPES,
     MAX_REFERENCE_BYTES,
-    GenerationParams,
+    Request,
     reference_kind,
     validate,
     validate_model,
@@ -68,8 +66,7 @@ from ._provenance import versions
 from ._ratelimit import AdaptiveLimiter
 from ._requests import MAX_DOWNLOADS, MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
 from ._results import failure_detail, failure_in_body, keep_figures, output_url, read_status
-from ._reuse import Reuse, check_take, explain, find_reusable, next_take
-from ._reuse import reference_digest as reference_digest_of
+from ._reuse import Reuse, check_take, explain, find_reusable, next_take, request_key
 
 log = logging.getLogger(__name__)
 
@@ -179,33 +176,32 @@ class AsyncSoraClient:
 
     # -- the API ----------------------------------------------------------------------------
 
+    def request(self, request: Request | str, **fields: Any) -> Request:
+        """The request value of a call: `request` itself, or a prompt and the fields a
+        caller gave (checked against the model: `InvalidParams` before anything is sent).
+        The model is this client's unless `fields` name one."""
+        if isinstance(request, Request):
+            if fields:
+                raise TypeError(f"a Request says everything itself; not also {sorted(fields)}")
+            return request
+        model = fields.pop("model", None)
+        return validate(request, model=model if model is not None else self.model, **fields)
+
     async def submit(
-        self,
-        prompt: str,
-        *,
-        duration: int | str = DEFAULT_DURATION,
-        size: str = DEFAULT_SIZE,
-        input_reference: str | os.PathLike[str] | None = None,
-        on_update: OnUpdate | None = None,
-        **context: Any,
+        self, request: Request | str, *, on_update: OnUpdate | None = None, **arguments: Any
     ) -> Generation:
         """Send a job; returns its record with the request id. Nothing is sent if the
         parameters are invalid (`InvalidParams`), no API key is set, or the clip would pass
-        this kernel's budget (`BudgetExceeded`). `context`: see `prepare`."""
+        this kernel's budget (`BudgetExceeded`). `arguments`: the job's context (see
+        `prepare`) and, with a prompt, the request's fields."""
         check_on_update(on_update)
-        record = self.prepare(
-            prompt, duration=duration, size=size, input_reference=input_reference, **context
-        )
+        record = self.prepare(request, **arguments)
         return await self.submit_prepared(record, on_update=on_update)
 
     def prepare(
         self,
-        prompt: str,
+        request: Request | str,
         *,
-        duration: int | str = DEFAULT_DURATION,
-        size: str = DEFAULT_SIZE,
-        input_reference: str | os.PathLike[str] | None = None,
-        model: str | None = None,
         take: int | str = 1,
         notebook: dict[str, str] | None = None,
         replay_of: str | None = None,
@@ -214,40 +210,34 @@ class AsyncSoraClient:
         check_budget: bool = True,
         reference_source: str | None = None,
         reference_digest: str | None = None,
+        **fields: Any,
     ) -> Generation:
-        """Validate and build the record of a job without sending anything, so a caller
-        (the widget) can show the job before its first request. `model`: this client's
-        unless given; `take`: which take of the same request this is (1, 2, …, or "next":
-        the first take this API has no generation of — see `records.identity`);
+        """Build the record of a job without sending anything, so a caller (the widget) can
+        show the job before its first request. `request`: a `Request` (`params.validate`), or
+        a prompt and its `fields` (model, duration, size, first_frame, …; the model is this
+        client's unless given). `take`: which take of the same request this is (1, 2, …, or
+        "next": the first take this API has no generation of — see `records.identity`);
         `notebook`, `replay_of`, `batch`, `derived_from` are recorded with it, and
-        `reference_source` (where an uploaded reference came from, e.g. "last frame of …").
-        `reference_digest`: the reference's bytes' sha256 when its URL names bytes we sent
-        (a shot's uploaded last frame): the request is then the same whatever URL the
-        upload was given, so a re-run finds it.
+        `reference_source` (where an uploaded first frame came from, e.g. "last frame of …").
+        `reference_digest`: the first frame's bytes' sha256 when its URL names bytes we sent
+        (a shot's uploaded last frame): the request is then the same whatever URL the upload
+        was given, so a re-run finds it.
 
         Raises `InvalidParams` (a value the model does not accept), `AuthenticationError`
         (no key) or `BudgetExceeded` (its estimate would pass the budget) — all before any
         request."""
-        chosen = validate_model(model if model is not None else self.model)
-        params = validate(prompt, duration=duration, size=size, input_reference=input_reference, model=chosen)
+        chosen = self.request(request, **fields)
         self._require_key()
         check_output_dir(self.output_dir)
-        guess = self.estimate(chosen, params)
+        guess = self.estimate(chosen)
         if check_budget:
             self.budget.check(guess.usd)
-        key = identity.request_key(
-            api_host=self.api_host,
-            model=chosen,
-            prompt=params.prompt,
-            duration=params.duration,
-            size=params.size,
-            reference=reference_digest or reference_digest_of(params.input_reference),
-        )
+        key = request_key(self.api_host, chosen, first_frame_digest=reference_digest)
         which = next_take(self.ledger, key) if take == "next" else check_take(take)
         return Generation(
             id=new_id(),
-            params=params,
-            model=chosen,
+            params=chosen,
+            model=chosen.model,
             api_host=self.api_host,
             versions=versions(),
             notebook=notebook,
@@ -265,10 +255,10 @@ class AsyncSoraClient:
         (see `_reuse.find_reusable`); None: never asked."""
         return await find_reusable(self.ledger, self.output_dir, record, self._submitting)
 
-    def estimate(self, model: str, params: GenerationParams) -> Estimate:
-        """What a clip of `model` with these parameters will cost, at this client's prices."""
+    def estimate(self, request: Request) -> Estimate:
+        """What `request` will cost, at this client's prices."""
         prices = self.prices if self.prices is not None else effective_prices()
-        return estimate(model=model, duration=params.duration, size=params.size, prices=prices)
+        return estimate_request(request, prices=prices)
 
     async def submit_prepared(self, record: Generation, *, on_update: OnUpdate | None = None) -> Generation:
         """Upload a local reference if there is one, write the ledger entry, then POST.
@@ -330,11 +320,19 @@ class AsyncSoraClient:
             raise
 
     async def _post(self, record: Generation) -> None:
-        reference = record.params.input_reference
         try:
-            if reference is not None and reference_kind(reference) == "path":
-                record.reference_source = display_path(Path(reference))
-                record.params = replace(record.params, input_reference=await self.upload(reference))
+            # local images go up first; the request then names them by their URLs
+            for name in ("input_reference", "last_frame"):
+                image = getattr(record.params, name)
+                if image is not None and reference_kind(image) == "path":
+                    if name == "input_reference":
+                        record.reference_source = display_path(Path(image))
+                    uploaded = await self.upload(image)
+                    record.params = (
+                        replace(record.params, input_reference=uploaded)
+                        if name == "input_reference"
+                        else replace(record.params, last_frame=uploaded)
+                    )
             await self._log("submitting", record)
             started = self.clock.now()
             response = await self.requester.submit(
@@ -555,19 +553,17 @@ class AsyncSoraClient:
 
     async def generate(
         self,
-        prompt: str,
+        request: Request | str,
         *,
-        duration: int | str = DEFAULT_DURATION,
-        size: str = DEFAULT_SIZE,
-        input_reference: str | os.PathLike[str] | None = None,
         timeout: float = DEFAULT_TIMEOUT_S,
         on_update: OnUpdate | None = None,
         save_to: str | os.PathLike[str] | None = None,
         reuse: bool = False,
-        **context: Any,
+        **arguments: Any,
     ) -> Generation:
-        """submit + wait: the saved clip's record. `context` is recorded with it (model,
-        take, notebook, replay_of, batch, derived_from).
+        """submit + wait: the saved clip's record. `arguments`: the job's context, recorded
+        with it (take, notebook, replay_of, batch, derived_from, …: see `prepare`) and, with
+        a prompt, the request's fields.
 
         `reuse`: first ask the ledger for the same request identity (see `find_reusable`):
         a saved, intact clip is returned at once (0 requests, 0 cost), a running job is
@@ -578,14 +574,7 @@ class AsyncSoraClient:
         # Hundreds of calls gathered at once all take their first step in one iteration of
         # the loop: they only queue here, and a few at a time prepare and submit.
         async with self._starting:
-            record = self.prepare(
-                prompt,
-                duration=duration,
-                size=size,
-                input_reference=input_reference,
-                check_budget=not reuse,
-                **context,
-            )
+            record = self.prepare(request, check_budget=not reuse, **arguments)
             found = await self.earlier(record) if reuse else None
             if found is None:
                 await self.submit_prepared(record, on_update=on_update)
@@ -680,7 +669,7 @@ class AsyncSoraClient:
         # A request id we never saw (another machine, another ledger): still resumable.
         record = Generation(
             id=new_id(),
-            params=GenerationParams(prompt="(unknown: not in this ledger)"),
+            params=Request(prompt="(unknown: not in this ledger)"),
             request_id=job,
             api_host=self.api_host,
             versions=versions(),

@@ -17,7 +17,7 @@ from ._policy import LatencyModel, PollPolicy, latency_model
 LEARN_FROM = 20
 
 #: a kind of job: (model, duration, size) — jobs of one kind take about as long
-Kind = tuple[str, int, str]
+Kind = tuple[str, int, str | None]
 
 
 def kind_of(record: Generation) -> Kind:

@@ -17,7 +17,7 @@ from typing import Literal
 from .._files import file_sha256
 from ..errors import InvalidParams, SubmitOutcomeUnknown
 from ..ledger import Ledger
-from ..params import decode_data_uri, reference_kind
+from ..params import Request, decode_data_uri, reference_kind
 from ..records import Generation, identity, parse_time
 
 
@@ -34,6 +34,24 @@ class Reuse:
     kind: Literal["done", "attach", "unknown", "regenerate"]
     record: Generation
     why: str = ""
+
+
+def request_key(api_host: str, request: Request, *, first_frame_digest: str | None = None) -> str:
+    """What `request` asks for, as a digest (the take aside): its images by their bytes
+    (a data URI's, a local file's; `first_frame_digest` when the first frame's URL names
+    bytes we uploaded ourselves) or by their URLs."""
+    extra = request.identity_extra()
+    if request.last_frame is not None:
+        extra["last_frame"] = reference_digest(request.last_frame)
+    return identity.request_key(
+        api_host=api_host,
+        model=request.model,
+        prompt=request.prompt,
+        duration=request.duration,
+        size=request.size,
+        reference=first_frame_digest or reference_digest(request.first_frame),
+        extra=extra,
+    )
 
 
 def next_take(ledger: Ledger, key: str) -> int:

@@ -33,7 +33,7 @@ from starlette.types import ASGIApp
 
 from .._version import __version__
 from ..errors import InvalidParams
-from ..params import DEFAULT_DURATION, DEFAULT_SIZE, MAX_REFERENCE_BYTES, GenerationParams, validate
+from ..params import MAX_REFERENCE_BYTES, from_payload
 from .assets import AssetRejected
 from .catalogue import listing, refusal
 from .config import EmulatorConfig, from_options
@@ -316,7 +316,7 @@ class _Api:
         if isinstance(body, Response):
             return body
         try:
-            params = _params(body, model)
+            params = from_payload(model, body)
             return self.rt.submit(params, kind=kind, model=model)
         except InvalidParams as invalid:
             return error(400, str(invalid))
@@ -338,17 +338,6 @@ class _Api:
         else:
             base = _origin(request)
         return f"{base}/outputs/{job.request_id}.mp4"
-
-
-def _params(body: dict[str, Any], model: str) -> GenerationParams:
-    return validate(
-        body.get("prompt"),
-        duration=body.get("duration", DEFAULT_DURATION),
-        size=body.get("size", DEFAULT_SIZE),
-        input_reference=body.get("input_reference"),
-        model=model,
-        allow_local_reference=False,
-    )
 
 
 #: the largest request body the API endpoints read: a reference image (at most

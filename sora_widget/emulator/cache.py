@@ -13,7 +13,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..params import DEFAULT_MODEL, GenerationParams
+from ..params import DEFAULT_MODEL, Request
 from .render import EncoderSettings, VideoFile, describe, render_key, render_video, write_atomic
 from .scene import Reference
 
@@ -31,7 +31,7 @@ class RenderCache:
         self.hits = 0
 
     async def get(
-        self, params: GenerationParams, reference: Reference, model: str = DEFAULT_MODEL
+        self, params: Request, reference: Reference, model: str = DEFAULT_MODEL
     ) -> VideoFile:
         key = render_key(params, reference, self.encoder, model)
         video = self._done.get(key)
@@ -48,7 +48,7 @@ class RenderCache:
         return await asyncio.shield(task)
 
     async def _produce(
-        self, key: str, params: GenerationParams, reference: Reference, model: str
+        self, key: str, params: Request, reference: Reference, model: str
     ) -> VideoFile:
         try:
             loop = asyncio.get_running_loop()
@@ -62,7 +62,7 @@ class RenderCache:
             self._pending.pop(key, None)
 
     def _load_or_render(
-        self, key: str, params: GenerationParams, reference: Reference, model: str
+        self, key: str, params: Request, reference: Reference, model: str
     ) -> tuple[VideoFile, bool]:
         """The video, and whether it had to be rendered (rather than found on disk)."""
         path = self.directory / f"{key}.mp4"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..params import DEFAULT_MODEL, MODELS, GenerationParams
+from ..params import DEFAULT_MODEL, MODELS, Request, clip_price
 from .config import EmulatorConfig
 
 
@@ -30,9 +30,9 @@ def latency_scale(model: str) -> float:
     return MODELS[model].typical_latency_s / MODELS[DEFAULT_MODEL].typical_latency_s
 
 
-def cost_usd(model: str, params: GenerationParams) -> float:
-    """US dollars a clip costs at the table's prices: seconds × price per second of its size."""
-    return round(params.duration * MODELS[model].usd_per_second[params.size], 6)
+def cost_usd(model: str, params: Request) -> float:
+    """US dollars a clip costs at the catalogue's prices (its model's price rule)."""
+    return clip_price(params.with_model(model))[0]
 
 
 def refusal(model: str, config: EmulatorConfig) -> tuple[int, str, dict[str, Any]] | None:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..params import DEFAULT_MODEL, GenerationParams
+from ..params import DEFAULT_MODEL, Request
 from .catalogue import cost_usd, latency_scale
 from .config import EmulatorConfig
 from .render import VideoFile
@@ -45,7 +45,7 @@ class OutOfCredits(Exception):
 @dataclass
 class Job:
     request_id: str
-    params: GenerationParams
+    params: Request
     #: "async" (POST /v2) or "sync" (POST /v1, answered with the video itself)
     kind: str
     submitted_at: float
@@ -127,7 +127,7 @@ def blocked_word(prompt: str, block_words: tuple[str, ...]) -> str | None:
     return next((word for word in block_words if word.casefold() in lowered), None)
 
 
-def cost_of(params: GenerationParams) -> float:
+def cost_of(params: Request) -> float:
     """One credit per second of video."""
     return float(params.duration)
 
@@ -159,7 +159,7 @@ class JobStore:
 
     # -- commands --------------------------------------------------------------------------
 
-    def submit(self, params: GenerationParams, *, kind: str = "async", model: str = DEFAULT_MODEL) -> Job:
+    def submit(self, params: Request, *, kind: str = "async", model: str = DEFAULT_MODEL) -> Job:
         """Accept a job of `model` (charging its credits), or raise `OutOfCredits`."""
         now = self.clock()
         self._replay(now)
@@ -297,12 +297,13 @@ class JobStore:
         return self._seq
 
 
-def _shown(params: GenerationParams) -> dict[str, Any]:
+def _shown(params: Request) -> dict[str, Any]:
     """The parameters for the stats: a data URI (up to megabytes) is summarised."""
     shown = params.to_dict()
-    reference = params.input_reference
-    if reference is not None and reference[:5].lower() == "data:":
-        head = reference.split(",", 1)[0]
-        digest = hashlib.sha256(reference.encode()).hexdigest()[:16]
-        shown["input_reference"] = f"{head},… ({len(reference)} characters, sha256 {digest}…)"
+    for name in ("input_reference", "last_frame"):
+        reference = shown.get(name)
+        if reference is not None and reference[:5].lower() == "data:":
+            head = reference.split(",", 1)[0]
+            digest = hashlib.sha256(reference.encode()).hexdigest()[:16]
+            shown[name] = f"{head},… ({len(reference)} characters, sha256 {digest}…)"
     return shown

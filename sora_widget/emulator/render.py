@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._files import file_sha256
-from ..params import DEFAULT_MODEL, GenerationParams
+from ..params import DEFAULT_MODEL, Request
 from .config import DEFAULT_FPS
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class EncoderSettings:
 
 
 def render_key(
-    params: GenerationParams, reference: Reference, encoder: EncoderSettings, model: str = DEFAULT_MODEL
+    params: Request, reference: Reference, encoder: EncoderSettings, model: str = DEFAULT_MODEL
 ) -> str:
     """The cache key: everything the bytes depend on (the model is drawn on screen)."""
     fields = params.to_dict()
@@ -79,7 +79,7 @@ def render_key(
 
 
 def render_video(
-    params: GenerationParams,
+    params: Request,
     reference: Reference,
     path: Path,
     *,

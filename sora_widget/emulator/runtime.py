@@ -10,6 +10,8 @@ answer, so a status is exact to the millisecond rather than to the timer.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import io
 import logging
 import shutil
 import tempfile
@@ -20,7 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .._version import __version__
-from ..params import DEFAULT_MODEL, GenerationParams, decode_data_uri, reference_kind
+from ..params import DEFAULT_MODEL, Request, decode_data_uri, reference_kind
 from .assets import AssetStore
 from .cache import RenderCache
 from .catalogue import listing
@@ -72,7 +74,7 @@ class Runtime:
 
     # -- jobs ------------------------------------------------------------------------------
 
-    def submit(self, params: GenerationParams, *, kind: str = "async", model: str = DEFAULT_MODEL) -> Job:
+    def submit(self, params: Request, *, kind: str = "async", model: str = DEFAULT_MODEL) -> Job:
         """Accept a job of `model` (raises `OutOfCredits`)."""
         job = self.store.submit(params, kind=kind, model=model)
         log.debug(
@@ -123,7 +125,8 @@ class Runtime:
 
     async def _render(self, job: Job) -> None:
         try:
-            video = await self.cache.get(job.params, self.reference_for(job.params), job.model)
+            reference = self.reference_for(job.params)
+            video = await self.cache.get(_shaped(job.params, reference), reference, job.model)
         except (RenderCancelled, asyncio.CancelledError):
             raise
         except Exception as error:  # any render bug must end the job, not hang it
@@ -133,7 +136,7 @@ class Runtime:
             self.store.mark_ready(job.request_id, video, self.clock())
         self.tick()
 
-    def reference_for(self, params: GenerationParams) -> Reference:
+    def reference_for(self, params: Request) -> Reference:
         """The image to draw for `input_reference`; external URLs are never fetched."""
         value = params.input_reference
         if value is None:
@@ -196,3 +199,21 @@ class Runtime:
             "assets": len(self.assets),
             "config": self.config.public(),
         }
+
+
+def _shaped(params: Request, reference: Reference) -> Request:
+    """A request whose clip takes its first frame's shape (an image-to-video model) gets
+    the size of that shape: landscape or portrait, as the image is (landscape when the
+    image cannot be read)."""
+    if params.size is not None:
+        return params
+    landscape = True
+    if reference.image is not None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(reference.image)) as image:
+                landscape = image.width >= image.height
+        except (UnidentifiedImageError, OSError, ValueError):
+            pass
+    return dataclasses.replace(params, size="1280x720" if landscape else "720x1280")

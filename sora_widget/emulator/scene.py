@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageFont
 
-from ..params import DEFAULT_MODEL, GenerationParams
+from ..params import DEFAULT_MODEL, Request
 from .config import DEFAULT_FPS
 
 #: pixels the background scrolls per second (whatever the frame rate)
@@ -94,7 +94,7 @@ def seed_of(prompt: str) -> int:
 class Scene:
     def __init__(
         self,
-        params: GenerationParams,
+        params: Request,
         reference: Reference | None = None,
         *,
         model: str = DEFAULT_MODEL,
@@ -160,7 +160,7 @@ class Scene:
             phase=(2 * math.pi * rng.random(), 2 * math.pi * rng.random()),
         )
 
-    def _draw_overlays(self, params: GenerationParams, reference: Reference) -> list[tuple[Patch, int]]:
+    def _draw_overlays(self, params: Request, reference: Reference) -> list[tuple[Patch, int]]:
         short = min(self.width, self.height)
         patches = self._text_box(LABEL, top=int(short * 0.04), size=int(short * 0.045), shade=200)
         body_size = int(short * 0.05)

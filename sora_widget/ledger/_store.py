@@ -225,12 +225,15 @@ class Ledger:
         clips = [r for r in found if r.kind != "film"]
         return max(clips, key=lambda r: r.completed_at or "", default=None)
 
-    def latencies(self, api_host: str, model: str, duration: int, size: str, limit: int = 20) -> list[float]:
+    def latencies(
+        self, api_host: str, model: str, duration: int, size: str | None, limit: int = 20
+    ) -> list[float]:
         """Seconds from submit to finish of the latest completed jobs of this kind on this
-        API, oldest first: what the poll schedule learns from. An indexed read."""
+        API, oldest first: what the poll schedule learns from. An indexed read (`size` None:
+        clips that took their first frame's shape)."""
         rows = self._rows(
             "SELECT finish_s FROM generations WHERE status = 'COMPLETED' AND finish_s IS NOT NULL "
-            "AND api_host = ? AND model = ? AND duration = ? AND size = ? "
+            "AND api_host = ? AND model = ? AND duration = ? AND size IS ? "
             "ORDER BY completed_at DESC LIMIT ?",
             (api_host, model, duration, size, limit),
         )

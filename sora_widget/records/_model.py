@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .._text import shorten
-from ..params import DEFAULT_DURATION, DEFAULT_SIZE, MODEL, GenerationParams
+from ..params import MODEL, Request
 from . import view
 from ._check import check_record
 from .schema import SCHEMA_VERSION, STATUSES, TERMINAL_STATUSES
@@ -42,7 +42,7 @@ class Generation:
     """One generation: its parameters, its request and its outcome."""
 
     id: str
-    params: GenerationParams
+    params: Request
     status: str = "SUBMITTING"
     request_id: str | None = None
     model: str = MODEL
@@ -83,6 +83,11 @@ class Generation:
     #: what the call that returned this record did, for the person who made it (reused,
     #: attached, generated again); not saved
     note: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        # one truth for the model: the record's (its parameters are that model's)
+        if self.params.model != self.model:
+            self.params = self.params.with_model(self.model)
 
     # -- state ---------------------------------------------------------------------------
 
@@ -125,7 +130,7 @@ class Generation:
             if f.name in _NOT_SAVED:
                 continue
             value = getattr(self, f.name)
-            data[f.name] = value.to_dict() if isinstance(value, GenerationParams) else _copy(value)
+            data[f.name] = value.to_dict() if isinstance(value, Request) else _copy(value)
         data["latency_s"] = self.latency_s
         return data
 
@@ -147,15 +152,9 @@ class Generation:
     def _build(cls, data: dict[str, Any]) -> Generation:
         names = {f.name for f in dataclasses.fields(cls)} - _NOT_SAVED
         kwargs = {k: _copy(v) for k, v in data.items() if k in names}
-        params = data.get("params") or {}
         # Stored parameters were validated when they were sent; rebuild without re-checking
         # (a reference file may no longer exist on this machine).
-        kwargs["params"] = GenerationParams(
-            prompt=params.get("prompt", ""),
-            duration=int(params.get("duration", DEFAULT_DURATION)),
-            size=params.get("size", DEFAULT_SIZE),
-            input_reference=params.get("input_reference"),
-        )
+        kwargs["params"] = Request.stored(data.get("params") or {}, model=str(data.get("model") or MODEL))
         return cls(**kwargs)
 
     def copy(self) -> Generation:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._text import format_duration
+from ..params import DEFAULT_MODEL
 from .schema import MIMETYPE, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -128,37 +129,59 @@ def _is_relative(path: str) -> bool:
 
 
 def reproduce_code(record: Generation) -> str:
-    """The exact Python call that generates this clip again."""
+    """The exact Python call that generates this clip again: every value written by
+    `repr()` on a line of its own, so no value a record carries (it may come from a file
+    someone sent) can become code of its own."""
     lineage = _lineage_code(record)
     if lineage:
         return lineage
-    p = record.params
-    args = [repr(p.prompt), f"duration={p.duration}", f"size={p.size!r}"]
-    if p.input_reference:
-        args.append(f"input_reference={p.input_reference!r}")
-    lines = ["import sora_widget as sw", "", f"clip = sw.generate({', '.join(args)})"]
+    lines = ["import sora_widget as sw", ""]
     if record.reference_source:
-        lines.insert(2, f"# reference image uploaded from {record.reference_source}")
+        lines.append(f"# first frame uploaded from {record.reference_source!r}")
+    lines += _call("clip = sw.generate(", [repr(record.params.prompt), *_request_args(record)])
     return "\n".join(lines)
+
+
+def _request_args(record: Generation) -> list[str]:
+    """`name=repr(value)` for the model (unless the default) and each value of the request."""
+    p = record.params
+    args = [] if record.model == DEFAULT_MODEL else [f"model={record.model!r}"]
+    first = p.entry.field("first_frame")
+    for name, value in p.values().items():
+        if name == "first_frame" and first is not None and first.wire == "input_reference":
+            name = "input_reference"  # Sora's own name for it, as its records have it
+        args.append(f"{name}={value!r}")
+    return args
+
+
+def _call(opening: str, args: list[str]) -> list[str]:
+    return [opening, *(f"    {arg}," for arg in args), ")"]
 
 
 def _lineage_code(record: Generation) -> str:
     """A film is stitched again from its parts; an extended shot continues its parent
     (whose last frame is extracted again): neither is a plain `sw.generate`."""
     if record.kind == "film":
-        ids = ", ".join(repr(part.get("id")) for part in record.parts or [])
-        return f"import sora_widget as sw\n\nfilm = sw.stitch([{ids}], {record.video_path or 'film.mp4'!r})"
+        ids = [repr(part.get("id")) for part in record.parts or []]
+        return "\n".join(
+            [
+                "import sora_widget as sw",
+                "",
+                *_call("film = sw.stitch(", [f"[{', '.join(ids)}]", repr(record.video_path or "film.mp4")]),
+            ]
+        )
     derived = record.derived_from or {}
     if derived.get("how") != "extend":
         return ""
-    p = record.params
-    args = [repr(derived.get("id")), repr(p.prompt), f"duration={p.duration}", f"size={p.size!r}"]
-    args.append(f"model={record.model!r}")
+    args = [repr(derived.get("id")), repr(record.params.prompt)]
+    args += [a for a in _request_args(record) if not a.startswith(("input_reference=", "first_frame="))]
+    if not any(a.startswith("model=") for a in args):
+        args.append(f"model={record.model!r}")
     return "\n".join(
         [
             "import sora_widget as sw",
             "",
             "# continues the clip of that id (sw.read_records lists them) from its last frame",
-            f"clip = sw.extend({', '.join(args)})",
+            *_call("clip = sw.extend(", args),
         ]
     )

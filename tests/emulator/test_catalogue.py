@@ -7,7 +7,7 @@ import pytest
 
 from sora_widget.emulator.catalogue import cost_usd, latency_scale, listing, refusal, served
 from sora_widget.emulator.config import EmulatorConfig
-from sora_widget.params import MODELS, GenerationParams
+from sora_widget.params import MODELS, GenerationParams, validate
 
 
 def test_every_model_of_the_table_is_served_unless_retired():
@@ -22,7 +22,8 @@ def test_refusals_retired_410_naming_what_is_available_unknown_404():
     assert refusal("sora-2", config) is None
     status, message, extra = refusal("sora-2-pro", config)  # type: ignore[misc]
     assert status == 410 and "retired" in message and "sora-2-pro" in message
-    assert "available models: sora-2" in message and extra == {"available_models": ["sora-2"]}
+    available = [m for m in MODELS if m != "sora-2-pro"]
+    assert f"available models: {', '.join(available)}" in message and extra == {"available_models": available}
     # a model the table no longer lists can still be played as retired
     assert refusal("sora-1", config)[0] == 410  # type: ignore[index]
     assert refusal("sora-3", config) == (404, "model not found: sora-3", {})
@@ -36,9 +37,19 @@ def test_sora_2_is_the_latency_unit():
 
 
 @pytest.mark.parametrize("model", list(MODELS))
-def test_cost_is_seconds_times_the_price_of_the_size(model):
-    for size, price in MODELS[model].usd_per_second.items():
-        params = GenerationParams("x", duration=8, size=size)
-        assert cost_usd(model, params) == pytest.approx(8 * price)
+def test_cost_follows_the_models_price_rule(model):
+    entry = MODELS[model]
+    frame = {"first_frame": "https://example.com/f.png"} if entry.field("first_frame").required else {}
+    rule = entry.price
+    picks = {"size": "size", "sound": "sound", "resolution": "resolution", "duration": "duration"}
+    for key, price in rule.usd.items():
+        given: dict = dict(frame)
+        if rule.by in ("size", "resolution", "duration"):
+            given[picks[rule.by]] = int(key) if rule.by == "duration" else key
+        elif rule.by == "sound":
+            given["sound"] = key == "sound"
+        params = validate("x", model=model, **given)
+        expected = price * params.duration if rule.per == "second" else price
+        assert cost_usd(model, params) == pytest.approx(expected), (model, key)
     # rounded: a cost reads as money, not 0.4000000000000001
     assert cost_usd("sora-2", GenerationParams("x", duration=4)) == 0.4

@@ -9,6 +9,7 @@ import pytest
 import sora_widget as sw
 from sora_widget import cost
 from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
+from sora_widget.params import MODELS
 
 FAKE_KEY = "sk-test-FAKE-cost-71a2"
 FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
@@ -85,7 +86,7 @@ async def test_a_retired_model_is_model_unavailable_and_leaves_nothing_pending(e
         assert client.ledger.pending() == []
     error = caught.value
     assert error.http_status == 410 and isinstance(error, sw.NotFound)
-    assert error.available == ["sora-2"] and "sora-2" in error.hint
+    assert error.available == [m for m in MODELS if m != "sora-2-pro"] and "sora-2" in error.hint
     assert error.record.cost["usd"] == 0.0
 
 

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 from sora_widget import __version__
+from sora_widget.params import MODELS
 
 KEY = "test-key"
 CLIP = {"prompt": "a lighthouse at dusk", "duration": 4, "size": "1280x720"}
@@ -171,15 +172,20 @@ async def test_a_body_that_is_not_a_json_object_is_400(emulator, content):
     assert response.json() == {"error": "the request body must be a JSON object"}
 
 
-async def test_string_durations_and_unknown_fields_are_accepted(emulator):
+async def test_string_durations_are_accepted_and_fields_the_model_lacks_refused_by_name(emulator):
     emu = emulator()
     async with client_for(emu) as client:
-        response = await client.post(
-            "/v2/sora-2", json={"prompt": "x", "duration": "8", "size": "landscape", "seed": 42, "fps": 60}
-        )
+        response = await client.post("/v2/sora-2", json={"prompt": "x", "duration": "8", "size": "landscape"})
+        seeded = await client.post("/v2/sora-2", json={"prompt": "x", "duration": "8", "seed": 42})
+        veo = await client.post("/v2/veo-3.1-fast", json={"prompt": "x", "size": "1280x720"})
     assert response.status_code == 200
     params = emu.stats()["jobs"][response.json()["request_id"]]["params"]
     assert params == {"prompt": "x", "duration": 8, "size": "1280x720", "input_reference": None}
+    # each model takes its own fields: another model's is a 400 that names it
+    assert seeded.status_code == 400 and "sora-2 takes no parameter 'seed'" in seeded.json()["error"]
+    assert (
+        veo.status_code == 400 and "'size'" in veo.json()["error"] and "aspect_ratio" in veo.json()["error"]
+    )
 
 
 async def test_keys_are_required_and_never_echoed(emulator, caplog):
@@ -441,9 +447,9 @@ async def test_the_stats_endpoint_needs_no_key(emulator):
         about = await client.get("/")
     assert stats.status_code == 200 and stats.json()["version"] == __version__
     assert stats.json()["config"]["latency"] == 0.2
-    assert stats.json()["models"] == {"served": ["sora-2", "sora-2-pro"], "retired": []}
+    assert stats.json()["models"] == {"served": list(MODELS), "retired": []}
     assert about.json()["synthetic"] is True
-    assert about.json()["models"] == ["sora-2", "sora-2-pro"] and about.json()["retired_models"] == []
+    assert about.json()["models"] == list(MODELS) and about.json()["retired_models"] == []
 
 
 def test_many_emulators_side_by_side_and_stop_is_idempotent(emulator):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from sora_widget.emulator import start
-from sora_widget.params import MODELS
+from sora_widget.params import MODELS, validate
 
 KEY = {"x-api-key": "test-key"}
 
@@ -58,13 +58,18 @@ def test_each_model_is_served_on_v2_and_v1_with_its_own_sizes(emulator):
     emu = emulator(latency=30)  # accepted is enough: nothing here waits for a clip
     with httpx.Client(base_url=emu.base_url, headers=KEY, timeout=30) as client:
         for name, model in MODELS.items():
-            for size in model.sizes:
-                answer = client.post(f"/v2/{name}", json={"prompt": "x", "duration": 4, "size": size})
+            frame = (
+                {"first_frame": "https://example.com/f.png"} if model.field("first_frame").required else {}
+            )
+            for size in model.sizes or [None]:
+                body = validate("x", model=name, size=size, **frame).payload()
+                answer = client.post(f"/v2/{name}", json=body)
                 assert answer.status_code == 200, (name, size, answer.text)
             offered_elsewhere = {s for m in MODELS.values() for s in m.sizes} - set(model.sizes)
             for size in offered_elsewhere:
+                body = {**validate("x", model=name, **frame).payload(), "size": size}
                 for path in (f"/v2/{name}", f"/v1/{name}"):
-                    refused = client.post(path, json={"prompt": "x", "duration": 4, "size": size})
+                    refused = client.post(path, json=body)
                     assert refused.status_code == 400 and "size" in refused.json()["error"], (path, size)
     served = {job["model"] for job in emu.stats()["jobs"].values()}
     assert served == set(MODELS)
@@ -84,12 +89,16 @@ def test_a_retired_model_answers_410_naming_the_models_available(emulator):
         assert answer.status_code == 410
         body = answer.json()
         assert "retired" in body["error"] and "sora-2-pro" in body["error"]
-        assert "available models: sora-2" in body["error"] and body["available_models"] == ["sora-2"]
+        available = [m for m in MODELS if m != "sora-2-pro"]
+        assert f"available models: {', '.join(available)}" in body["error"]
+        assert body["available_models"] == available
     assert unknown.status_code == 404 and unknown.json() == {"error": "model not found: sora-3"}
     assert still.status_code == back.status_code == 200
-    assert about["models"] == ["sora-2"] and about["retired_models"] == ["sora-2-pro"]
+    assert about["models"] == [m for m in MODELS if m != "sora-2-pro"] and about["retired_models"] == [
+        "sora-2-pro"
+    ]
     stats = emu.stats()
-    assert stats["models"] == {"served": ["sora-2", "sora-2-pro"], "retired": []}
+    assert stats["models"] == {"served": list(MODELS), "retired": []}
     assert stats["answers"]["submit"]["410"] == 1 and stats["answers"]["sync"]["410"] == 1
     assert len(stats["jobs"]) == 2  # nothing was created for the retired model
 
@@ -101,8 +110,9 @@ def test_start_takes_retired_models_and_even_one_the_table_no_longer_has(tmp_pat
         current = httpx.post(emu.base_url + "/v2/sora-2", json=clip, headers=KEY, timeout=30)
         models = emu.stats()["models"]
     assert old.status_code == current.status_code == 410
-    assert old.json()["available_models"] == ["sora-2-pro"]
-    assert models == {"served": ["sora-2-pro"], "retired": ["sora-2", "sora-1"]}
+    others = [m for m in MODELS if m != "sora-2"]
+    assert old.json()["available_models"] == others
+    assert models == {"served": others, "retired": ["sora-2", "sora-1"]}
 
 
 def test_a_models_typical_latency_scales_the_configured_one(emulator):

@@ -92,10 +92,10 @@ def test_cli_generate_prints_the_file_and_request_id(emulator, tmp_path):
 
 def test_cli_usage_errors_exit_2_and_api_errors_exit_1(emulator, tmp_path):
     env = env_for(emulator, tmp_path)
-    bad = run_cli(["generate", "-d", "5", "x"], env)
-    assert bad.returncode == 2 and "invalid choice" in bad.stderr
+    bad = run_cli(["generate", "-d", "5", "x"], env)  # 5 s is another model's, not sora-2's
+    assert bad.returncode == 2 and "duration=5 is not allowed; allowed: 4, 8, 12" in bad.stderr
     wrong_size = run_cli(["generate", "-s", "square", "x"], env)
-    assert wrong_size.returncode == 1 and "'720x1280' (portrait)" in wrong_size.stderr
+    assert wrong_size.returncode == 2 and "'720x1280' (portrait)" in wrong_size.stderr
     env["SEGMIND_API_KEY"] = ""
     no_key = run_cli(["generate", "-d", "4", "x"], env)
     assert no_key.returncode == 1 and "SEGMIND_API_KEY" in no_key.stderr

@@ -315,7 +315,7 @@ def test_replay_from_the_command_line_extracts_an_extended_shots_frame_again(ser
     again = next(r for r in read_records(notebook) if r.replay_of == shot.id)
     assert again.derived_from == {"id": kite.id, "how": "extend"}
     assert again.params.input_reference == shot.params.input_reference  # the same frame, uploaded again
-    assert f"sw.extend({kite.id!r}, " in reproduce_code(again)
+    assert f"sw.extend(\n    {kite.id!r},\n" in reproduce_code(again)
 
 
 # -- in widgets: Continue on a card, a Storyboard ------------------------------------------------

@@ -17,7 +17,7 @@ def test_duration_accepts_ints_and_numeric_strings(given, expected):
     assert params.validate_duration(given) == expected
 
 
-@pytest.mark.parametrize("given", [5, "5", "eight", True, 8.5, None, -4])
+@pytest.mark.parametrize("given", [5, "5", "eight", True, 8.5, -4])
 def test_duration_outside_the_allowed_values_names_them(given):
     with pytest.raises(sw.InvalidParams) as caught:
         params.validate("x", duration=given)
@@ -25,6 +25,11 @@ def test_duration_outside_the_allowed_values_names_them(given):
     assert isinstance(error, ValueError)
     assert error.field == "duration"
     assert "4, 8, 12" in str(error)
+
+
+def test_a_duration_left_out_is_the_models_default():
+    assert params.validate("x", duration=None).duration == 8
+    assert params.validate("x", model="hailuo-02-fast", first_frame="https://e.com/a.png").duration == 6
 
 
 @pytest.mark.parametrize(

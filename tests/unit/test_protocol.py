@@ -42,7 +42,11 @@ def test_a_job_view_has_exactly_the_protocol_keys():
     record = Generation(id="g1", params=params.GenerationParams("a fox"))
     view = protocol.job_view(record, now=0.0, expected_s=180.0)
     assert set(view) == keys(protocol.JobView)
-    assert set(view["params"]) == keys(protocol.JobParams)
+    assert set(view["params"]) == protocol.JobParams.__required_keys__
+    # a model that says more fills the optional keys, and no key beyond them
+    veo = params.validate("a fox", model="veo-3.1-fast", seed=3, last_frame="https://e.com/end.png")
+    more = protocol.job_view(Generation(id="g2", params=veo, model=veo.model), now=0.0, expected_s=1.0)
+    assert protocol.JobParams.__required_keys__ < set(more["params"]) <= keys(protocol.JobParams)
 
 
 def test_batch_queued_items_show_as_pending():
@@ -55,6 +59,12 @@ def test_options_backend_and_batch_progress_have_the_protocol_keys():
     options = params.view_options()
     assert set(options) == keys(protocol.Options)
     assert all(set(size) == keys(protocol.SizeOption) for size in options["sizes"])
+    for model in options["models"]:
+        assert set(model) == keys(protocol.ModelOption)
+        assert set(model["price"]) == keys(protocol.PriceRule)
+        assert all(set(f) == keys(protocol.FieldOption) for f in model["fields"])
+        assert all(set(c) == keys(protocol.ChoiceOption) for f in model["fields"] for c in f["choices"])
+        assert all(set(p) == keys(protocol.PixelsOption) for p in model["pixels"])
     assert {"id", *BatchTally(total=0).to_dict()} == keys(protocol.BatchProgress)
 
 

@@ -126,7 +126,8 @@ def test_the_schema_allows_exactly_the_durations_and_sizes_of_params():
     allowed = SCHEMA["properties"]["params"]["properties"]
     # a clip's duration is one the models offer; a film's is its whole length
     assert SCHEMA["$defs"]["clip_duration"]["enum"] == list(params.DURATIONS)
-    assert allowed["size"]["enum"] == list(params.SIZES)
+    # (null: a clip that takes its first frame's shape)
+    assert allowed["size"]["enum"] == [*params.SIZES, None]
     assert SCHEMA["properties"]["model"]["enum"] == list(params.MODELS)
 
 
@@ -219,3 +220,24 @@ def test_verify_flags_a_completed_record_without_a_saved_file(tmp_path):
     done = record("g1", "COMPLETED")  # the clip was never saved (expired, or a crash)
     path = notebook(tmp_path, {"cell-1": [done]})
     assert verify(path) == ["g1: completed but no saved file is recorded"]
+
+
+def test_the_schemas_enums_are_written_from_the_catalogue_and_the_statuses():
+    """tools/record_schema.py copies models, sizes, durations, aspect ratios, resolutions and
+    statuses into the schema: the file is what it writes (run it after changing them)."""
+    import importlib.util
+    import typing
+    from pathlib import Path
+
+    from sora_widget import protocol
+    from sora_widget.records.schema import STATUSES
+
+    tool = Path(__file__).resolve().parents[2] / "tools" / "record_schema.py"
+    spec = importlib.util.spec_from_file_location("record_schema", tool)
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert SCHEMA_FILE.read_text() == generator.generate(), "the schema is stale: run tools/record_schema.py"
+    assert SCHEMA["properties"]["status"]["enum"] == list(STATUSES)
+    # the view's statuses are the record's, and a batch's PENDING before them
+    assert typing.get_args(protocol.Status) == ("PENDING", *STATUSES)

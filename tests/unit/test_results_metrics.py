@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import pytest
 
-from sora_widget.client._results import keep_figures as _keep_figures
 from sora_widget.client._results import (
     NO_REASON,
     api_cost_usd,
@@ -20,6 +19,7 @@ from sora_widget.client._results import (
     read_metrics,
     server_timings,
 )
+from sora_widget.client._results import keep_figures as _keep_figures
 from sora_widget.params import GenerationParams
 from sora_widget.records import Generation
 
