@@ -277,9 +277,9 @@ def test_the_panel_lists_follows_and_plays_generations(page, jupyter, e2e_emulat
         nb.run_command("application:toggle-left-area")  # the notebook and the panel side by side
         page.screenshot(path=str(screenshots_dir / "panel.png"))
         nb.run_command("application:toggle-left-area")
+        # the theme switch costs seconds, so the dark theme is checked where pictures are taken
         nb.set_theme(dark=True)
         assert axe_violations(page, PANEL) == []
-        panel.screenshot(path=str(screenshots_dir / "panel-dark.png"))
         nb.set_theme(dark=False)
 
     ours = [e for e in errors if "sora" in e.lower() or "comm" in e.lower()]
