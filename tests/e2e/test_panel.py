@@ -47,9 +47,9 @@ def write_clip(path: Path, frames: int = 16) -> None:
         container.mux(stream.encode(None))
 
 
-def saved_record(rid: str, cell_id: str, status: str, prompt: str, **fields: Any) -> dict[str, Any]:
-    at = "2026-03-02T10:00:00.000Z"
-    done = "2026-03-02T10:03:00.000Z"
+def saved_record(rid: str, cell: str, status: str, prompt: str, minute: int, **fields: Any) -> dict[str, Any]:
+    at = f"2026-03-02T10:{minute:02d}:00.000Z"
+    done = f"2026-03-02T10:{minute + 3:02d}:00.000Z"
     record = {
         "schema_version": 1,
         "id": rid,
@@ -62,7 +62,7 @@ def saved_record(rid: str, cell_id: str, status: str, prompt: str, **fields: Any
         "updated_at": done,
         "status_history": [{"status": "QUEUED", "at": at}, {"status": status, "at": done}],
         "synthetic": True,
-        "notebook": {"path": NAME, "cell_id": cell_id},
+        "notebook": {"path": NAME, "cell_id": cell},
         "kind": "clip",
         **fields,
     }
@@ -86,6 +86,7 @@ def build_notebook(root: Path) -> tuple[Any, dict[str, dict[str, Any]]]:
         "cell-done",
         "COMPLETED",
         "a lighthouse at dusk\nwaves below",
+        0,
         video_path="clips/lighthouse.mp4",
         bytes=clip.stat().st_size,
         cost={"usd": 0.4, "source": "api"},
@@ -95,6 +96,7 @@ def build_notebook(root: Path) -> tuple[Any, dict[str, dict[str, Any]]]:
         "cell-failed",
         "FAILED",
         "a forbidden harbour",
+        10,
         error={"type": "GenerationFailed", "message": "FAILED", "detail": "blocked by the content policy"},
         cost={"usd": 0.0, "source": "estimate"},
     )
@@ -175,7 +177,12 @@ def expected_totals(records: list[dict[str, Any]]) -> str:
 def test_the_panel_lists_follows_and_plays_generations(page, jupyter, e2e_emulator, screenshots_dir):
     e2e_emulator.configure(latency=4.0)
     errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+
+    def console(msg: Any) -> None:
+        if msg.type == "error":
+            errors.append(msg.text)
+
+    page.on("console", console)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=jupyter.base_url)
     notebook, saved = build_notebook(jupyter.root_dir)
     nb = NotebookPage.open(page, jupyter, NAME, [], notebook=notebook)
@@ -282,5 +289,7 @@ def test_the_panel_lists_follows_and_plays_generations(page, jupyter, e2e_emulat
         assert axe_violations(page, PANEL) == []
         nb.set_theme(dark=False)
 
+    page.remove_listener("console", console)
     ours = [e for e in errors if "sora" in e.lower() or "comm" in e.lower()]
     assert ours == []
+    page.evaluate("() => window.jupyterapp.shell.collapseRight()")  # the next tests' notebooks at full width
