@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .._text import format_duration
+from .._text import format_duration, terminal_safe
 from .schema import MIMETYPE, SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -138,7 +138,8 @@ def reproduce_code(record: Generation) -> str:
         args.append(f"input_reference={p.input_reference!r}")
     lines = ["import sora_widget as sw", "", f"clip = sw.generate({', '.join(args)})"]
     if record.reference_source:
-        lines.insert(2, f"# reference image uploaded from {record.reference_source}")
+        # a comment of one line: a record from someone's notebook must not add code to it
+        lines.insert(2, f"# reference image uploaded from {terminal_safe(record.reference_source)}")
     return "\n".join(lines)
 
 

@@ -11,7 +11,7 @@ from sora_widget import params
 from sora_widget.ledger import Ledger
 from sora_widget.notebook import embed, read_records, verify
 from sora_widget.params import GenerationParams
-from sora_widget.records import MIMETYPE, SCHEMA_FILE, Generation, record_bundle
+from sora_widget.records import MIMETYPE, SCHEMA_FILE, Generation, record_bundle, reproduce_code
 
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -219,3 +219,11 @@ def test_verify_flags_a_completed_record_without_a_saved_file(tmp_path):
     done = record("g1", "COMPLETED")  # the clip was never saved (expired, or a crash)
     path = notebook(tmp_path, {"cell-1": [done]})
     assert verify(path) == ["g1: completed but no saved file is recorded"]
+
+
+def test_the_reproducing_code_of_a_crafted_record_adds_no_line_of_code():
+    crafted = record(reference_source="photo.png\nimport os; os.system('x')")
+    code = reproduce_code(crafted)
+    assert "\nimport os" not in code
+    assert "# reference image uploaded from photo.png\\x0aimport os; os.system('x')" in code
+    compile(code, "<reproduce>", "exec")
