@@ -140,7 +140,7 @@ test-py: $(INSTALLED) $(SDIST)
 
 # The README's pictures (docs/screenshots), taken by the browser tests in JupyterLab
 screenshots: $(INSTALLED)
-	SCREENSHOTS=1 $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/e2e -k "lab and (landscape or storyboard_runs)"
+	SCREENSHOTS=1 $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/e2e -k "lab and (landscape or storyboard_runs or panel_lists)"
 
 # What is written from the Python side: the view's protocol types (protocol.py) and the record
 # schema's enums (the catalogue, the statuses). Tests fail when either is stale.

@@ -24,7 +24,7 @@ from typing import Any
 
 from ._files import FileRefused, contained, read_bounded, sha256_bounded, write_replacing
 from ._text import terminal_safe
-from .environment import in_kernel, is_headless
+from .environment import cell_context, in_kernel, is_headless
 from .errors import SoraError
 from .ledger import LEDGER_NAME, Ledger, Observer
 from .records import MIMETYPE, SCHEMA_VERSION, Generation, merge
@@ -447,10 +447,19 @@ class MetadataMirror:
     def __init__(self) -> None:
         self._gathered: dict[str, dict[str, Any]] = {}
         self._sending: asyncio.Handle | None = None
+        self._notebook_frontend = False
 
     def __call__(self, event: str, record: Generation) -> None:
         if is_headless():
             return  # no frontend to write metadata: `sora-widget embed` does it afterwards
+        if not self._notebook_frontend:
+            # Only a notebook frontend names the cells it runs, and only there does the
+            # extension listen. Elsewhere (Voilà runs the notebook headless, then sends
+            # widget messages; a console) every message would be refused, and each
+            # refusal logged on the page ("Comm not found for comm id …").
+            if not (record.notebook or {}).get("cell_id") and not (cell_context() or {}).get("cell_id"):
+                return
+            self._notebook_frontend = True
         self._gathered.pop(record.id, None)
         self._gathered[record.id] = {
             "event": event,

@@ -275,10 +275,20 @@ class NotebookPage:
 
     @classmethod
     def open(
-        cls, page: Page, server: JupyterServer, name: str, cells: list[str], *, timeout: float = 90_000
+        cls,
+        page: Page,
+        server: JupyterServer,
+        name: str,
+        cells: list[str],
+        *,
+        timeout: float = 90_000,
+        notebook: Any = None,
     ) -> NotebookPage:
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+        """Write the notebook (code cells of `cells`, or a whole `notebook` an nbformat
+        node, as saved with outputs and metadata) and open it in the app."""
+        nb = notebook if notebook is not None else nbformat.v4.new_notebook()
+        if notebook is None:
+            nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
         nbformat.write(nb, server.root_dir / name)
         notebook = cls(page, server, name)
@@ -351,6 +361,13 @@ class NotebookPage:
     def saved_notebook(self) -> dict[str, Any]:
         return json.loads(self.path.read_text())
 
+    def shutdown_kernel(self) -> None:
+        """Shut the notebook's kernel down as its menu does (no dialog), and wait until it is
+        gone: the notebook stays open, with no kernel."""
+        self.page.evaluate(_js("(name) => FIND_PANEL(name).sessionContext.shutdown()"), self.name)
+        gone = _js("(name) => !FIND_PANEL(name).sessionContext.session")
+        self.page.wait_for_function(gone, arg=self.name, timeout=30_000, polling=100)
+
     def run_command(self, command: str, args: dict[str, Any] | None = None) -> None:
         self.page.evaluate(_EXECUTE, [command, args or {}])
 
@@ -366,3 +383,22 @@ class NotebookPage:
         # the theme switch shows a splash screen over the page until the new CSS is in
         self.page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=30_000)
         self.page.wait_for_timeout(300)  # one more frame for transitions to settle in the picture
+
+
+AXE = Path(__file__).resolve().parents[2] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page: Page, selector: str) -> list[dict[str, Any]]:
+    """What axe-core (js/node_modules, a dev dependency of the widget) finds wrong under
+    `selector`, each violation with its rule id and the nodes' HTML."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async (selector) => {
+          const where = document.querySelector(selector);
+          const result = await window.axe.run(where, {resultTypes: ['violations']});
+          return result.violations.map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.html)}));
+        }""",
+        selector,
+    )
+    return found

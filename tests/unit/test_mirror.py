@@ -41,8 +41,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Sent:
     return fake
 
 
-def record(rid: str, status: str = "SUBMITTING") -> Generation:
-    r = Generation(id=rid, params=GenerationParams(prompt="a kite", duration=4))
+def record(rid: str, status: str = "SUBMITTING", cell_id: str | None = "cell-1") -> Generation:
+    notebook = {"path": "kites.ipynb", "cell_id": cell_id} if cell_id else None
+    r = Generation(id=rid, params=GenerationParams(prompt="a kite", duration=4), notebook=notebook)
     r.set_status(status)
     return r
 
@@ -78,3 +79,16 @@ async def test_many_records_go_out_in_messages_of_a_few_dozen_and_flush_sends_at
 def test_without_a_running_loop_a_change_is_sent_at_once(sent: Sent) -> None:
     notebook.MetadataMirror()("completed", record("now", "COMPLETED"))
     assert sent.updates() == [("now", "completed", "COMPLETED")]
+
+
+def test_nothing_is_sent_until_a_notebook_frontend_names_a_cell(sent: Sent) -> None:
+    """Voilà (or a console) never names a cell: no comm is opened there, since nobody on the
+    page listens and each refused comm is an error on the page."""
+    mirror = notebook.MetadataMirror()
+    mirror("completed", record("voila", "COMPLETED", cell_id=None))
+    mirror.flush()
+    assert sent.messages == []
+    mirror("completed", record("lab", "COMPLETED"))
+    mirror("completed", record("widget-click", "COMPLETED", cell_id=None))
+    mirror.flush()
+    assert [u[0] for u in sent.updates()] == ["lab", "widget-click"]

@@ -11,7 +11,7 @@ from sora_widget import params
 from sora_widget.ledger import Ledger
 from sora_widget.notebook import embed, read_records, verify
 from sora_widget.params import GenerationParams
-from sora_widget.records import MIMETYPE, SCHEMA_FILE, Generation, record_bundle
+from sora_widget.records import MIMETYPE, SCHEMA_FILE, Generation, record_bundle, reproduce_code
 
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -241,3 +241,11 @@ def test_the_schemas_enums_are_written_from_the_catalogue_and_the_statuses():
     assert SCHEMA["properties"]["status"]["enum"] == list(STATUSES)
     # the view's statuses are the record's, and a batch's PENDING before them
     assert typing.get_args(protocol.Status) == ("PENDING", *STATUSES)
+
+
+def test_the_reproducing_code_of_a_crafted_record_adds_no_line_of_code():
+    crafted = record(reference_source="photo.png\nimport os; os.system('x')")
+    code = reproduce_code(crafted)
+    assert "\nimport os" not in code
+    assert "# first frame uploaded from \"photo.png\\nimport os; os.system('x')\"" in code
+    compile(code, "<reproduce>", "exec")

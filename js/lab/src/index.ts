@@ -1,86 +1,65 @@
-// Mirrors every sora-widget generation record into the notebook's own metadata.
-//
-// The kernel opens one short comm per moment in which records changed (target
-// `sora_widget.records`, the changes as `updates`); this plugin writes each record under
-// metadata.sora_widget.generations[id] and its id under the originating cell's
-// metadata.sora_widget.generation_ids. Metadata is saved
-// with the .ipynb and survives "clear outputs" — widget state does not.
+// The notebook extension's plugins: the metadata mirror (mirror.ts) and the Generations
+// panel (panel.ts). Both need a notebook: where a host has none (Voilà, which loads this
+// extension for its record renderer, mime.ts, alone), they start and do nothing, so
+// nothing is registered that a kernel could write to and no panel appears.
 
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker } from '@jupyterlab/notebook';
 
-import { ISection, IUpdate, METADATA_KEY, updatesOf, withId, withRecord } from './records';
+import { follow } from './mirror';
+import { GenerationsPanel, PANEL_ID } from './panel';
 
-export const COMM_TARGET = 'sora_widget.records';
+export { COMM_TARGET } from './mirror';
 
-// Derived from the notebook's own types, so this plugin never carries a second copy
-// of @jupyterlab/services' declarations.
-type KernelConnection = NonNullable<NonNullable<NotebookPanel['sessionContext']['session']>['kernel']>;
-type CommTargetHandler = Parameters<KernelConnection['registerCommTarget']>[1];
+const SHOW_COMMAND = 'sora-widget:show-generations';
 
-function apply(panel: NotebookPanel, data: IUpdate): void {
-  const model = panel.content.model;
-  if (!model) {
-    return;
-  }
-  let cell = null;
-  for (const candidate of model.cells) {
-    if (data.cell_id && candidate.id === data.cell_id) {
-      cell = candidate;
-      break;
-    }
-  }
-  // Two notebooks can share a kernel: write only where the record belongs.
-  const path = data.notebook_path;
-  if (data.cell_id && !cell && path && !panel.context.path.endsWith(path)) {
-    return;
-  }
-  const section = model.getMetadata(METADATA_KEY) as Partial<ISection> | undefined;
-  model.setMetadata(METADATA_KEY, withRecord(section, data.record));
-  if (cell) {
-    const cellMeta = (cell.getMetadata(METADATA_KEY) ?? {}) as Record<string, unknown>;
-    cell.setMetadata(METADATA_KEY, {
-      ...cellMeta,
-      generation_ids: withId(cellMeta.generation_ids, data.record.id)
-    });
-  }
-}
-
-function follow(panel: NotebookPanel): void {
-  let current: KernelConnection | null = null;
-  const handler: CommTargetHandler = (_comm, msg) => {
-    for (const update of updatesOf(msg.content.data)) {
-      apply(panel, update);
-    }
-  };
-  const attach = (): void => {
-    const kernel = panel.sessionContext.session?.kernel ?? null;
-    if (kernel === current) {
-      return;
-    }
-    current?.removeCommTarget(COMM_TARGET, handler);
-    current = kernel;
-    current?.registerCommTarget(COMM_TARGET, handler);
-  };
-  panel.sessionContext.kernelChanged.connect(attach);
-  void panel.sessionContext.ready.then(attach);
-  attach();
-  panel.disposed.connect(() => {
-    panel.sessionContext.kernelChanged.disconnect(attach);
-    current?.removeCommTarget(COMM_TARGET, handler);
-    current = null;
-  });
-}
-
-const plugin: JupyterFrontEndPlugin<void> = {
+const mirror: JupyterFrontEndPlugin<void> = {
   id: 'sora-widget:records',
   description: 'Writes sora-widget generation records into notebook and cell metadata.',
   autoStart: true,
-  requires: [INotebookTracker],
-  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker) => {
+  optional: [INotebookTracker],
+  activate: (_app: JupyterFrontEnd, tracker: INotebookTracker | null) => {
+    if (!tracker) {
+      return;
+    }
     tracker.forEach(follow);
     tracker.widgetAdded.connect((_, panel) => follow(panel));
   }
 };
 
-export default plugin;
+const generations: JupyterFrontEndPlugin<void> = {
+  id: 'sora-widget:generations',
+  description: 'A side panel listing the generations of the notebook in focus.',
+  autoStart: true,
+  optional: [INotebookTracker],
+  activate: (app: JupyterFrontEnd, tracker: INotebookTracker | null) => {
+    if (!tracker) {
+      return;
+    }
+    let panel: GenerationsPanel | null = null;
+    // Added with the first notebook: a page without one (a console, a file browser) never
+    // shows it.
+    const ensure = (): GenerationsPanel => {
+      if (!panel) {
+        panel = new GenerationsPanel(tracker, app.serviceManager.contents);
+        app.shell.add(panel, 'right', { rank: 650 });
+      }
+      return panel;
+    };
+    if (tracker.size > 0) {
+      ensure();
+    }
+    tracker.widgetAdded.connect(() => ensure());
+    app.commands.addCommand(SHOW_COMMAND, {
+      label: 'Show Generations',
+      caption: 'Every generation of the notebook in focus',
+      isEnabled: () => tracker.size > 0,
+      execute: () => {
+        ensure();
+        app.shell.activateById(PANEL_ID);
+      }
+    });
+  }
+};
+
+export default [mirror, generations];
