@@ -10,6 +10,7 @@ import asyncio
 import atexit
 import contextlib
 import hashlib
+import html
 import os
 import threading
 import weakref
@@ -20,13 +21,14 @@ from ._sync import run_blocking
 from ._waiting import Watch
 from .checks import checked_replay_reference
 from .client import AsyncSoraClient, prepare_tls
-from .client._config import resolve_api_key, resolve_base_url, resolve_output_dir
+from .client._config import api_host, resolve_api_key, resolve_base_url, resolve_output_dir
+from .client._sightings import SIGHTINGS
 from .cost import Estimate, Prices, Spend, check_budget, effective_prices, parse_prices, session_budget
 from .cost import estimate as cost_estimate
 from .environment import cell_context, in_kernel
 from .ledger import Ledger
 from .notebook import kernel_observers
-from .params import COMMON_FIELDS, DEFAULT_MODEL, MODELS, Model, Request
+from .params import COMMON_FIELDS, DEFAULT_MODEL, MODELS, READ_ON, Model, Request
 from .records import Generation
 
 if TYPE_CHECKING:
@@ -134,11 +136,62 @@ def spend() -> Spend:
     return session_budget().spend()
 
 
-def models() -> list[Model]:
+class Catalogue(list[Model]):
+    """`sw.models()`: the catalogued models, the default first, shown as a table — what
+    each takes, costs and takes in time, whether it has sound — with what the API in use
+    said of each in this kernel (answered: it took a job; refused: retired or unknown)."""
+
+    def __init__(self, models: list[Model], seen: dict[str, str]) -> None:
+        super().__init__(models)
+        #: model → "answered" / "refused" by the API in use, this session
+        self.seen = seen
+
+    def rows(self) -> list[dict[str, str]]:
+        return [
+            {
+                "model": m.name,
+                "takes": ", ".join(f.name for f in m.fields),
+                "durations": "/".join(map(str, m.durations)) + " s",
+                "price": _price_text(m),
+                "typical": f"~{m.typical_latency_s:.0f} s",
+                "sound": m.sound,
+                "here": self.seen.get(m.name, "not asked yet"),
+            }
+            for m in self
+        ]
+
+    def __repr__(self) -> str:
+        rows = self.rows()
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+        line = "  ".join(k.ljust(w) for k, w in widths.items())
+        body = ["  ".join(r[k].ljust(w) for k, w in widths.items()) for r in rows]
+        return "\n".join([line, *body, f"(prices and parameters read from Segmind's pages on {READ_ON})"])
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r.values()) + "</tr>" for r in rows
+        )
+        note = html.escape(f"Prices and parameters read from Segmind's pages on {READ_ON}.")
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table><p>{note}</p>"
+
+
+def _price_text(model: Model) -> str:
+    rule = model.price
+    per = "/s" if rule.per == "second" else " a clip"
+    prices = [f"${usd:g}{per}" if key == "*" else f"{key} ${usd:g}{per}" for key, usd in rule.usd.items()]
+    return "; ".join(prices)
+
+
+def models() -> Catalogue:
     """The catalogue: every model this project speaks, the default first — what each takes
     (`fields`, `durations`, `sizes`), costs (`price`), takes in time (`typical_latency_s`)
-    and whether it has sound; read from Segmind's pages on `params.READ_ON`."""
-    return list(MODELS.values())
+    and whether it has sound; read from Segmind's pages on `params.READ_ON`. Shown as a
+    table, with what the API in use said of each model in this kernel."""
+    host = api_host(resolve_base_url(_defaults.get("base_url")))
+    seen: dict[str, str] = {model: sighting.state for model, sighting in SIGHTINGS.of(host).items()}
+    return Catalogue(list(MODELS.values()), seen)
 
 
 def client(**overrides: Any) -> AsyncSoraClient:

@@ -114,11 +114,13 @@ class Options(TypedDict):
 
 
 class Backend(TypedDict):
-    """`backend` trait: where generations go. Never holds the key itself."""
+    """`backend` trait: where generations go. Never holds the key itself. `unavailable`:
+    the models this API refused this session (retired or unknown); the Model menu marks them."""
 
     api_key_set: bool
     emulator: bool
     host: str
+    unavailable: list[str]
 
 
 class SpendView(TypedDict):

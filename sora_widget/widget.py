@@ -21,8 +21,10 @@ import traitlets
 from . import api, params, protocol, shots
 from .checks import check_save_to
 from .client import AsyncSoraClient
+from .client._config import api_host
+from .client._sightings import SIGHTINGS
 from .environment import cell_context
-from .errors import InvalidParams, SoraError
+from .errors import InvalidParams, ModelUnavailable, SoraError
 from .records import Generation
 from .views import ClipView, handles, unexpected
 
@@ -325,6 +327,8 @@ class SoraWidget(ClipView):
             raise
         except SoraError as error:
             record.error = error.to_dict()
+            if isinstance(error, ModelUnavailable):
+                self.backend = dict(self._backend())  # the Model menu marks it
         except Exception as error:
             log.exception("sora-widget job %s failed unexpectedly", record.id)
             record.error = unexpected(error).to_dict()
@@ -368,16 +372,16 @@ class SoraWidget(ClipView):
 
     def _backend(self) -> protocol.Backend:
         if self._client is not None:
-            return {
-                "api_key_set": self._client.has_api_key,
-                "emulator": False,
-                "host": self._client.api_host,
-            }
-        current = api.settings()
+            host, key_set, emulator = self._client.api_host, self._client.has_api_key, False
+        else:
+            current = api.settings()
+            host = current["base_url"].split("://", 1)[-1]
+            key_set, emulator = current["api_key_set"], current["emulator"]
         return {
-            "api_key_set": current["api_key_set"],
-            "emulator": current["emulator"],
-            "host": current["base_url"].split("://", 1)[-1],
+            "api_key_set": key_set,
+            "emulator": emulator,
+            "host": host,
+            "unavailable": SIGHTINGS.refused_models(api_host(f"https://{host}")),
         }
 
     def _publish(self) -> None:

@@ -87,13 +87,14 @@ export interface CostView {
   source: "api" | "estimate";
 }
 
-/** `backend` trait: where generations go. Never holds the key itself. */
+/** `backend` trait: where generations go. Never holds the key itself. `unavailable`: the models this API refused this session (retired or unknown); the Model menu marks them. */
 export interface Backend {
   api_key_set: boolean;
   emulator: boolean;
   host: string;
+  unavailable: string[];
 }
-export const BACKEND_KEYS = ["api_key_set", "emulator", "host"] as const;
+export const BACKEND_KEYS = ["api_key_set", "emulator", "host", "unavailable"] as const;
 
 /** A SoraError as the kernel reports it (`SoraError.to_dict()`). */
 export interface JobError {

@@ -28,6 +28,7 @@ from ..errors import (
     GenerationFailed,
     GenerationTimeout,
     InvalidParams,
+    ModelUnavailable,
     RequestExpired,
     SoraError,
     SubmitOutcomeUnknown,
@@ -67,6 +68,7 @@ from ._ratelimit import AdaptiveLimiter
 from ._requests import MAX_DOWNLOADS, MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
 from ._results import failure_detail, failure_in_body, keep_figures, output_url, read_status
 from ._reuse import Reuse, check_take, explain, find_reusable, next_take, request_key
+from ._sightings import SIGHTINGS, served_by
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +350,10 @@ class AsyncSoraClient:
             raise _attach(error, record) from exc
         except SoraError as exc:
             # A definite refusal (400/401/403/404/406, or 429 after retries): nothing billed.
+            if isinstance(exc, ModelUnavailable):
+                gone = self._model_gone(record.model, exc)
+                await self.journal.fail(record, "FAILED", gone, event="rejected")
+                raise _attach(gone, record) from exc
             await self.journal.fail(record, "FAILED", exc, event="rejected")
             _attach(exc, record)
             raise
@@ -364,9 +370,27 @@ class AsyncSoraClient:
             await self.journal.fail(record, "UNKNOWN", error)
             raise _attach(error, record)
         record.request_id = request_id
+        SIGHTINGS.answered(self.api_host, record.model)
         status = body.get("status")
         record.set_status(status if status in ("QUEUED", "PROCESSING") else "QUEUED")
         await self._log("submitted", record)
+
+    def _model_gone(self, model: str, refused: ModelUnavailable) -> ModelUnavailable:
+        """The API will not make `model` (retired or unknown): said in words, with the
+        catalogued models to try, and remembered for the session (the widget marks it)."""
+        SIGHTINGS.refused(self.api_host, model, refused.available)
+        others = SIGHTINGS.alternatives(self.api_host, model, refused.available)
+        error = ModelUnavailable(
+            f"{served_by(self.api_host)} no longer serves {model} ({refused.message})",
+            available=others,
+            http_status=refused.http_status,
+            detail=refused.detail,
+        )
+        error.hint = (
+            f"Try another model: {', '.join(others) or 'none is listed'} "
+            "(model=…, %sora -m …, the widget's Model menu; sw.models() says what each takes)."
+        )
+        return error
 
     async def status(self, job: Job) -> str:
         """The job's status now (QUEUED, PROCESSING, COMPLETED or FAILED). A Generation

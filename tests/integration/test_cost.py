@@ -96,3 +96,28 @@ async def test_a_batch_past_the_budget_is_refused_whole_saying_how_many_fit(emul
         with pytest.raises(sw.BudgetExceeded, match=r"4 clip.s. not yet paid for.*2 of them would fit"):
             await sw.agenerate_many(["a", "b", "c", "d"], client=client, duration=4, show=False)
     assert emu.stats()["requests"].get("submit", 0) == 0
+
+
+async def test_when_segmind_no_longer_serves_sora_2_the_error_says_so_and_names_what_to_try(
+    emulator, tmp_path
+):
+    """OpenAI shut Sora 2 down on 2026-09-24: a 410 for the default model is said in words,
+    names the catalogued models to try, and is remembered for the session (`sw.models()`,
+    the widget's `backend.unavailable`)."""
+    from sora_widget.client._sightings import SIGHTINGS
+
+    SIGHTINGS.clear()
+    emu = emulator(retired_models=("sora-2",))
+    async with make_client(emu, tmp_path) as client:
+        with pytest.raises(sw.ModelUnavailable) as caught:
+            await client.generate("a lighthouse at dusk", duration=4)
+        made = await client.generate("a lighthouse at dusk", model="veo-3.1-fast", duration=4)
+    error = caught.value
+    others = [m for m in MODELS if m != "sora-2"]
+    assert str(error).startswith(f"the API at {client.api_host} no longer serves sora-2 (HTTP 410")
+    assert error.available == others and f"Try another model: {', '.join(others)}" in error.hint
+    assert made.status == "COMPLETED" and made.model == "veo-3.1-fast"
+    seen = {m: s.state for m, s in SIGHTINGS.of(client.api_host).items()}
+    assert seen == {"sora-2": "refused", "veo-3.1-fast": "answered"}
+    assert SIGHTINGS.refused_models(client.api_host) == ["sora-2"]
+    assert emu.stats()["answers"]["submit"]["410"] == 1

@@ -225,3 +225,26 @@ def test_a_record_of_every_model_is_one_the_schema_and_the_checker_accept(name):
         jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text())).validate(wrong)
     with pytest.raises(ValueError):
         check_record(wrong)
+
+
+def test_sw_models_is_a_table_saying_what_the_api_in_use_said_of_each(monkeypatch):
+    from sora_widget import api
+    from sora_widget.client._sightings import Sightings
+
+    seen = Sightings()
+    monkeypatch.setattr(api, "SIGHTINGS", seen)
+    monkeypatch.setitem(api._defaults, "base_url", "http://127.0.0.1:9")
+    seen.refused("127.0.0.1:9", "sora-2", ["veo-3.1-fast"])
+    seen.answered("127.0.0.1:9", "veo-3.1-fast")
+    seen.refused("api.segmind.com", "veo-3.1", [])  # another API's word is not this one's
+    table = sw.models()
+    assert [m.name for m in table] == MODEL_NAMES  # still the catalogue's Model entries
+    rows = {row["model"]: row for row in table.rows()}
+    assert rows["sora-2"]["here"] == "refused" and rows["veo-3.1-fast"]["here"] == "answered"
+    assert rows["veo-3.1"]["here"] == "not asked yet"
+    assert rows["veo-3.1-fast"]["price"] == "sound $0.15/s; silent $0.1/s"
+    assert rows["hailuo-02-fast"]["price"] == "6 $0.125 a clip; 10 $0.188 a clip"
+    text = repr(table)
+    assert text.splitlines()[0].split()[:3] == ["model", "takes", "durations"]
+    assert f"read from Segmind's pages on {params.READ_ON}" in text
+    assert "<td>refused</td>" in table._repr_html_()
