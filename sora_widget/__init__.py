@@ -1,7 +1,9 @@
-"""sora-widget: Segmind's Sora 2 text-to-video API, native to the notebook.
+"""sora-widget: Segmind's video models (Sora 2, Veo 3.1, Kling, Hailuo, Seedance), native
+to the notebook.
 
 import sora_widget as sw
 clip = sw.generate("a paper boat on a rainy street", duration=4, size="landscape")
+clip = sw.generate("a kite", model="veo-3.1-fast", aspect_ratio="9:16", sound=False)
 clip.video_path, clip.request_id, clip.sha256
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from . import params
+from . import errors, params
 from ._version import __version__
 from .errors import (
     APIStatusError,
@@ -34,9 +36,53 @@ from .errors import (
     SubmitOutcomeUnknown,
     UnexpectedResponse,
 )
-from .params import GenerationParams
+from .params import GenerationParams, Request
 from .records import Generation
 
+#: the public names loaded on first use, by module — the one place they are written (the
+#: block under TYPE_CHECKING below is written from it by `tools/public_names.py`): the HTTP
+#: client (httpx), IPython, the widget (anywidget) and the emulator (a web server and an
+#: encoder) cost more to import than most calls take, and a user may need none of them
+_LAZY_BY_MODULE: dict[str, tuple[str, ...]] = {
+    "api": (
+        "agenerate",
+        "aresume",
+        "configure",
+        "connect",
+        "estimate",
+        "generate",
+        "models",
+        "pending",
+        "resume",
+        "settings",
+        "spend",
+        "use_emulator",
+    ),
+    "batch": ("agenerate_many", "generate_many"),
+    "client": ("AsyncSoraClient", "PollPolicy", "RetryPolicy"),
+    "notebook": ("embed", "read_records", "verify"),
+    "report": ("export",),
+    # lineage-aware: replay of an extended shot extracts its parent's last frame again
+    "shots": (
+        "FilmPath",
+        "LineageWarning",
+        "aextend",
+        "aremix",
+        "areplay",
+        "astitch",
+        "extend",
+        "remix",
+        "replay",
+        "stitch",
+    ),
+    "storyboard": ("Storyboard",),
+    "widget": ("SoraWidget",),
+    "_sync": ("WaitInterrupted",),
+}
+#: modules a user reaches as attributes (`sw.emulator.start(...)`), loaded on first use
+_LAZY_MODULES = ("api", "emulator", "widget")
+
+# -- written by tools/public_names.py from _LAZY_BY_MODULE: do not edit ----------------------
 if TYPE_CHECKING:
     from . import emulator
     from ._sync import WaitInterrupted
@@ -72,115 +118,21 @@ if TYPE_CHECKING:
     )
     from .storyboard import Storyboard
     from .widget import SoraWidget
+# -- end of the written block ------------------------------------------------------------------
 
-#: what `import sora_widget` loads only on first use: the HTTP client (httpx), IPython,
-#: the widget (anywidget) and the emulator (a web server and an encoder) cost more to
-#: import than most calls take, and a user may need none of them
-_LAZY = {
-    **dict.fromkeys(
-        (
-            "agenerate",
-            "aresume",
-            "configure",
-            "connect",
-            "estimate",
-            "generate",
-            "models",
-            "pending",
-            "resume",
-            "settings",
-            "spend",
-            "use_emulator",
-        ),
-        "api",
-    ),
-    **dict.fromkeys(("agenerate_many", "generate_many"), "batch"),
-    **dict.fromkeys(("AsyncSoraClient", "PollPolicy", "RetryPolicy"), "client"),
-    **dict.fromkeys(("embed", "read_records", "verify"), "notebook"),
-    "export": "report",
-    # lineage-aware: replay of an extended shot extracts its parent's last frame again
-    **dict.fromkeys(
-        (
-            "FilmPath",
-            "LineageWarning",
-            "aextend",
-            "areplay",
-            "aremix",
-            "astitch",
-            "extend",
-            "remix",
-            "replay",
-            "stitch",
-        ),
-        "shots",
-    ),
-    "Storyboard": "storyboard",
-    "SoraWidget": "widget",
-    "WaitInterrupted": "_sync",
-}
-_LAZY_MODULES = ("api", "emulator", "widget")
+_LAZY = {name: module for module, names in _LAZY_BY_MODULE.items() for name in names}
 
-__all__ = [
-    "APIStatusError",
-    "AsyncSoraClient",
-    "AuthenticationError",
-    "BadRequest",
-    "BudgetExceeded",
-    "ConfigurationError",
-    "DownloadError",
-    "FilmPath",
-    "Generation",
-    "GenerationFailed",
-    "GenerationParams",
-    "GenerationTimeout",
-    "InsufficientCredits",
-    "InvalidParams",
-    "LineageWarning",
-    "ModelUnavailable",
-    "NetworkError",
-    "NotFound",
-    "PermissionDenied",
-    "PollPolicy",
-    "RateLimited",
-    "RequestExpired",
-    "RetryPolicy",
-    "ServerError",
-    "SoraError",
-    "SoraWidget",
-    "Storyboard",
-    "SubmitOutcomeUnknown",
-    "UnexpectedResponse",
-    "WaitInterrupted",
+#: loaded with the package: the exceptions, the request value, the record
+_EAGER = (
     "__version__",
-    "aextend",
-    "agenerate",
-    "agenerate_many",
-    "aremix",
-    "areplay",
-    "aresume",
-    "astitch",
-    "configure",
-    "connect",
-    "embed",
-    "emulator",
-    "estimate",
-    "export",
-    "extend",
-    "generate",
-    "generate_many",
-    "models",
     "params",
-    "pending",
-    "read_records",
-    "remix",
-    "replay",
-    "resume",
-    "settings",
-    "spend",
-    "stitch",
-    "use_emulator",
-    "verify",
-]
+    "GenerationParams",
+    "Request",
+    "Generation",
+    *errors.__all__,
+)
+
+__all__ = sorted({*_EAGER, *_LAZY, "emulator"})
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

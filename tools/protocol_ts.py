@@ -46,7 +46,14 @@ def _ts(annotation: Any, names: dict[Any, str]) -> str:
         return f"Record<string, {_ts(value, names)}>"
     if origin in (typing.Required, typing.NotRequired):
         return _ts(get_args(annotation)[0], names)
-    simple = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null", Any: "unknown"}
+    simple = {
+        str: "string",
+        int: "number",
+        float: "number",
+        bool: "boolean",
+        type(None): "null",
+        Any: "unknown",
+    }
     if annotation in simple:
         return simple[annotation]
     raise TypeError(f"no TypeScript for {annotation!r}")

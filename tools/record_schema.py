@@ -50,7 +50,9 @@ def generate() -> str:
         "allOf": [
             {
                 "if": {"required": ["model"], "properties": {"model": {"const": name}}},
-                "then": {"properties": {"params": {"properties": {"duration": {"enum": list(model.durations)}}}}},
+                "then": {
+                    "properties": {"params": {"properties": {"duration": {"enum": list(model.durations)}}}}
+                },
             }
             for name, model in params.MODELS.items()
         ]
@@ -64,7 +66,7 @@ def _dumps(value: Any, indent: str = "") -> str:
     """JSON with one key per line, and short values (scalars, lists of scalars, small
     objects) on one line, as the schema was written by hand."""
     flat = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-    if not isinstance(value, dict | list) or len(flat) <= 100 and "{" not in flat[1:]:
+    if not isinstance(value, dict | list) or (len(flat) <= 100 and "{" not in flat[1:]):
         return flat
     inner = indent + "  "
     if isinstance(value, list):

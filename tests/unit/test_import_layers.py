@@ -8,6 +8,7 @@ Imports under `if TYPE_CHECKING:` are for the type checker only and do not count
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import sora_widget
@@ -133,3 +134,80 @@ def test_the_package_has_no_import_cycles():
     edges = graph()
     cycles = find_cycles(edges)
     assert cycles == [], "import cycles:\n" + "\n".join(" ↔ ".join(c) for c in cycles)
+
+
+# -- the layer table of docs/architecture.md ---------------------------------------------------
+
+ARCHITECTURE = PACKAGE.parent / "docs" / "architecture.md"
+#: stands apart from the table: the emulator imports only these of ours
+EMULATOR_MAY_IMPORT = (
+    "sora_widget.params",
+    "sora_widget.records",
+    "sora_widget.errors",
+    "sora_widget._version",
+)
+
+
+def layer_table(text: str) -> list[tuple[str, list[str]]]:
+    """(layer, the modules and packages its row names) in table order: a part of the
+    modules column led by `pkg/` is that package; elsewhere every `x.py` is a module."""
+    rows = []
+    in_table = False
+    for line in text.splitlines():
+        if line.startswith("| layer |"):
+            in_table = True
+            continue
+        if not in_table or line.startswith("| ---"):
+            continue
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        names: list[str] = []
+        for part in cells[1].split(";"):
+            ticks = re.findall(r"`([^`]+)`", part)
+            if ticks and ticks[0].endswith("/"):
+                names.append(NAME + "." + ticks[0].rstrip("/").replace("/", "."))
+            else:
+                names += [NAME + "." + t.removesuffix(".py") for t in ticks if t.endswith(".py")]
+        rows.append((cells[0], names))
+    return rows
+
+
+def layer_of(module: str, table: list[tuple[str, list[str]]]) -> int | None:
+    for index, (_layer, names) in enumerate(table):
+        if any(module == n or module.startswith(n + ".") for n in names):
+            return index
+    return None
+
+
+def test_the_layer_table_names_every_module_and_no_import_runs_down_it():
+    table = layer_table(ARCHITECTURE.read_text(encoding="utf-8"))
+    assert [layer for layer, _ in table][:3] == ["facts", "parameters", "money"]
+    edges = graph()
+    apart = {m for m in edges if m == NAME or m.startswith(f"{NAME}.emulator")}
+    unnamed = sorted(m for m in edges if m not in apart and layer_of(m, table) is None)
+    assert unnamed == [], f"modules docs/architecture.md's layer table does not name: {unnamed}"
+    upward = [
+        f"{a} ({table[layer_of(a, table)][0]}) imports {b} ({table[layer_of(b, table)][0]})"  # type: ignore[index]
+        for a, targets in sorted(edges.items())
+        if a not in apart
+        for b in sorted(targets)
+        if b not in apart and layer_of(b, table) > layer_of(a, table)  # type: ignore[operator]
+    ]
+    assert upward == [], "imports that run down the layer table:\n" + "\n".join(upward)
+    for module in sorted(m for m in apart if m != NAME):
+        outside = [
+            b
+            for b in edges[module]
+            if not b.startswith((f"{NAME}.emulator", *EMULATOR_MAY_IMPORT)) and layer_of(b, table) != 0
+        ]
+        assert outside == [], f"{module} imports {outside}: the emulator stands apart"
+
+
+def test_the_layer_check_would_catch_an_import_running_down_the_table():
+    table = [("facts", ["sora_widget.errors"]), ("session", ["sora_widget.api"])]
+    assert layer_of("sora_widget.api", table) > layer_of("sora_widget.errors", table)  # type: ignore[operator]
+    parsed = layer_table(
+        "| layer | modules | what |\n| --- | --- | --- |\n| p | `params/` — `a.py`; `checks.py` | x |\n"
+    )
+    assert parsed == [("p", ["sora_widget.params", "sora_widget.checks"])]
