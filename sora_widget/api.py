@@ -41,6 +41,8 @@ _emulator_lock = threading.Lock()
 
 #: the non-secret key the embedded emulator is called with, so a real key never goes there
 EMULATOR_KEY = "sora-widget-emulator"
+#: what records and request identities call the embedded emulator, whatever port it took
+EMULATOR_NAME = "emulator"
 
 _CLIENT_OPTIONS = {
     "api_key",
@@ -189,19 +191,20 @@ def models() -> Catalogue:
     (`fields`, `durations`, `sizes`), costs (`price`), takes in time (`typical_latency_s`)
     and whether it has sound; read from Segmind's pages on `params.READ_ON`. Shown as a
     table, with what the API in use said of each model in this kernel."""
-    host = api_host(resolve_base_url(_defaults.get("base_url")))
-    seen: dict[str, str] = {model: sighting.state for model, sighting in SIGHTINGS.of(host).items()}
+    seen: dict[str, str] = {model: s.state for model, s in SIGHTINGS.of(current_api_name()).items()}
     return Catalogue(list(MODELS.values()), seen)
 
 
 def client(**overrides: Any) -> AsyncSoraClient:
     """A new AsyncSoraClient with the process defaults; close it when done."""
-    unknown = set(overrides) - _CLIENT_OPTIONS - {"limiter", "model", "observers", "prices"}
+    unknown = set(overrides) - _CLIENT_OPTIONS - {"limiter", "model", "observers", "prices", "api_name"}
     if unknown:
         raise TypeError(f"unknown option(s) {sorted(unknown)}; allowed: {sorted(_CLIENT_OPTIONS)}")
     # in a kernel, every job event also reaches the notebook's metadata (through the
     # extension); a client the user makes with AsyncSoraClient(...) decides for itself
     settings = {"observers": kernel_observers(), **_defaults, **overrides}
+    if _is_embedded_emulator(settings.get("base_url")):
+        settings.setdefault("api_name", EMULATOR_NAME)
     if settings.get("prices") is not None:  # the user's prices over the table's
         settings["prices"] = effective_prices(settings["prices"])
     return AsyncSoraClient(**settings)
@@ -226,6 +229,16 @@ def _close_shared_clients() -> None:
 
 
 atexit.register(_close_shared_clients)
+
+
+def _is_embedded_emulator(base_url: str | None) -> bool:
+    return _emulator is not None and resolve_base_url(base_url) == _emulator.base_url
+
+
+def current_api_name() -> str:
+    """What the API in use is called in records (its host; "emulator" for the embedded one)."""
+    base_url = _defaults.get("base_url")
+    return EMULATOR_NAME if _is_embedded_emulator(base_url) else api_host(resolve_base_url(base_url))
 
 
 def shared_client() -> AsyncSoraClient:

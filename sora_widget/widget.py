@@ -21,7 +21,6 @@ import traitlets
 from . import api, params, protocol, shots
 from .checks import check_save_to
 from .client import AsyncSoraClient
-from .client._config import api_host
 from .client._sightings import SIGHTINGS
 from .environment import cell_context
 from .errors import InvalidParams, ModelUnavailable, SoraError
@@ -373,15 +372,17 @@ class SoraWidget(ClipView):
     def _backend(self) -> protocol.Backend:
         if self._client is not None:
             host, key_set, emulator = self._client.api_host, self._client.has_api_key, False
+            name = self._client.api_host
         else:
             current = api.settings()
             host = current["base_url"].split("://", 1)[-1]
             key_set, emulator = current["api_key_set"], current["emulator"]
+            name = api.current_api_name()
         return {
             "api_key_set": key_set,
             "emulator": emulator,
             "host": host,
-            "unavailable": SIGHTINGS.refused_models(api_host(f"https://{host}")),
+            "unavailable": SIGHTINGS.refused_models(name),
         }
 
     def _publish(self) -> None:

@@ -102,6 +102,7 @@ class AsyncSoraClient:
         observers: Iterable[Observer] = (),
         budget: Budget | None = None,
         prices: Prices | None = None,
+        api_name: str | None = None,
     ) -> None:
         self._api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -116,7 +117,10 @@ class AsyncSoraClient:
         self.budget = budget if budget is not None else session_budget()
         #: model → size → US dollars per second; None: the table's, under the user's own
         self.prices = prices
-        self.api_host = api_host(self.base_url)
+        #: what records, request identities and learned latencies call this API: its host,
+        #: or `api_name` (the embedded emulator is "emulator" whatever port it took, so a
+        #: restarted kernel finds the clips an identical request made before)
+        self.api_host = api_name or api_host(self.base_url)
         self._owns_http = http is None
         if http is None:
             tls = default_tls()

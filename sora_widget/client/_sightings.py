@@ -61,4 +61,6 @@ SIGHTINGS = Sightings()
 
 def served_by(api_host: str) -> str:
     """How a message names the API: "Segmind" for Segmind's own host."""
-    return "Segmind" if api_host.endswith("segmind.com") else f"the API at {api_host}"
+    if api_host.endswith("segmind.com"):
+        return "Segmind"
+    return "the local emulator" if api_host == "emulator" else f"the API at {api_host}"

@@ -190,3 +190,31 @@ async def test_the_widgets_generate_is_always_a_new_take(here, server):
     assert submits(server) == 3  # the button never answers from the cache
     assert (made.take, first.take, second.take) == (1, 2, 3)
     assert len({made.identity, first.identity, second.identity}) == 3
+
+
+def test_a_restarted_kernel_reuses_a_clip_made_on_the_embedded_emulator(tmp_path):
+    """Each kernel starts its own embedded emulator on a port of its own; requests name it
+    "emulator", so the same call after a restart is the clip already made (0 submits)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sora_widget as sw\n"
+        "sw.connect(latency=0.2)\n"
+        "clip = sw.generate('a heron in the reeds', duration=4)\n"
+        "print('api', clip.api_host, 'id', clip.id, 'submits', sw.api.embedded_emulator().stats()['submits'])\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND_", "SORA_WIDGET_OUTPUT"))}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        for _ in range(2)
+    ]
+    for run in runs:
+        assert run.returncode == 0, run.stderr
+    first, second = (run.stdout.splitlines()[-1].split() for run in runs)
+    assert first[1] == second[1] == "emulator"
+    assert first[3] == second[3] and first[5] == "1" and second[5] == "0"  # the same clip, not sent again
+    assert "Reused clip" in runs[1].stdout
