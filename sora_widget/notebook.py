@@ -170,7 +170,7 @@ def _ledger_records(
     if _usable_output_dir(path) is None:
         problems.append(Problem(f"the ledger {ledger_file}", "lies outside the notebook's folder; not read"))
         return
-    book = Ledger(ledger_file)
+    book = Ledger(ledger_file, read_only=True)  # a folder someone sent is left as it came
     notebook = folder / Path(path).name
     own = contained(output_dir, [folder]) is not None
     try:

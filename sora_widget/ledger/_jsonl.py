@@ -36,7 +36,7 @@ def find(folder: Path) -> Path | None:
     path = folder / OLD_NAME
     try:
         info = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return path if stat.S_ISREG(info.st_mode) else None
 
