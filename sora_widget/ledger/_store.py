@@ -385,6 +385,14 @@ class Ledger:
         if keep:
             return
         _jsonl.retire(source)
+        if old.truncated:
+            log.warning(
+                "sora-widget: %s is larger than any ledger sora-widget wrote; only its first %d MB "
+                "were imported (the whole file is kept beside the ledger, renamed %s)",
+                source,
+                _jsonl.MAX_FILE_BYTES // (1024 * 1024),
+                source.name + _jsonl.IMPORTED_SUFFIX,
+            )
         if old.skipped:
             log.warning(
                 "sora-widget: imported %d generation(s) from %s; "

@@ -291,3 +291,68 @@ def test_reading_a_wal_ledger_leaves_no_journal_files_and_sees_a_writers_rows(tm
     writer.append("submitted", pending_job("job2"))  # committed in the -wal, still open
     assert [r.id for r in Ledger(path, read_only=True).pending()] == ["job1", "job2"]
     writer.close()
+
+
+# -- an old ledger.jsonl is read within bounds -------------------------------------------------
+
+
+def old_line(g: Generation, **extra: object) -> bytes:
+    record = {**g.to_dict(), **extra}
+    return (json.dumps({"event": "submitted", "at": g.updated_at, "record": record}) + "\n").encode()
+
+
+def nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {"x": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"[" * 100_000 + b"\n", old_line(pending_job("deep"), metrics=nested(600))],
+    ids=["100000-brackets", "record-600-deep"],
+)
+@pytest.mark.parametrize("read_only", [True, False], ids=["reading", "writing"])
+def test_a_deeply_nested_old_ledger_line_is_skipped_not_a_recursion_error(tmp_path, line, read_only):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "ledger.jsonl").write_bytes(old_line(pending_job()) + line)
+    book = Ledger.in_dir(folder, read_only=True) if read_only else Ledger.in_dir(folder)
+    if not read_only:
+        book.append("submitting", pending_job("mine"))  # what sw.generate does first
+    assert "job1" in book.records() and "deep" not in book.records()
+
+
+def test_a_huge_old_ledger_line_is_skipped_without_being_read_whole(tmp_path):
+    import tracemalloc
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with open(folder / "ledger.jsonl", "wb") as f:
+        f.write(b'{"event": "submitted", "record": "')
+        f.truncate(120 * 1024 * 1024)  # a 120 MB line (sparse: it costs no disk)
+        f.seek(0, os.SEEK_END)
+        f.write(b'"}\n' + old_line(pending_job()))
+    tracemalloc.start()
+    try:
+        found = Ledger.in_dir(folder, read_only=True).pending()
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert [r.id for r in found] == ["job1"]  # the line after it is read
+    assert peak < 40 * 1024 * 1024, peak  # never the whole line in memory
+
+
+def test_an_old_ledger_is_read_only_up_to_its_size_limit(tmp_path, monkeypatch, caplog):
+    from sora_widget.ledger import _jsonl
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    first = old_line(pending_job("first"))
+    (folder / "ledger.jsonl").write_bytes(first + old_line(pending_job("second")) * 3)
+    monkeypatch.setattr(_jsonl, "MAX_FILE_BYTES", len(first) + 10)
+    read = _jsonl.read(folder / "ledger.jsonl")
+    assert list(read.records) == ["first"] and read.truncated
+    Ledger.in_dir(folder).append("submitting", pending_job("mine"))
+    assert "only its first" in caplog.text
