@@ -29,6 +29,9 @@ from pathlib import Path, PurePath
 from typing import BinaryIO
 
 CHUNK = 1 << 20
+#: the largest clip a record may name that is read, hashed or sent (Sora's clips are tens
+#: of megabytes; a film of many of them, hundreds)
+MAX_CLIP_BYTES = 4 * 1024 * 1024 * 1024
 
 
 class FileRefused(OSError):
@@ -135,6 +138,8 @@ def path_text_problem(text: str) -> str | None:
     unsafe = _unsafe_text(text)
     if unsafe is not None:
         return unsafe
+    if text != text.strip():  # browsers trim a link's spaces: "  //host" would name a host
+        return "begins or ends with a space; not read"
     unified = text.replace("\\", "/")
     if unified.startswith("//"):
         return "names another machine (a UNC path); not read"

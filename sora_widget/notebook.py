@@ -22,6 +22,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from ._files import (
+    MAX_CLIP_BYTES,
     FileRefused,
     RecordFileMissing,
     contained,
@@ -50,8 +51,6 @@ METADATA_KEY = "sora_widget"
 
 #: a notebook larger than this is refused rather than read into memory
 MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024
-#: a recorded clip larger than this is not hashed (Sora's clips are tens of megabytes)
-MAX_CLIP_BYTES = 4 * 1024 * 1024 * 1024
 
 
 class SkippedRecord(UserWarning):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -68,3 +67,78 @@ def test_a_completed_record_without_a_sha256_is_never_verified(tmp_path):
     path = write(tmp_path, notebook_with(good_record(sha256=None)))
     (problem,) = verify(path)
     assert "no sha256" in problem
+
+
+# -- links on the export page and in the HTML fallback -----------------------------------------
+
+HOSTILE = [
+    "http:evil.example/x.mp4",  # a real folder named `http:evil.example`: browsers read http://
+    "javascript:alert(1)",
+    "https://evil.example/x.mp4",
+    "http://evil.example/x.mp4",
+    "//evil.example/x.mp4",
+    "\\\\evil.example\\x.mp4",
+    "C:\\x.mp4",
+    "/etc/hostname",
+]
+
+
+def links(page: str) -> list[str]:
+    return re.findall(r'(?:src|href)="([^"]*)"', page)
+
+
+def test_the_export_page_links_a_clip_only_as_dot_slash_and_a_percent_encoded_path(tmp_path):
+    from sora_widget.report import export
+
+    records = []
+    for index, path in enumerate(HOSTILE):
+        if not path.startswith(("/", "\\", "C:", "https:", "http://")):
+            clip = tmp_path / path
+            clip.parent.mkdir(parents=True, exist_ok=True)
+            clip.write_bytes(b"not embedded: the page is too small for it")
+        records.append(good_record(id=f"g{index}", video_path=path))
+    notebook = write(tmp_path, notebook_with(*records))
+
+    page = export(notebook, tmp_path / "page.html", max_mb=0.01).read_text()
+
+    assert links(page) == ["./http%3Aevil.example/x.mp4", "./javascript%3Aalert%281%29"]
+
+
+def test_a_page_written_elsewhere_links_back_with_dot_slash(tmp_path):
+    from sora_widget.report import export
+
+    (tmp_path / "sora-outputs").mkdir()
+    (tmp_path / "sora-outputs" / "my clip#1.mp4").write_bytes(b"x" * 100)
+    notebook = write(tmp_path, notebook_with(good_record(video_path="sora-outputs/my clip#1.mp4")))
+    page = export(notebook, tmp_path / "pages" / "page.html", max_mb=0.01).read_text()
+    assert links(page) == ["./../sora-outputs/my%20clip%231.mp4"]
+
+
+@pytest.mark.parametrize("path", HOSTILE)
+def test_the_html_fallback_links_a_clip_only_as_dot_slash_and_a_percent_encoded_path(path):
+    shown = record_html([Generation.from_dict(good_record(video_path=path))])
+    # at most a link below the notebook (a folder named `http:` is a folder), never a scheme
+    assert all(link.startswith("./") and ":" not in link for link in links(shown)), links(shown)
+    if path.startswith(("/", "\\", "C:")):
+        assert "<video" not in shown
+
+
+def test_a_poster_is_taken_only_from_a_clip_the_rule_allows(tmp_path, monkeypatch):
+    from sora_widget.records import MIMETYPE, record_bundle
+    from tests.unit.test_video import make_clip
+
+    project, private = tmp_path / "project", tmp_path / "private"
+    (project / "sora-outputs").mkdir(parents=True)
+    private.mkdir()
+    make_clip(private / "secret.mp4", frames=4, size=(64, 36))
+    (project / "sora-outputs" / "clip.mp4").symlink_to(private / "secret.mp4")
+    (project / "linked").symlink_to(private, target_is_directory=True)
+    monkeypatch.chdir(project)
+    records = [
+        Generation.from_dict(good_record(id=f"g{i}", video_path=path))
+        for i, path in enumerate(["sora-outputs/clip.mp4", "linked/secret.mp4", "../private/secret.mp4"])
+    ]
+    assert record_bundle(records)[MIMETYPE]["posters"] == {}  # a frame of a private clip, else
+    make_clip(project / "sora-outputs" / "mine.mp4", frames=4, size=(64, 36))
+    mine = Generation.from_dict(good_record(video_path="sora-outputs/mine.mp4"))
+    assert list(record_bundle([mine])[MIMETYPE]["posters"]) == ["g1"]

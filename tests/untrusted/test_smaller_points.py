@@ -80,7 +80,7 @@ def test_the_html_fallback_plays_only_paths_below_the_notebook(path):
 
 def test_the_html_fallback_still_plays_a_relative_clip():
     record = Generation.from_dict(good_record(video_path="sora-outputs/clip.mp4"))
-    assert '<video src="sora-outputs/clip.mp4"' in record_html([record])
+    assert '<video src="./sora-outputs/clip.mp4"' in record_html([record])
 
 
 # -- downloads are checked to be video ---------------------------------------------------------
