@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -142,3 +143,88 @@ def test_a_poster_is_taken_only_from_a_clip_the_rule_allows(tmp_path, monkeypatc
     make_clip(project / "sora-outputs" / "mine.mp4", frames=4, size=(64, 36))
     mine = Generation.from_dict(good_record(video_path="sora-outputs/mine.mp4"))
     assert list(record_bundle([mine])[MIMETYPE]["posters"]) == ["g1"]
+
+
+# -- the widget streams a clip only as the rule allows, off the event loop ---------------------
+
+
+class Sent:
+    def __init__(self) -> None:
+        self.messages: list[tuple[dict, list[bytes]]] = []
+
+    def __call__(self, content, buffers=None) -> None:
+        self.messages.append((content, list(buffers or [])))
+
+
+async def ask_for_video(widget, job: str) -> list[tuple[dict, list[bytes]]]:
+    import asyncio
+
+    widget.sent.messages.clear()
+    widget._on_message(widget, {"kind": "video", "id": f"v-{job}", "job": job}, [])
+    for _ in range(500):  # the answer comes from a task: at most 5 s
+        if any(
+            m.get("kind") == "reply" or m.get("index") == m.get("total", 0) - 1
+            for m, _ in widget.sent.messages
+        ):
+            break
+        await asyncio.sleep(0.01)
+    return widget.sent.messages
+
+
+@pytest.fixture
+async def widget(tmp_path, monkeypatch):
+    from sora_widget import SoraWidget
+    from sora_widget.client import AsyncSoraClient
+
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    async with AsyncSoraClient(
+        api_key="k", base_url="http://127.0.0.1:9", output_dir=project / "out"
+    ) as client:
+        w = SoraWidget(prompt="a fox", duration=4, client=client)
+        w.sent = Sent()  # type: ignore[attr-defined]
+        monkeypatch.setattr(w, "send", w.sent)
+        yield w
+        w.close()
+
+
+def shown(widget, id_: str, video_path: str) -> None:
+    widget._records[id_] = Generation.from_dict(good_record(id=id_, video_path=video_path))
+
+
+async def test_the_widget_streams_its_own_clip_in_chunks(widget):
+    (widget.client.output_dir).mkdir(parents=True, exist_ok=True)
+    (widget.client.output_dir / "clip.mp4").write_bytes(b"clip bytes")
+    shown(widget, "rel", "out/clip.mp4")
+    shown(widget, "abs", str((widget.client.output_dir / "clip.mp4").resolve()))  # an output dir elsewhere
+    for job in ("rel", "abs"):
+        ((chunk, buffers),) = await ask_for_video(widget, job)
+        assert chunk["total"] == 1 and chunk["size"] == 10 and buffers == [b"clip bytes"]
+
+
+async def test_the_widget_never_streams_a_file_the_rule_refuses(widget, tmp_path):
+    import threading
+
+    project = Path.cwd()
+    os.mkfifo(project / "fifo.mp4")
+    (project / "host.mp4").symlink_to("/etc/hostname")
+
+    def writer() -> None:  # where the FIFO is opened on the loop, this frees it (and fails the test)
+        try:
+            fd = os.open(project / "fifo.mp4", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:
+            return  # nobody is reading it: as it should be
+        os.write(fd, b"x")
+        os.close(fd)
+
+    rescue = threading.Timer(5, writer)
+    rescue.start()
+    try:
+        for id_, path in [("a", "/etc/hostname"), ("b", "fifo.mp4"), ("c", "host.mp4"), ("d", "../x.mp4")]:
+            shown(widget, id_, path)
+            messages = await ask_for_video(widget, id_)
+            assert [m["kind"] for m, _ in messages] == ["reply"], messages
+            assert messages[0][0]["ok"] is False and not any(buffers for _, buffers in messages)
+    finally:
+        rescue.cancel()
