@@ -332,9 +332,10 @@ def generate(prompt: str | Request, **options: Any) -> Generation:
     return run_blocking(agenerate(prompt, **options), explain=watch.explain)
 
 
-def ledger(output_dir: str | os.PathLike[str] | None = None) -> Ledger:
-    """The ledger of the output dir in use (or of `output_dir`)."""
-    return Ledger.in_dir(resolve_output_dir(output_dir or _defaults.get("output_dir")))
+def ledger(output_dir: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Ledger:
+    """The ledger of the output dir in use (or of `output_dir`); `read_only` to list or
+    export it (the folder is left as it is, even when it came from someone else)."""
+    return Ledger.in_dir(resolve_output_dir(output_dir or _defaults.get("output_dir")), read_only=read_only)
 
 
 def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation]:
@@ -342,7 +343,7 @@ def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation
     the server accepted that were not seen finished or saved, and submits whose outcome
     is unknown (status UNKNOWN: they may be running and billed; their request id was
     never heard, so only your Segmind dashboard can tell)."""
-    return ledger(output_dir).pending()
+    return ledger(output_dir, read_only=True).pending()
 
 
 async def aresume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
@@ -386,7 +387,7 @@ def find_generation(
             if key in (record.id, record.request_id):
                 return record
     else:
-        book = ledger(output_dir)
+        book = ledger(output_dir, read_only=True)
         where = f"the ledger {book.path}"
         found = book.get(key)
         if found is not None:

@@ -252,7 +252,7 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _pending(args: argparse.Namespace) -> int:
     try:
-        listed = api.ledger(args.output_dir).pending()
+        listed = api.ledger(args.output_dir, read_only=True).pending()
     except SoraError as error:  # a ledger that cannot be opened (a planted symlink, a read-only folder)
         print(f"error: {_safe_error(error)}", file=sys.stderr)
         return 2
@@ -289,7 +289,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _ledger(args: argparse.Namespace) -> int:
-    book = api.ledger(args.output_dir)
+    book = api.ledger(args.output_dir, read_only=True)
     try:
         if args.action == "stats":
             stats = book.stats()

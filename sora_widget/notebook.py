@@ -14,15 +14,23 @@ import json
 import logging
 import os
 import sqlite3
-import stat
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
-from ._files import FileRefused, contained, read_bounded, sha256_bounded, write_replacing
+from ._files import (
+    MAX_CLIP_BYTES,
+    FileRefused,
+    RecordFileMissing,
+    contained,
+    open_record_file,
+    path_text_problem,
+    read_bounded,
+    write_replacing,
+)
 from ._text import terminal_safe
 from .environment import cell_context, in_kernel, is_headless
 from .errors import SoraError
@@ -43,8 +51,6 @@ METADATA_KEY = "sora_widget"
 
 #: a notebook larger than this is refused rather than read into memory
 MAX_NOTEBOOK_BYTES = 512 * 1024 * 1024
-#: a recorded clip larger than this is not hashed (Sora's clips are tens of megabytes)
-MAX_CLIP_BYTES = 4 * 1024 * 1024 * 1024
 
 
 class SkippedRecord(UserWarning):
@@ -170,7 +176,7 @@ def _ledger_records(
     if _usable_output_dir(path) is None:
         problems.append(Problem(f"the ledger {ledger_file}", "lies outside the notebook's folder; not read"))
         return
-    book = Ledger(ledger_file)
+    book = Ledger(ledger_file, read_only=True)  # a folder someone sent is left as it came
     notebook = folder / Path(path).name
     own = contained(output_dir, [folder]) is not None
     try:
@@ -191,13 +197,16 @@ def _ran_in(record: Generation, notebook: Path, own_ledger: bool) -> bool:
     recorded path (relative to the kernel's folder, the notebook's) leads to it. A shared
     ledger (an output dir outside the notebook's folder) holds the records of many
     projects, where a name such as Untitled.ipynb says nothing: there only an absolute
-    path counts."""
+    path counts. Compared by their text, never resolved: a path in a received ledger may
+    name another machine (`\\\\host\\share\\nb.ipynb`, which Windows would connect to)."""
     recorded = (record.notebook or {}).get("path")
     if not isinstance(recorded, str) or not recorded:
         return False
-    if os.path.isabs(recorded):
-        return Path(recorded).resolve() == notebook
-    return own_ledger and (notebook.parent / recorded).resolve() == notebook
+    if PurePath(recorded).is_absolute():
+        return Path(os.path.normpath(recorded)) == notebook
+    if path_text_problem(recorded) is not None:
+        return False
+    return own_ledger and Path(os.path.normpath(notebook.parent / recorded)) == notebook
 
 
 def _add(
@@ -364,16 +373,22 @@ def clip_roots(notebook_path: str | os.PathLike[str]) -> list[Path]:
 def verify_records(
     records: Sequence[Generation], base: Path, *, roots: Sequence[Path] | None = None
 ) -> list[str]:
-    """`verify` for records already read; relative clip paths are resolved against `base`
-    (the notebook's folder, where its kernel ran). Only regular files inside `roots`
-    (default: `base`) are read — never a device, a FIFO, or a path that climbs out."""
+    """`verify` for records already read; relative clip paths are taken from `base` (the
+    notebook's folder, where its kernel ran). Files are read only as `open_record_file`
+    allows: by their text first (never `..`, a UNC path or a drive), then regular files
+    inside `roots` (default: `base`), opened without following a symlink. A completed
+    record without a sha256 is a problem: there is nothing to verify its file against."""
     problems = []
-    allowed = list(roots) if roots is not None else [base]
+    base = base.resolve()
+    allowed = [root.resolve() for root in roots] if roots is not None else [base]
     for record in records:
         if record.status != "COMPLETED":
             continue
-        if not record.video_path or not record.sha256:
+        if not record.video_path:
             problems.append(f"{record.id}: completed but no saved file is recorded")
+            continue
+        if not record.sha256:
+            problems.append(f"{record.id}: completed but no sha256 is recorded; its file cannot be verified")
             continue
         problem = _clip_problem(record, base, allowed)
         if problem is not None:
@@ -383,21 +398,13 @@ def verify_records(
 
 def _clip_problem(record: Generation, base: Path, roots: list[Path]) -> str | None:
     assert record.video_path is not None and record.sha256 is not None
-    file = Path(record.video_path)
-    file = file if file.is_absolute() else base / file
-    inside = contained(file, roots)
-    if inside is None:
-        return "is outside the notebook's folder and the output dir; not read"
-    if not os.path.lexists(inside):
-        return "is missing"
     try:
-        info = os.stat(inside)
-        if not stat.S_ISREG(info.st_mode):
-            return "is not a regular file; not read"
-        size = info.st_size
-        if record.bytes is not None and size != record.bytes:
-            return f"has changed ({size} bytes, recorded {record.bytes})"
-        digest, _size = sha256_bounded(inside, MAX_CLIP_BYTES)
+        with open_record_file(record.video_path, base=base, roots=roots, max_bytes=MAX_CLIP_BYTES) as clip:
+            if record.bytes is not None and clip.size != record.bytes:
+                return f"has changed ({clip.size} bytes, recorded {record.bytes})"
+            digest = clip.sha256()
+    except RecordFileMissing:
+        return "is missing"
     except FileRefused as refused:
         return refused.reason
     except OSError as error:

@@ -7,8 +7,11 @@ checksum, a poster frame, and the clip — embedded (base64) while the page stay
 `max_mb`, else linked by its path relative to the page. No script: readable in any
 browser, offline, light or dark as the reader's system prefers. Every value is escaped.
 
-Files are read only when they are regular files inside the notebook's folder (a
-notebook someone sent may name any path).
+Files are read only as `_files.open_record_file` allows — relative paths (or yours,
+inside the output dir), regular files inside the notebook's folder or the output dir,
+opened without following a symlink — and every link is `./` and a percent-encoded path:
+a notebook someone sent may name any path, and a path such as `http:evil.example/x.mp4`
+(a real folder) must never send the reader's browser elsewhere.
 """
 
 from __future__ import annotations
@@ -16,13 +19,13 @@ from __future__ import annotations
 import base64
 import html
 import os
-import stat
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from ._files import MAX_CLIP_BYTES, FileRefused, RecordFile, open_record_file
 from ._text import format_duration
-from .records import Generation
+from .records import Generation, relative_link
 
 DEFAULT_MAX_MB = 50.0
 
@@ -55,7 +58,7 @@ def export(
     notebook: str | os.PathLike[str], path: str | os.PathLike[str], *, max_mb: float = DEFAULT_MAX_MB
 ) -> Path:
     """Write the page of `notebook`'s generations to `path` (atomically); returns it."""
-    from .notebook import read_records
+    from .notebook import clip_roots, notebook_folder, read_records
 
     if not max_mb > 0:
         from .errors import InvalidParams
@@ -67,9 +70,10 @@ def export(
     page = render(
         records,
         title=source.name,
-        base=source.resolve().parent,
+        base=notebook_folder(source),
         page_dir=target.resolve().parent,
         max_bytes=int(max_mb * 1024 * 1024),
+        roots=clip_roots(source),
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
@@ -83,19 +87,31 @@ def export(
     return target
 
 
-def render(records: Sequence[Generation], *, title: str, base: Path, page_dir: Path, max_bytes: int) -> str:
-    """The page. Clips are embedded in order while the page stays under `max_bytes`."""
+def render(
+    records: Sequence[Generation],
+    *,
+    title: str,
+    base: Path,
+    page_dir: Path,
+    max_bytes: int,
+    roots: Sequence[Path] | None = None,
+) -> str:
+    """The page. Clips are embedded in order while the page stays under `max_bytes`;
+    they are read from `roots` only (default: `base`, the notebook's folder)."""
     budget = max_bytes - 64 * 1024  # the page around the clips
     articles = []
     for record in records:
-        clip = _clip_file(record, base)
         embedded: str | None = None
-        if clip is not None:
-            size = clip.stat().st_size
-            encoded = (size + 2) // 3 * 4
-            if encoded <= budget:
-                embedded = "data:video/mp4;base64," + base64.b64encode(clip.read_bytes()).decode("ascii")
-                budget -= encoded
+        clip: Path | None = None
+        found = _clip_file(record, base, roots if roots is not None else [base])
+        if found is not None:
+            with found:
+                clip = found.path
+                encoded = (found.size + 2) // 3 * 4
+                if encoded <= budget:
+                    data = found.file.read(found.size)
+                    embedded = "data:video/mp4;base64," + base64.b64encode(data).decode("ascii")
+                    budget -= encoded
         articles.append(_article(record, clip, embedded, page_dir))
     shown = html.escape(title)
     count = len(records)
@@ -158,10 +174,10 @@ def _article(record: Generation, clip: Path | None, embedded: str | None, page_d
     playing = f'{poster_attr} controls loop playsinline preload="metadata"></video>'
     if embedded is not None:
         media = f'<video src="{html.escape(embedded, quote=True)}"{playing}'
-    elif clip is not None:
-        link = html.escape(os.path.relpath(clip, page_dir), quote=True)
-        note = f'<p class="note">Too large to embed: linked as <code>{link}</code>.</p>'
-        media = f'<video src="{link}"{playing}{note}'
+    elif clip is not None and (link := _link(clip, page_dir)) is not None:
+        shown = html.escape(link, quote=True)
+        note = f'<p class="note">Too large to embed: linked as <code>{shown}</code>.</p>'
+        media = f'<video src="{shown}"{playing}{note}'
     elif record.video_path:
         media = f'<p class="note">The clip <code>{html.escape(record.video_path)}</code> is not here.</p>'
     else:
@@ -169,18 +185,20 @@ def _article(record: Generation, clip: Path | None, embedded: str | None, page_d
     return f"<article><h2>{html.escape(p.prompt)}</h2><dl>{facts}</dl><div>{media}</div></article>"
 
 
-def _clip_file(record: Generation, base: Path) -> Path | None:
-    """The record's saved clip, if it is a regular file inside the notebook's folder."""
+def _clip_file(record: Generation, base: Path, roots: Sequence[Path]) -> RecordFile | None:
+    """The record's saved clip, open, if the one rule for files a record names allows it."""
     if record.status != "COMPLETED" or not record.video_path:
         return None
-    candidate = Path(record.video_path)
-    if candidate.is_absolute():
-        return None
-    resolved = (base / candidate).resolve()
-    if not resolved.is_relative_to(base):
-        return None
     try:
-        info = resolved.stat()
-    except OSError:
+        return open_record_file(record.video_path, base=base, roots=roots, max_bytes=MAX_CLIP_BYTES)
+    except (FileRefused, OSError):
         return None
-    return resolved if stat.S_ISREG(info.st_mode) else None
+
+
+def _link(clip: Path, page_dir: Path) -> str | None:
+    """The clip's link from the page: `./`, then its path relative to the page, encoded."""
+    try:
+        relative = os.path.relpath(clip, page_dir)
+    except ValueError:  # on another drive than the page (Windows): no relative link
+        return None
+    return relative_link(Path(relative).as_posix())

@@ -17,6 +17,7 @@ import asyncio
 import functools
 import logging
 import math
+import os
 import time
 import traceback
 import uuid
@@ -28,6 +29,7 @@ import anywidget
 import traitlets
 
 from . import api, params, protocol
+from ._files import MAX_CLIP_BYTES, FileRefused, aopen_record_file
 from .errors import InvalidParams, SoraError
 from .records import Generation, record_bundle
 
@@ -205,20 +207,32 @@ class ClipView(anywidget.AnyWidget):
         self._answer_later(f"video:{request}", request, self._send_video(request, str(content.get("job"))))
 
     async def _send_video(self, request: str, job_id: str) -> None:
+        """Stream a job's clip to the view. The record may come from a received ledger (a
+        reused clip), so its file is opened by the rule for files a record names — by its
+        text first, inside the kernel's folder or the output dir, never through a symlink,
+        a regular file (a FIFO would block, `/etc/hostname` is not a clip) — and opened
+        and read off the loop, a chunk at a time."""
         record = self._records.get(job_id)
         try:
             if record is None or not record.video_path:
                 raise InvalidParams("job", job_id, "a completed job of this widget")
-            path = Path(record.video_path)
-            size = (await asyncio.to_thread(path.stat)).st_size
-            total = max(1, math.ceil(size / VIDEO_CHUNK_BYTES))
-            with open(path, "rb") as f:  # noqa: ASYNC230 - chunks are small; we yield between them
+            here, roots = await asyncio.to_thread(_clip_roots, self.client.output_dir)
+            try:
+                clip = await aopen_record_file(
+                    record.video_path, base=here, roots=roots, max_bytes=MAX_CLIP_BYTES
+                )
+            except FileRefused as refused:
+                raise InvalidParams("job", job_id, f"a job whose clip can be read ({refused})") from None
+            with clip:
+                total = max(1, math.ceil(clip.size / VIDEO_CHUNK_BYTES))
+                left = clip.size
                 for index in range(total):
-                    chunk = f.read(VIDEO_CHUNK_BYTES)
+                    chunk = await asyncio.to_thread(clip.file.read, min(VIDEO_CHUNK_BYTES, left))
+                    left -= len(chunk)
                     self.send(
-                        protocol.video_chunk(request, index=index, total=total, size=size), buffers=[chunk]
+                        protocol.video_chunk(request, index=index, total=total, size=clip.size),
+                        buffers=[chunk],
                     )
-                    await asyncio.sleep(0)  # let other kernel work through between chunks
         except OSError as error:
             self._reply_error(request, unexpected(error, "the saved video could not be read"))
 
@@ -236,6 +250,13 @@ class ClipView(anywidget.AnyWidget):
             # Our coroutines handle their errors; reaching here is a bug, so say it loudly.
             log.error("sora-widget task %s failed", key, exc_info=task.exception())
         self._publish()
+
+
+def _clip_roots(output_dir: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
+    """Where this kernel's clips may be read from: its working directory (the notebook's
+    folder; relative paths start there) and the output dir, both resolved."""
+    here = Path.cwd().resolve()
+    return here, [here, Path(output_dir).resolve()]
 
 
 def unexpected(error: BaseException, message: str | None = None) -> SoraError:

@@ -14,6 +14,11 @@ some run. An old `ledger.jsonl` beside it is imported once (see `_jsonl`).
 
 `Ledger.log` is the one door every job event goes through: written durably first, then
 told to this ledger's `observers` (the notebook's metadata mirror, in a kernel).
+
+A ledger may come from someone else (a `sora-outputs/` in a clone): whatever only reads
+opens it with `read_only=True`, leaving the folder as it came, and every open refuses a
+database whose schema is not exactly ours (a view or trigger would run its code) and
+stops a query that runs away, or on Ctrl-C (see `_db`).
 """
 
 from ._store import LEDGER_NAME, RESUMABLE_FOR, Ledger, LedgerWriteError, Observer, needs_finishing

@@ -36,17 +36,31 @@ _OPEN = ("SUBMITTING", "QUEUED", "PROCESSING", "UNKNOWN")
 
 class Ledger:
     """The journal of one output dir. Opened on first use; safe to share between tasks,
-    threads and processes."""
+    threads and processes.
 
-    def __init__(self, path: str | os.PathLike[str], observers: Iterable[Observer] = ()) -> None:
+    `read_only=True` for whatever only reads (listing, verifying, exporting): the database
+    is opened read-only and left exactly as it is — created nowhere, never migrated or
+    switched to WAL; an old `ledger.jsonl` is read into memory, not imported or renamed;
+    a write raises `LedgerWriteError`."""
+
+    def __init__(
+        self, path: str | os.PathLike[str], observers: Iterable[Observer] = (), *, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
         self.observers: list[Observer] = list(observers)
+        self.read_only = read_only
         self._lock = threading.Lock()
         self._connection: sqlite3.Connection | None = None
 
     @classmethod
-    def in_dir(cls, output_dir: str | os.PathLike[str], observers: Iterable[Observer] = ()) -> Ledger:
-        return cls(Path(output_dir) / LEDGER_NAME, observers)
+    def in_dir(
+        cls,
+        output_dir: str | os.PathLike[str],
+        observers: Iterable[Observer] = (),
+        *,
+        read_only: bool = False,
+    ) -> Ledger:
+        return cls(Path(output_dir) / LEDGER_NAME, observers, read_only=read_only)
 
     def close(self) -> None:
         with self._lock:
@@ -309,26 +323,45 @@ class Ledger:
             db = self._open()
             try:
                 return db.execute(sql, args).fetchall()
-            except sqlite3.OperationalError as error:
-                raise _db._unusable(self.path, error) from error
+            except sqlite3.Error as error:
+                failure = _db.stopped(db, self.path, error)
+                raise (failure or _db._unusable(self.path, error, reading=self.read_only)) from error
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self)
 
     def _open(self) -> sqlite3.Connection:
         if self._connection is None:
-            connection = _db.connect(self.path)
-            try:
-                self._import_old(connection)
-            except BaseException:
-                connection.close()
-                raise
-            self._connection = connection
+            self._connection = self._open_read_only() if self.read_only else self._open_for_writing()
         return self._connection
 
-    def _import_old(self, db: sqlite3.Connection) -> None:
+    def _open_for_writing(self) -> sqlite3.Connection:
+        connection = _db.connect(self.path)
+        try:
+            self._import_old(connection)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """The database read-only; where there is none, an empty one in memory (holding
+        what an old `ledger.jsonl` beside it says, if there is one)."""
+        connection = _db.connect_read_only(self.path)
+        if connection is not None:
+            return connection
+        connection = _db.in_memory()
+        try:
+            self._import_old(connection, keep=True)
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def _import_old(self, db: sqlite3.Connection, *, keep: bool = False) -> None:
         """Import a `ledger.jsonl` beside the database, once (whichever process gets the
-        write lock first does it), then rename it `ledger.jsonl.imported`."""
+        write lock first does it), then rename it `ledger.jsonl.imported` (`keep`: left
+        as it is, read into a database in memory)."""
         source = _jsonl.find(self.path.parent)
         if source is None:
             return
@@ -352,7 +385,17 @@ class Ledger:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if keep:
+            return
         _jsonl.retire(source)
+        if old.truncated:
+            log.warning(
+                "sora-widget: %s is larger than any ledger sora-widget wrote; only its first %d MB "
+                "were imported (the whole file is kept beside the ledger, renamed %s)",
+                source,
+                _jsonl.MAX_FILE_BYTES // (1024 * 1024),
+                source.name + _jsonl.IMPORTED_SUFFIX,
+            )
         if old.skipped:
             log.warning(
                 "sora-widget: imported %d generation(s) from %s; "
@@ -376,6 +419,8 @@ class _Transaction:
         self.ledger = ledger
 
     def __enter__(self) -> sqlite3.Connection:
+        if self.ledger.read_only:
+            raise LedgerWriteError(errno.EROFS, f"the ledger {self.ledger.path} is open read-only")
         self.ledger._lock.acquire()
         try:
             db = self.ledger._open()
@@ -408,7 +453,10 @@ class _Transaction:
         finally:
             self.ledger._lock.release()
 
-    def _failed(self, error: sqlite3.Error) -> LedgerWriteError:
+    def _failed(self, error: sqlite3.Error) -> BaseException:
+        failure = _db.stopped(self.ledger._connection, self.ledger.path, error)
+        if failure is not None:  # past its deadline, or Ctrl-C
+            return failure
         full = "full" in str(error).lower()
         return LedgerWriteError(
             errno.ENOSPC if full else errno.EIO,

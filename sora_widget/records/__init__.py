@@ -4,7 +4,7 @@ facts both share."""
 
 from ._model import Generation, format_time, merge, new_id, parse_time, utcnow
 from .schema import MIMETYPE, SCHEMA_FILE, SCHEMA_VERSION, STATUSES, TERMINAL_STATUSES
-from .view import record_bundle, record_html, record_text, reproduce_code
+from .view import record_bundle, record_html, record_text, relative_link, reproduce_code
 
 __all__ = [
     "MIMETYPE",
@@ -20,6 +20,7 @@ __all__ = [
     "record_bundle",
     "record_html",
     "record_text",
+    "relative_link",
     "reproduce_code",
     "utcnow",
 ]

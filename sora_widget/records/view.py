@@ -5,10 +5,12 @@ frontend, nbconvert or a static renderer can show without our extension."""
 from __future__ import annotations
 
 import html
-import os
+import urllib.parse
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .._files import MAX_CLIP_BYTES, FileRefused, check_record_file, path_text_problem
 from .._text import format_duration
 from ..params import DEFAULT_MODEL
 from .schema import MIMETYPE, SCHEMA_VERSION
@@ -16,7 +18,6 @@ from .schema import MIMETYPE, SCHEMA_VERSION
 if TYPE_CHECKING:
     from ._model import Generation
 
-_SAFE_VIDEO_PREFIXES = ("http://", "https://")
 #: what a poster is, and the only kind of URI a poster may be
 POSTER_PREFIX = "data:image/jpeg;base64,"
 
@@ -41,13 +42,27 @@ def posters_of(records: Sequence[Generation]) -> dict[str, str]:
     """A poster (JPEG data URI) for each record whose clip is here to take it from."""
     found = {}
     for record in records:
-        if record.status == "COMPLETED" and record.video_path and _is_relative(record.video_path):
+        if record.status == "COMPLETED" and record.video_path:
+            clip = _clip_here(record.video_path)
+            if clip is None:
+                continue
             from ..video import poster_data_uri  # PyAV loads only when a clip is shown
 
-            uri = poster_data_uri(record.video_path)
+            uri = poster_data_uri(clip)
             if uri is not None:
                 found[record.id] = uri
     return found
+
+
+def _clip_here(video_path: str) -> Path | None:
+    """The clip a record names, if the rule for such files lets it be read from here: a
+    relative path below the working directory (the notebook's folder, in a kernel), a
+    regular file reached without a symlink."""
+    here = Path.cwd().resolve()
+    try:
+        return check_record_file(video_path, base=here, roots=[here], max_bytes=MAX_CLIP_BYTES)
+    except (FileRefused, OSError):
+        return None
 
 
 def record_text(records: Sequence[Generation]) -> str:
@@ -101,31 +116,21 @@ def _video_tag(record: Generation, poster: str | None = None) -> str:
     if not path:
         error = (record.error or {}).get("detail") or (record.error or {}).get("message")
         return html.escape(str(error)) if error else "—"
-    if not (_is_relative(path) or path.startswith(_SAFE_VIDEO_PREFIXES)):
+    if path_text_problem(path) is not None:
         return html.escape(path)
-    src = html.escape(path, quote=True)
+    src = html.escape(relative_link(path), quote=True)
     shown = ""
     if poster is not None and poster.startswith(POSTER_PREFIX):
         shown = f' poster="{html.escape(poster, quote=True)}"'
     return f'<video src="{src}"{shown} controls loop playsinline preload="metadata" width="240"></video>'
 
 
-def _is_relative(path: str) -> bool:
-    """A path a browser resolves below the notebook: not absolute on any system, no
-    scheme or drive (`C:`, `javascript:`), no host (`//host`, `\\\\host\\x`: browsers read
-    a backslash as a slash), nothing that climbs out (`..`)."""
-    unified = path.replace("\\", "/")
-    parts = unified.split("/")
-    return (
-        bool(path)
-        and not os.path.isabs(path)
-        and not unified.startswith("/")
-        and ":" not in parts[0]
-        and ".." not in parts
-        # browsers trim spaces around a URL and drop tabs and newlines inside it
-        and path == path.strip()
-        and not any(ord(c) < 0x20 for c in path)
-    )
+def relative_link(path: str) -> str:
+    """A link to a relative path that no browser can read as anything else: `./`, then
+    the path (backslashes as slashes) percent-encoded — so `http:evil.example/x.mp4`, a
+    real folder's name, can never become a scheme, nor a leading `//` a host. The caller
+    has made sure the path is relative (`_files.path_text_problem`, or a path it made)."""
+    return "./" + urllib.parse.quote(path.replace("\\", "/"), safe="/")
 
 
 def reproduce_code(record: Generation) -> str:

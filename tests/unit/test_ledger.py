@@ -166,3 +166,14 @@ def test_export_writes_one_json_line_per_generation(tmp_path):
     assert [json.loads(line)["id"] for line in out.getvalue().splitlines()] == ["a", "b"]
     stats = ledger.stats()
     assert stats["generations"] == 2 and stats["by_status"] == {"QUEUED": 2} and stats["events"] == 2
+
+
+def test_the_nesting_of_an_old_ledger_line_is_told_without_parsing_it():
+    from sora_widget.ledger._jsonl import nested_within
+
+    assert nested_within(b'{"a": [1, {"b": []}]}', 4)
+    assert not nested_within(b'{"a": [1, {"b": []}]}', 3)
+    assert nested_within(b'{"a": "[[[[[[[[", "b": "\\"]]]]{{{{"}', 1)  # brackets in strings
+    assert nested_within(b'[[], [], [[]], {"k": {}}]' * 20, 3)  # many brackets, shallow
+    assert not nested_within(b"[" * 100_000, 32)
+    assert not nested_within(b"[[]" * 10, 8)  # unbalanced: not JSON
