@@ -32,14 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from . import api, video
-from ._files import file_sha256
+from ._files import MAX_CLIP_BYTES, FileRefused, RecordFileMissing, check_record_file, file_sha256
 from ._sync import run_blocking
-from ._text import shorten
+from ._text import shorten, terminal_safe
 from ._version import __version__
 from ._waiting import Watch
 from .checks import checked_replay_reference
 from .client import AsyncSoraClient
-from .client._config import display_path
+from .client._config import display_path, resolve_output_dir
 from .client._reuse import Reuse
 from .environment import cell_context, in_kernel
 from .errors import InvalidParams, SoraError
@@ -84,10 +84,14 @@ def find_clip(
     return api.find_generation(clip, notebook=notebook, output_dir=output_dir)
 
 
-def clip_file(clip: Generation, *, base: str | Path | None = None) -> Path:
-    """The saved file of a completed clip or film: relative paths are resolved against
-    `base` (the notebook's folder; the working directory by default). `InvalidParams`
-    when it was never saved or is not here."""
+def clip_file(
+    clip: Generation, *, base: str | Path | None = None, output_dir: str | Path | None = None
+) -> Path:
+    """The saved file of a completed clip or film, through the rule for every file a record
+    names (`_files.open_record_file`: the record may come from someone else): relative to
+    `base` (the notebook's folder; the working directory by default) or inside the output
+    dir, a regular file reached without following a link, bounded. `InvalidParams` when it
+    was never saved, is not here, or is refused (`../private/secret.mp4`, `/etc/...`)."""
     if clip.status != "COMPLETED" or not clip.video_path:
         raise ShotError(
             "clip",
@@ -95,25 +99,43 @@ def clip_file(clip: Generation, *, base: str | Path | None = None) -> Path:
             f"clip {clip.id} is {clip.status}{'' if clip.video_path else ', with no saved file'}",
             "Use a completed clip whose file was saved (sw.resume() saves a finished one).",
         )
-    path = Path(clip.video_path)
-    if not path.is_absolute():
-        path = Path(base if base is not None else Path.cwd()) / path
-    if not path.is_file():
+    folder = Path(base if base is not None else Path.cwd()).resolve()
+    outputs = Path(output_dir) if output_dir is not None else resolve_output_dir(None)
+    try:
+        return check_record_file(
+            clip.video_path, base=folder, roots=[folder, outputs.resolve()], max_bytes=MAX_CLIP_BYTES
+        )
+    except RecordFileMissing:
         raise ShotError(
             "clip",
             clip.id,
-            f"clip {clip.id}: its file {clip.video_path} is missing",
+            f"clip {clip.id}: its file {terminal_safe(clip.video_path)} is missing",
             "Run from the folder the clip was made in (its path is relative to it), "
             "or pass notebook='….ipynb'.",
-        )
-    return path
+        ) from None
+    except FileRefused as refused:
+        raise ShotError(
+            "clip",
+            clip.id,
+            f"clip {clip.id}: its file {terminal_safe(clip.video_path)} {refused.reason}",
+            "A record names only files beside its notebook or in the output dir; nothing was read.",
+        ) from None
 
 
 def _checked(clip: Generation, path: Path) -> str:
-    """The file's sha256, which must still be the one the record names: a shot continued
-    from a changed file would not be the shot its lineage says."""
+    """The file's sha256, which must be the one the record names: a shot continued from a
+    changed file would not be the shot its lineage says — and a record that names no
+    sha256 cannot say which file it means, so nothing is read from it."""
+    if not clip.sha256:
+        raise ShotError(
+            "clip",
+            clip.id,
+            f"clip {clip.id} records no sha256, so its file {terminal_safe(clip.video_path or '')} "
+            "cannot be checked",
+            "Use a clip whose record names its file's checksum (every clip sora-widget saves does).",
+        )
     digest, _size = file_sha256(path)
-    if clip.sha256 is not None and digest != clip.sha256:
+    if digest != clip.sha256:
         raise ShotError(
             "clip",
             clip.id,
@@ -124,10 +146,12 @@ def _checked(clip: Generation, path: Path) -> str:
     return digest
 
 
-def last_frame(clip: Generation, *, base: str | Path | None = None) -> bytes:
-    """The exact last decoded frame of a saved clip, as PNG bytes (checked against the
-    record's sha256 first)."""
-    path = clip_file(clip, base=base)
+def last_frame(
+    clip: Generation, *, base: str | Path | None = None, output_dir: str | Path | None = None
+) -> bytes:
+    """The exact last decoded frame of a saved clip, as PNG bytes (its file found by the
+    rule of `clip_file` and checked against the record's sha256 first)."""
+    path = clip_file(clip, base=base, output_dir=output_dir)
     _checked(clip, path)
     return video.last_frame_png(path)
 
@@ -148,15 +172,18 @@ class Frame:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
-async def read_frame(clip: Generation, *, base: str | Path | None = None) -> Frame:
-    """`clip`'s exact last frame (its file checked against its sha256 first)."""
-    png = await asyncio.to_thread(last_frame, clip, base=base)
+async def read_frame(
+    clip: Generation, *, base: str | Path | None = None, output_dir: str | Path | None = None
+) -> Frame:
+    """`clip`'s exact last frame (its file checked against its sha256 first), off the loop."""
+    png = await asyncio.to_thread(last_frame, clip, base=base, output_dir=output_dir)
     return Frame(png, identity.reference_digest("data", "frame", png), f"last frame of {clip.id}")
 
 
 #: a 1×1 PNG: the first frame a next shot is checked with before its real one is read
 _ANY_FRAME = (
-    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
 )
 
 
@@ -181,7 +208,7 @@ async def frame_reference(
 ) -> tuple[str, str]:
     """Upload `clip`'s last frame through `client`; (its URL, the reference's source as
     records say it: "last frame of <id>")."""
-    frame = await read_frame(clip, base=base)
+    frame = await read_frame(clip, base=base, output_dir=client.output_dir)
     return await upload_frame(client, frame), frame.source
 
 
@@ -247,7 +274,7 @@ async def aextend(
     async with _client_for(options) as client:
         # everything that can be refused is refused before the upload (nothing is sent)
         client.prepare(next_shot(parent, prompt, None, **changes), check_budget=not reuse)
-        frame = await read_frame(parent, base=_base(notebook))
+        frame = await read_frame(parent, base=_base(notebook), output_dir=client.output_dir)
         shot = next_shot(parent, prompt, frame, **changes)
         if reuse:
             done = await made_already(client, shot, frame, take=options.get("take", 1))
@@ -426,7 +453,9 @@ async def make_film(
     for part in parts:
         if part.kind == "film":
             raise ShotError("clips", part.id, f"{part.id} is a film", "Stitch its shots instead.")
-    files = [clip_file(p, base=base) for p in parts]
+    files = await asyncio.to_thread(
+        lambda: [clip_file(p, base=base, output_dir=client.output_dir) for p in parts]
+    )
     digests = [await asyncio.to_thread(_checked, part, file) for part, file in zip(parts, files, strict=True)]
     described = await asyncio.to_thread(lambda: [video.facts(f) for f in files])
     for part, facts in zip(parts, described, strict=True):

@@ -269,7 +269,7 @@ class Storyboard(ClipView):
             record = client.prepare(self.request(prompt), take=take, notebook=context, check_budget=not reuse)
             found = await client.earlier(record) if reuse else None
         else:
-            frame = await read_frame(previous)
+            frame = await read_frame(previous, output_dir=client.output_dir)
             shot = next_shot(previous, prompt, frame)
             # asked before the upload: a shot made already needs no frame sent
             found = await earlier_shot(client, shot, frame, take=take) if reuse else None

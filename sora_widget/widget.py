@@ -216,7 +216,7 @@ class SoraWidget(ClipView):
         clip = parent if isinstance(parent, Generation) else self._records.get(parent)
         if clip is None:
             raise InvalidParams("job", parent, "a completed job of this widget")
-        frame = frame or await shots.read_frame(clip)
+        frame = frame or await shots.read_frame(clip, output_dir=self.client.output_dir)
         # what can be refused is refused before the upload (nothing is sent)
         probe = shots.next_shot(clip, prompt, frame, **changes)
         self.client.prepare(probe, check_budget=False)

@@ -27,9 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from .. import api
+from .._files import MAX_CLIP_BYTES, FileRefused, RecordFileMissing, open_record_file
 from .._sync import run_blocking
 from ..checks import check_timeout
 from ..client import AsyncSoraClient
+from ..client._reuse import clip_candidates, clip_roots
 from ..environment import cell_context, in_kernel
 from ..errors import BudgetExceeded, InvalidParams, SoraError
 from ..params import DEFAULT_TIMEOUT_S
@@ -357,17 +359,23 @@ def _over(record: Generation) -> bool:
 
 
 def _saved(record: Generation, output_dir: Path) -> bool:
-    """Is the record's clip on disk, whole? (Paths are relative to the working directory
-    of the process that saved it, normally this one's; else looked for by name.)"""
-    if not record.video_path:
+    """Is the record's clip on disk, whole? Through the rule for files a record names
+    (inside this folder or the output dir, a regular file, never through a link) and of
+    the size it was saved at; a record without a sha256 is never done. Not hashed: a batch
+    of a thousand items is planned in a moment. (Paths are relative to the working
+    directory of the process that saved it, normally this one's; else looked for by name.)"""
+    if not record.video_path or not record.sha256:
         return False
-    path = Path(record.video_path)
-    for candidate in (path, output_dir / path.name):
+    roots = clip_roots(output_dir)
+    text = record.video_path
+    for candidate, base in clip_candidates(text, output_dir):
         try:
-            size = candidate.stat().st_size
-        except OSError:
+            with open_record_file(candidate, base=base, roots=roots, max_bytes=MAX_CLIP_BYTES) as found:
+                return record.bytes is None or found.size == record.bytes
+        except RecordFileMissing:
             continue
-        return record.bytes is None or size == record.bytes
+        except FileRefused:
+            return False
     return False
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Literal
 
-from .._files import file_sha256
+from .._files import MAX_CLIP_BYTES, FileRefused, RecordFileMissing, file_sha256, open_record_file
+from .._text import terminal_safe
 from ..errors import InvalidParams, SubmitOutcomeUnknown
 from ..ledger import Ledger
 from ..params import Request, decode_data_uri, reference_kind
@@ -164,17 +165,38 @@ def reference_digest(reference: str | None) -> str:
     return identity.reference_digest(kind, reference)
 
 
+def clip_roots(output_dir: Path) -> list[Path]:
+    """Where a clip a record names may lie: this process's folder (the notebook's, in a
+    kernel) and the output dir — resolved, ours."""
+    return [Path.cwd().resolve(), output_dir.resolve()]
+
+
+def clip_candidates(text: str, output_dir: Path) -> tuple[tuple[str, Path], ...]:
+    """Where to look for a clip a record names as `text`: from this process's folder (the
+    one that saved it, normally), else by its name in the output dir."""
+    return ((text, Path.cwd()), (PurePath(text.replace("\\", "/")).name, output_dir.resolve()))
+
+
 def saved_clip_problem(record: Generation, output_dir: Path) -> str | None:
-    """None when the record's clip is on disk as it was saved; else what is wrong.
-    (Paths are relative to the folder of the process that saved it, normally this one's;
-    else it is looked for by name in the output dir.)"""
-    path = Path(record.video_path or "")
-    for candidate in (path, output_dir / path.name):
+    """None when the record's clip is on disk as it was saved; else what is wrong. The file
+    is read through `_files.open_record_file` (a record may come from someone else: inside
+    this folder or the output dir, a regular file, never through a link, bounded) and must
+    match the record's sha256 — a record without one is never taken as done. (Paths are
+    relative to the folder of the process that saved it, normally this one's; else the clip
+    is looked for by name in the output dir.)"""
+    if not record.sha256:
+        return "no sha256 is recorded for it, so its file cannot be checked"
+    text = record.video_path or ""
+    roots = clip_roots(output_dir)
+    for candidate, base in clip_candidates(text, output_dir):
         try:
-            digest, _size = file_sha256(candidate)
-        except OSError:
+            with open_record_file(candidate, base=base, roots=roots, max_bytes=MAX_CLIP_BYTES) as found:
+                digest = found.sha256()
+        except RecordFileMissing:
             continue
+        except FileRefused as refused:
+            return f"its file {terminal_safe(text)} {refused.reason}"
         if digest == record.sha256:
             return None
-        return f"its file {record.video_path} has changed since it was saved (sha256 {digest[:12]}…)"
-    return f"its file {record.video_path} is missing"
+        return f"its file {terminal_safe(text)} has changed since it was saved (sha256 {digest[:12]}…)"
+    return f"its file {terminal_safe(text)} is missing"

@@ -30,9 +30,7 @@ class RenderCache:
         self.renders = 0
         self.hits = 0
 
-    async def get(
-        self, params: Request, reference: Reference, model: str = DEFAULT_MODEL
-    ) -> VideoFile:
+    async def get(self, params: Request, reference: Reference, model: str = DEFAULT_MODEL) -> VideoFile:
         key = render_key(params, reference, self.encoder, model)
         video = self._done.get(key)
         if video is not None:
@@ -47,9 +45,7 @@ class RenderCache:
         # shielded: one waiter giving up must not cancel the render the others wait for
         return await asyncio.shield(task)
 
-    async def _produce(
-        self, key: str, params: Request, reference: Reference, model: str
-    ) -> VideoFile:
+    async def _produce(self, key: str, params: Request, reference: Reference, model: str) -> VideoFile:
         try:
             loop = asyncio.get_running_loop()
             video, rendered = await loop.run_in_executor(

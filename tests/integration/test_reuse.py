@@ -203,7 +203,8 @@ def test_a_restarted_kernel_reuses_a_clip_made_on_the_embedded_emulator(tmp_path
         "import sora_widget as sw\n"
         "sw.connect(latency=0.2)\n"
         "clip = sw.generate('a heron in the reeds', duration=4)\n"
-        "print('api', clip.api_host, 'id', clip.id, 'submits', sw.api.embedded_emulator().stats()['submits'])\n"
+        "emu = sw.api.embedded_emulator()\n"
+        "print('api', clip.api_host, 'id', clip.id, 'submits', emu.stats()['submits'])\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMIND_", "SORA_WIDGET_OUTPUT"))}
     runs = [
