@@ -58,6 +58,7 @@ from ._config import (
     resolve_upload_url,
 )
 from ._download import download
+from ._errors import json_of
 from ._http import default_tls, http_client
 from ._journal import Journal
 from ._latency import LatencyBook, note_phase
@@ -65,7 +66,15 @@ from ._naming import destination, submitted_locally, video_filename
 from ._policy import PollPolicy, RetryPolicy, next_poll_delay, parse_retry_after
 from ._provenance import versions
 from ._ratelimit import AdaptiveLimiter
-from ._requests import MAX_DOWNLOADS, MAX_IN_FLIGHT, Clock, Limiter, Requester, SubmitNotAccepted
+from ._requests import (
+    MAX_DOWNLOADS,
+    MAX_IN_FLIGHT,
+    Clock,
+    Limiter,
+    ReadDeadline,
+    Requester,
+    SubmitNotAccepted,
+)
 from ._results import failure_detail, failure_in_body, keep_figures, output_url, read_status
 from ._reuse import Reuse, check_take, explain, find_reusable, next_take, request_key
 from ._sightings import SIGHTINGS, served_by
@@ -402,7 +411,9 @@ class AsyncSoraClient:
         status, _retry_after = await self._check_status(await self._record(job))
         return status
 
-    async def _check_status(self, record: Generation) -> tuple[str, float | None]:
+    async def _check_status(
+        self, record: Generation, *, deadline: float | None = None
+    ) -> tuple[str, float | None]:
         request_id = _request_id(record)
         response = await self.requester.read(
             "GET",
@@ -411,6 +422,7 @@ class AsyncSoraClient:
             during="checking the job's status",
             request_id=request_id,
             accept=(422,),
+            deadline=deadline,
         )
         body = _json(response)
         status = read_status(body, request_id=request_id)
@@ -468,18 +480,14 @@ class AsyncSoraClient:
             delay = next_poll_delay(self.poll, model, elapsed, checks_done=checks, retry_after=retry_after)
             remaining = waited_from + timeout - now
             if remaining <= 0:
-                await self._log("waiting stopped", record)
-                raise _attach(
-                    GenerationTimeout(
-                        f"the job was still {record.status} after waiting {timeout:g} s",
-                        request_id=request_id,
-                    ),
-                    record,
-                )
+                raise await self._stopped_waiting(record, timeout)
             await self.clock.sleep(min(delay, remaining))
             before = record.status
             try:
-                status, retry_after = await self._check_status(record)
+                # bounded by the job's own timeout, not only httpx's per-read one
+                status, retry_after = await self._check_status(record, deadline=waited_from + timeout)
+            except ReadDeadline:
+                raise await self._stopped_waiting(record, timeout) from None
             except RequestExpired as exc:
                 await self.journal.fail(record, "EXPIRED", exc)
                 _attach(exc, record)
@@ -501,6 +509,16 @@ class AsyncSoraClient:
         await self.download(record, save_to=save_to)
         await _notify(on_update, record)
         return record
+
+    async def _stopped_waiting(self, record: Generation, timeout: float) -> SoraError:
+        await self._log("waiting stopped", record)
+        return _attach(
+            GenerationTimeout(
+                f"the job was still {record.status} after waiting {timeout:g} s",
+                request_id=_request_id(record),
+            ),
+            record,
+        )
 
     async def download(
         self, job: Job, url: str | None = None, *, save_to: str | os.PathLike[str] | None = None
@@ -720,10 +738,7 @@ MAX_STARTING = 2 * MAX_IN_FLIGHT
 
 
 def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
+    return json_of(response)
 
 
 def _request_id(record: Generation) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from .._text import shorten
 from ..errors import (
     APIStatusError,
     AuthenticationError,
@@ -36,21 +37,33 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
+#: the most of a server's own words any error, record, ledger row or widget keeps
+MAX_DETAIL_CHARS = 2000
+
+
 def server_detail(response: httpx.Response) -> str | None:
-    """The error text a Segmind-style body carries (`error`, `detail` or `message`)."""
-    try:
-        body: Any = response.json()
-    except ValueError:
+    """The error text a Segmind-style body carries (`error`, `detail` or `message`), at most
+    `MAX_DETAIL_CHARS` of it: a server's words reach records, the ledger and the view."""
+    body = json_of(response)
+    if body is None:
         text = response.text.strip()
-        return text[:500] or None
+        return shorten(text, MAX_DETAIL_CHARS) or None
     if isinstance(body, dict):
         for key in ("error", "detail", "message"):
             value = body.get(key)
-            if isinstance(value, str) and value:
-                return value
             if value:
-                return str(value)[:500]
+                return shorten(value if isinstance(value, str) else str(value), MAX_DETAIL_CHARS)
     return None
+
+
+def json_of(response: httpx.Response) -> Any:
+    """The body as JSON, or None when it is not JSON — or nested too deeply for Python to
+    read (a crafted `[[[[…` raises RecursionError, which must not become "a bug in
+    sora-widget")."""
+    try:
+        return response.json()
+    except (ValueError, RecursionError):
+        return None
 
 
 def error_from_response(
@@ -97,10 +110,7 @@ SUBMITTING = "submitting the job"
 
 def _available_models(response: httpx.Response) -> list[str]:
     """The models the API says are available, else the ones sora-widget knows of."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
+    body = json_of(response)
     listed = body.get("available_models") if isinstance(body, dict) else None
     if isinstance(listed, list) and all(isinstance(name, str) for name in listed):
         return [name[:100] for name in listed[:20]]

@@ -54,6 +54,17 @@ class Limiter(Protocol):
     def observe(self, status: int, retry_after: float | None) -> None: ...
 
 
+#: the largest answer of the API that is read (a status, a result or an upload's answer is
+#: a few hundred bytes): a server that sends more is cut off, never buffered whole
+MAX_ANSWER_BYTES = 1024 * 1024
+#: the least time a read is given, however close its job's deadline (a last check)
+MIN_READ_S = 1.0
+
+
+class ReadDeadline(Exception):
+    """A read did not end before its job's deadline (a slow server, a body dripping in)."""
+
+
 class SubmitNotAccepted(Exception):
     """The submit got no definite answer; the caller turns this into SubmitOutcomeUnknown."""
 
@@ -128,10 +139,20 @@ class Requester:
         request_id: str | None = None,
         accept: Collection[int] = (),
         json: Any = None,
+        deadline: float | None = None,
     ) -> httpx.Response:
         """A request that may be repeated (status, result, upload). Statuses in `accept`
-        are answers, not errors (a FAILED job is served as 422)."""
-        return await self._attempts("read", method, url, kind, during, request_id, accept, json)
+        are answers, not errors (a FAILED job is served as 422). `deadline` (this clock's
+        time): the whole read — retries, redirects, a body arriving a byte at a time —
+        ends by then (`ReadDeadline`), or after `MIN_READ_S` when it is that close."""
+        attempts = self._attempts("read", method, url, kind, during, request_id, accept, json)
+        if deadline is None:
+            return await attempts
+        remaining = max(deadline - self.clock.now(), MIN_READ_S)
+        try:
+            return await asyncio.wait_for(attempts, remaining)
+        except asyncio.TimeoutError:
+            raise ReadDeadline(f"no answer within {remaining:.0f} s while {during}") from None
 
     async def submit(self, url: str, json: dict[str, Any]) -> httpx.Response:
         """POST a job. Repeated only after a refusal that certainly billed nothing
@@ -207,9 +228,8 @@ class Requester:
                 await self.limiter.acquire()
             self.sent[kind] = self.sent.get(kind, 0) + 1
             async with self._slots:
-                response = await self.http.request(
-                    method, url, json=json, headers=self.headers_for(url), follow_redirects=False
-                )
+                request = self.http.build_request(method, url, json=json, headers=self.headers_for(url))
+                response = await _bounded(await self.http.send(request, follow_redirects=False, stream=True))
             if self.limiter is not None:
                 self.limiter.observe(
                     response.status_code, parse_retry_after(response.headers.get("retry-after"))
@@ -246,6 +266,35 @@ class Requester:
             request=response.request,
             extensions=response.extensions,
         )
+
+
+async def _bounded(response: httpx.Response) -> httpx.Response:
+    """`response` with its body read, at most `MAX_ANSWER_BYTES` of it: more is a broken
+    answer (`RemoteProtocolError`: retried as a read, an unknown outcome for a submit)."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise httpx.RemoteProtocolError(
+                    f"the answer is larger than {MAX_ANSWER_BYTES} bytes; not read", request=response.request
+                )
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+    ]
+    return httpx.Response(
+        response.status_code,
+        headers=headers,
+        content=b"".join(chunks),
+        request=response.request,
+        extensions=response.extensions,
+    )
 
 
 #: hops of one request's redirects we follow before giving up

@@ -13,8 +13,10 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from .._text import shorten
 from ..errors import UnexpectedResponse
 from ..records import Generation
+from ._errors import MAX_DETAIL_CHARS
 
 SERVER_STATUSES = ("QUEUED", "PROCESSING", "COMPLETED", "FAILED")
 _URL_KEYS = ("url", "video", "video_url", "output", "uri", "href")
@@ -56,7 +58,8 @@ def failure_detail(body: Any) -> str:
     detail = body.get("error") if isinstance(body, dict) else None
     if isinstance(detail, dict):
         detail = detail.get("message") or detail.get("detail") or detail
-    return str(detail) if detail else NO_REASON
+    # a server's words reach the record, the ledger, the metadata and the view: bounded
+    return shorten(str(detail), MAX_DETAIL_CHARS) if detail else NO_REASON
 
 
 def read_metrics(body: Any) -> dict[str, Any]:
