@@ -255,6 +255,17 @@ async def _client_for(options: dict[str, Any]) -> AsyncIterator[AsyncSoraClient]
             yield made
 
 
+def _one_clip(
+    clip: ClipLike, notebook: str | Path | None, options: dict[str, Any], for_a_film: str
+) -> tuple[Generation, dict[str, Any]]:
+    """The clip a shot is made from (never a film: `for_a_film` says what to do instead),
+    and the request's changes taken out of a call's `options` (the rest are job options)."""
+    found = find_clip(clip, notebook=notebook, output_dir=options.get("output_dir"))
+    if found.kind == "film":
+        raise ShotError("clip", found.id, f"{found.id} is a film", for_a_film)
+    return found, {k: options.pop(k) for k in list(options) if k in api.REQUEST_FIELDS}
+
+
 # -- extend -----------------------------------------------------------------------------------
 
 
@@ -266,10 +277,7 @@ async def aextend(
     **options: Any,
 ) -> Generation:
     """The next shot after `clip`. See `extend`."""
-    parent = find_clip(clip, notebook=notebook, output_dir=options.get("output_dir"))
-    if parent.kind == "film":
-        raise ShotError("clip", parent.id, f"{parent.id} is a film", "Continue the film's last shot instead.")
-    changes = {k: options.pop(k) for k in list(options) if k in api.REQUEST_FIELDS}
+    parent, changes = _one_clip(clip, notebook, options, "Continue the film's last shot instead.")
     reuse = bool(options.pop("reuse", True))
     async with _client_for(options) as client:
         # everything that can be refused is refused before the upload (nothing is sent)
@@ -319,10 +327,7 @@ async def aremix(
     **options: Any,
 ) -> Generation:
     """`clip`'s request with changes. See `remix`."""
-    original = find_clip(clip, notebook=notebook, output_dir=options.get("output_dir"))
-    if original.kind == "film":
-        raise ShotError("clip", original.id, f"{original.id} is a film", "Remix one of the film's shots.")
-    changes = {k: options.pop(k) for k in list(options) if k in api.REQUEST_FIELDS}
+    original, changes = _one_clip(clip, notebook, options, "Remix one of the film's shots.")
     if "first_frame" in changes:
         changes["input_reference"] = changes.pop("first_frame")
     p = original.params

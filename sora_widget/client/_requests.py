@@ -254,18 +254,7 @@ class Requester:
         needle = key.encode("utf-8")
         if needle not in content:
             return response
-        headers = [
-            (name, value)
-            for name, value in response.headers.multi_items()
-            if name.lower() not in ("content-encoding", "content-length", "transfer-encoding")
-        ]
-        return httpx.Response(
-            response.status_code,
-            headers=headers,
-            content=content.replace(needle, REDACTED.encode("ascii")),
-            request=response.request,
-            extensions=response.extensions,
-        )
+        return with_body(response, content.replace(needle, REDACTED.encode("ascii")))
 
 
 async def _bounded(response: httpx.Response) -> httpx.Response:
@@ -283,6 +272,12 @@ async def _bounded(response: httpx.Response) -> httpx.Response:
             chunks.append(chunk)
     finally:
         await response.aclose()
+    return with_body(response, b"".join(chunks))
+
+
+def with_body(response: httpx.Response, content: bytes) -> httpx.Response:
+    """`response` with `content` as its (decoded) body: the headers that described the body
+    as it was sent (its encoding, its length) go."""
     headers = [
         (name, value)
         for name, value in response.headers.multi_items()
@@ -291,7 +286,7 @@ async def _bounded(response: httpx.Response) -> httpx.Response:
     return httpx.Response(
         response.status_code,
         headers=headers,
-        content=b"".join(chunks),
+        content=content,
         request=response.request,
         extensions=response.extensions,
     )

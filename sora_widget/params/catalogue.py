@@ -274,62 +274,90 @@ def _pixels(aspects: tuple[str, ...], resolutions: tuple[str, ...]) -> dict[tupl
     return table
 
 
-def _sora_latency(at_8s: float) -> dict[int, float]:
-    # the API page quotes ~180 s for sora-2's default 8 s clip; shorter clips come sooner
-    return {4: at_8s * 140 / 180, 8: at_8s, 12: at_8s * 220 / 180}
+def _sora(
+    name: str, label: str, summary: str, *, sizes: tuple[Choice, ...], price: Price, at_8s: float
+) -> Model:
+    """OpenAI's Sora 2 family on Segmind: a size, a duration, a reference image; sound always."""
+    return Model(
+        name=name,
+        label=label,
+        maker="OpenAI",
+        summary=summary,
+        fields=(
+            _durations((4, 8, 12), 8),
+            # a page may default to landscape (sora-2-pro's does); ours is portrait for every
+            # model that has it, and a size is always sent, so the page's never applies
+            Field("size", "size", "choice", "Size", sizes, default=_PORTRAIT),
+            _image("first_frame", "input_reference", "Reference image", help="an image the clip follows"),
+        ),
+        price=price,
+        # the API page quotes ~180 s for sora-2's default 8 s clip; shorter clips come sooner
+        latency_s={4: at_8s * 140 / 180, 8: at_8s, 12: at_8s * 220 / 180},
+        sound="always",
+        page=f"https://www.segmind.com/models/{name}/api",
+        notes="OpenAI shut Sora 2 down on 2026-09-24; Segmind may no longer serve it.",
+    )
 
 
 _VEO_ASPECTS, _VEO_RESOLUTIONS = ("16:9", "9:16"), ("720p", "1080p")
+
+
+def _veo(
+    name: str,
+    label: str,
+    summary: str,
+    price: Price,
+    *,
+    latency_s: dict[int, float],
+    notes: str,
+    more: tuple[Field, ...] = (),
+) -> Model:
+    """Google's Veo 3.1 family: the same fields on Segmind (`more`: a model's own extras)."""
+    return Model(
+        name=name,
+        label=label,
+        maker="Google",
+        summary=summary,
+        fields=(
+            _aspects(_VEO_ASPECTS, "16:9"),
+            _resolutions(_VEO_RESOLUTIONS, "720p"),
+            _durations((4, 6, 8), 8),
+            _image("first_frame", "image", "First frame", help="the clip starts on this image"),
+            _image("last_frame", "last_frame", "Last frame", help="the clip ends on this image"),
+            _sound(),
+            _seed(),
+            *more,
+        ),
+        price=price,
+        latency_s=latency_s,
+        sound="optional",
+        page=f"https://www.segmind.com/models/{name}/api",
+        pixels=_pixels(_VEO_ASPECTS, _VEO_RESOLUTIONS),
+        notes=notes,
+    )
+
+
 _SEEDANCE_ASPECTS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 
 #: every model, the default first
 MODELS: dict[str, Model] = {
-    "sora-2": Model(
-        name="sora-2",
-        label="Sora 2",
-        maker="OpenAI",
-        summary="Stunning dynamic videos from detailed text descriptions.",
-        fields=(
-            _durations((4, 8, 12), 8),
-            Field(
-                "size",
-                "size",
-                "choice",
-                "Size",
-                (Choice(_PORTRAIT, "Portrait"), Choice(_LANDSCAPE, "Landscape")),
-                default=_PORTRAIT,
-            ),
-            _image("first_frame", "input_reference", "Reference image", help="an image the clip follows"),
-        ),
+    "sora-2": _sora(
+        "sora-2",
+        "Sora 2",
+        "Stunning dynamic videos from detailed text descriptions.",
+        sizes=(Choice(_PORTRAIT, "Portrait"), Choice(_LANDSCAPE, "Landscape")),
         price=Price("second", {_PORTRAIT: 0.10, _LANDSCAPE: 0.10}, by="size", basis="$0.40–$1.20 a clip"),
-        latency_s=_sora_latency(180.0),
-        sound="always",
-        page="https://www.segmind.com/models/sora-2/api",
-        notes="OpenAI shut Sora 2 down on 2026-09-24; Segmind may no longer serve it.",
+        at_8s=180.0,
     ),
-    "sora-2-pro": Model(
-        name="sora-2-pro",
-        label="Sora 2 Pro",
-        maker="OpenAI",
-        summary="Cinematic-quality videos from text with temporal consistency.",
-        fields=(
-            _durations((4, 8, 12), 8),
-            Field(
-                "size",
-                "size",
-                "choice",
-                "Size",
-                (
-                    Choice(_PORTRAIT, "Portrait"),
-                    Choice(_LANDSCAPE, "Landscape"),
-                    Choice(_PORTRAIT_HD, "Portrait HD"),
-                    Choice(_LANDSCAPE_HD, "Landscape HD"),
-                ),
-                # the page's default is 1280x720; ours is portrait for every model that has
-                # it, and a size is always sent, so the page's default never applies
-                default=_PORTRAIT,
-            ),
-            _image("first_frame", "input_reference", "Reference image", help="an image the clip follows"),
+    "sora-2-pro": _sora(
+        "sora-2-pro",
+        "Sora 2 Pro",
+        "Cinematic-quality videos from text with temporal consistency.",
+        sizes=(
+            Choice(_PORTRAIT, "Portrait"),
+            Choice(_LANDSCAPE, "Landscape"),
+            Choice(_PORTRAIT_HD, "Portrait HD"),
+            Choice(_LANDSCAPE_HD, "Landscape HD"),
         ),
         price=Price(
             "second",
@@ -337,56 +365,27 @@ MODELS: dict[str, Model] = {
             by="size",
             basis="$1.20–$6.00 a clip",
         ),
-        latency_s=_sora_latency(400.0),
-        sound="always",
-        page="https://www.segmind.com/models/sora-2-pro/api",
-        notes="OpenAI shut Sora 2 down on 2026-09-24; Segmind may no longer serve it.",
+        at_8s=400.0,
     ),
-    "veo-3.1-fast": Model(
-        name="veo-3.1-fast",
-        label="Veo 3.1 Fast",
-        maker="Google",
-        summary="Fast image-to-video at 1080p with native audio.",
-        fields=(
-            _aspects(_VEO_ASPECTS, "16:9"),
-            _resolutions(_VEO_RESOLUTIONS, "720p"),
-            _durations((4, 6, 8), 8),
-            _image("first_frame", "image", "First frame", help="the clip starts on this image"),
-            _image("last_frame", "last_frame", "Last frame", help="the clip ends on this image"),
-            _sound(),
-            _seed(),
-        ),
-        price=Price("second", {"sound": 0.15, "silent": 0.10}, by="sound", basis="$0.40–$1.20 a clip"),
+    "veo-3.1-fast": _veo(
+        "veo-3.1-fast",
+        "Veo 3.1 Fast",
+        "Fast image-to-video at 1080p with native audio.",
+        Price("second", {"sound": 0.15, "silent": 0.10}, by="sound", basis="$0.40–$1.20 a clip"),
         latency_s={4: 80.0, 6: 90.0, 8: 100.0},
-        sound="optional",
-        page="https://www.segmind.com/models/veo-3.1-fast/api",
-        pixels=_pixels(_VEO_ASPECTS, _VEO_RESOLUTIONS),
         notes=(
             "The page lists aspect_ratio, duration and generate_audio; image, last_frame, "
             "resolution and seed are read from its example request."
         ),
     ),
-    "veo-3.1": Model(
-        name="veo-3.1",
-        label="Veo 3.1",
-        maker="Google",
-        summary="Static images into high-quality videos with synchronized audio.",
-        fields=(
-            _aspects(_VEO_ASPECTS, "16:9"),
-            _resolutions(_VEO_RESOLUTIONS, "720p"),
-            _durations((4, 6, 8), 8),
-            _image("first_frame", "image", "First frame", help="the clip starts on this image"),
-            _image("last_frame", "last_frame", "Last frame", help="the clip ends on this image"),
-            _sound(),
-            _seed(),
-            Field("negative_prompt", "negative_prompt", "text", "Negative prompt", max_chars=2000),
-        ),
-        price=Price("second", {"sound": 0.40, "silent": 0.20}, by="sound", basis="$0.80–$3.20 a clip"),
+    "veo-3.1": _veo(
+        "veo-3.1",
+        "Veo 3.1",
+        "Static images into high-quality videos with synchronized audio.",
+        Price("second", {"sound": 0.40, "silent": 0.20}, by="sound", basis="$0.80–$3.20 a clip"),
         latency_s={4: 80.0, 6: 95.0, 8: 110.0},
-        sound="optional",
-        page="https://www.segmind.com/models/veo-3.1/api",
-        pixels=_pixels(_VEO_ASPECTS, _VEO_RESOLUTIONS),
         notes="Fields after aspect_ratio are read from the page's example request and Veo 3.1 Fast's.",
+        more=(Field("negative_prompt", "negative_prompt", "text", "Negative prompt", max_chars=2000),),
     ),
     "kling-o1-image-to-video": Model(
         name="kling-o1-image-to-video",
