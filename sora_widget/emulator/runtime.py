@@ -46,7 +46,7 @@ class Runtime:
         self.store = JobStore(config, clock)
         self.cache = RenderCache(
             self.data_dir / "renders",
-            encoder=EncoderSettings(config.encoder_preset, config.encoder_threads, config.fps),
+            encoder=EncoderSettings(config.encoder_preset, config.encoder_threads, config.fps, config.layout),
             threads=config.render_threads,
         )
         self.assets = AssetStore(self.data_dir / "assets")
@@ -123,7 +123,9 @@ class Runtime:
 
     async def _render(self, job: Job) -> None:
         try:
-            video = await self.cache.get(job.params, self.reference_for(job.params), job.model)
+            video = await self.cache.get(
+                job.params, self.reference_for(job.params), job.model, sound=self.config.audio
+            )
         except (RenderCancelled, asyncio.CancelledError):
             raise
         except Exception as error:  # any render bug must end the job, not hang it
