@@ -74,6 +74,7 @@ def record_html(records: Sequence[Generation], posters: dict[str, str] | None = 
             r.status + (" · synthetic" if r.synthetic else ""),
             p.prompt,
             f"{p.duration}s {p.size}",
+            sound_summary(r.video),
             r.request_id or "—",
             format_duration(r.latency_s) if r.latency_s is not None else "—",
             (r.sha256 or "")[:12] or "—",
@@ -82,7 +83,8 @@ def record_html(records: Sequence[Generation], posters: dict[str, str] | None = 
         video = _video_tag(r, posters.get(r.id))
         rows.append(f"<tr>{row}<td>{video}</td></tr>")
     head = "".join(
-        f"<th>{h}</th>" for h in ("status", "prompt", "params", "request id", "latency", "sha256", "video")
+        f"<th>{h}</th>"
+        for h in ("status", "prompt", "params", "sound", "request id", "latency", "sha256", "video")
     )
     return (
         '<table class="sora-widget-record"><thead><tr>'
@@ -91,6 +93,24 @@ def record_html(records: Sequence[Generation], posters: dict[str, str] | None = 
         + "".join(rows)
         + "</tbody></table>"
     )
+
+
+def sound_summary(video: dict[str, Any] | None) -> str:
+    """What a clip's facts say of its sound: "AAC · stereo · 48 kHz", "silent", or "—"
+    when they do not say (no file was read, or the record predates sound facts)."""
+    if not isinstance(video, dict) or "audio" not in video:
+        return "—"
+    audio = video["audio"]
+    if not isinstance(audio, dict):
+        return "silent"
+    parts = [str(audio.get("codec") or "")[:16].upper()]
+    channels = audio.get("channels")
+    if isinstance(channels, int):
+        parts.append({1: "mono", 2: "stereo"}.get(channels, f"{channels} channels"))
+    rate = audio.get("sample_rate")
+    if isinstance(rate, int) and rate > 0:
+        parts.append(f"{rate / 1000:g} kHz")
+    return " · ".join(part for part in parts if part) or "sound"
 
 
 def _video_tag(record: Generation, poster: str | None = None) -> str:
