@@ -300,7 +300,10 @@ def stitch(
             except (ValueError, _ffmpeg_error()):
                 pass  # timestamps a muxer refuses (an odd file): encoding again always works
         if how == "encode":
-            _film.reencode(paths, temp, crossfade, [d["duration_s"] for d in known])
+            try:
+                _film.reencode(paths, temp, crossfade, [d["duration_s"] for d in known])
+            except (ValueError, _ffmpeg_error()) as error:  # a clip PyAV reads but cannot decode
+                raise VideoError(f"the clips could not be joined: {error}") from error
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
