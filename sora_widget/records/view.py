@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 _SAFE_VIDEO_PREFIXES = ("http://", "https://")
 #: what a poster is, and the only kind of URI a poster may be
 POSTER_PREFIX = "data:image/jpeg;base64,"
+#: posters in one record output at most (each ≤ 30 KB and a few tens of ms to make): an
+#: output of a thousand records stays quick to show and small in the notebook
+MAX_POSTERS = 100
 
 
 def record_bundle(records: Sequence[Generation]) -> dict[str, Any]:
@@ -37,9 +40,13 @@ def record_bundle(records: Sequence[Generation]) -> dict[str, Any]:
 
 
 def posters_of(records: Sequence[Generation]) -> dict[str, str]:
-    """A poster (JPEG data URI) for each record whose clip is here to take it from."""
-    found = {}
+    """A poster (JPEG data URI) for each record whose clip is here to take it from, for
+    the first MAX_POSTERS of them. Runs on the kernel's thread: each poster decodes a
+    bounded number of frames of a bounded picture (`video.poster_jpeg`) and is cached."""
+    found: dict[str, str] = {}
     for record in records:
+        if len(found) >= MAX_POSTERS:
+            break
         if record.status == "COMPLETED" and record.video_path and _is_relative(record.video_path):
             from ..video import poster_data_uri  # PyAV loads only when a clip is shown
 
