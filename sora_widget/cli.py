@@ -372,7 +372,7 @@ def _records(args: argparse.Namespace) -> int:
             print(f"{terminal_safe(args.notebook)} records no generations")
         else:
             print(
-                f"{'ID':<14}{'STATUS':<11}{'PARAMS':<16}{'REQUEST ID':<38}{'FOUND IN':<24}"
+                f"{'ID':<14}{'STATUS':<11}{'PARAMS':<16}{'SOUND':<9}{'REQUEST ID':<38}{'FOUND IN':<24}"
                 f"{'PROMPT':<42}FILE / ERROR"
             )
             for r in found:
@@ -383,13 +383,25 @@ def _records(args: argparse.Namespace) -> int:
                 outcome += lineage_note(r)
                 print(
                     f"{terminal_safe(r.id):<14}{r.status:<11}{f'{r.params.duration}s {r.params.size}':<16}"
-                    f"{terminal_safe(r.request_id or '-'):<38}{','.join(r.sources):<24}"
-                    f"{terminal_safe(prompt):<42}{terminal_safe(outcome)}"
+                    f"{terminal_safe(sound_note(r)):<9}{terminal_safe(r.request_id or '-'):<38}"
+                    f"{','.join(r.sources):<24}{terminal_safe(prompt):<42}{terminal_safe(outcome)}"
                 )
         _report(read.problems)
         return 2 if read.problems else 0
 
     return _reading_notebook(run)
+
+
+def sound_note(record: Generation) -> str:
+    """The clip's sound for the records table: "aac 2ch", "silent", or "-" when the
+    record does not say (no file read, or written before records told)."""
+    facts = record.video if isinstance(record.video, dict) else {}
+    if "audio" not in facts:
+        return "-"
+    audio = facts["audio"]
+    if not isinstance(audio, dict):
+        return "silent"
+    return f"{str(audio.get('codec') or '?')[:5]} {audio.get('channels') or '?'}ch"
 
 
 def lineage_note(record: Generation) -> str:

@@ -3,7 +3,8 @@
     sw.export("analysis.ipynb", "report.html")        # sora-widget export analysis.ipynb -o report.html
 
 Each generation: its prompt, model, parameters, status, request id, timings, cost,
-checksum, a poster frame, and the clip — embedded (base64) while the page stays under
+checksum, its sound, a poster frame, and the clip (which plays with its sound once the
+reader presses play: never by itself) — embedded (base64) while the page stays under
 `max_mb`, else linked by its path relative to the page. No script: readable in any
 browser, offline, light or dark as the reader's system prefers. Every value is escaped.
 
@@ -26,6 +27,7 @@ from pathlib import Path
 from ._files import MAX_CLIP_BYTES, FileRefused, RecordFile, open_record_file
 from ._text import format_duration
 from .records import Generation, relative_link
+from .records.view import sound_summary
 
 DEFAULT_MAX_MB = 50.0
 
@@ -162,6 +164,8 @@ def _article(record: Generation, clip: Path | None, embedded: str | None, page_d
     if record.cost is not None:
         said = "charged (the API's figure)" if record.cost.get("source") == "api" else "estimated"
         rows.append(("cost", html.escape(f"${float(record.cost.get('usd', 0.0)):.2f} {said}")))
+    if record.video and "audio" in record.video:
+        rows.append(("sound", html.escape(sound_summary(record.video))))
     if record.sha256:
         rows.append(("sha256", f"<code>{html.escape(record.sha256)}</code>"))
     if record.error:

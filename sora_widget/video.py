@@ -1,5 +1,9 @@
-"""Saved clips, read and made with PyAV (FFmpeg): their facts, a poster frame, the last
-frame, and several clips joined into one film.
+"""Saved clips, read and made with PyAV (FFmpeg): their facts (sound included), a poster
+frame, the last frame, and several clips joined into one film (`_film` does the joining).
+
+Everything streams: a poster decodes a bounded number of frames near its moment, the last
+frame is found from the last keyframe on, and a film is made a packet or a frame at a
+time, so memory never grows with a clip's length.
 
 PyAV is imported inside each function: `import sora_widget` stays light, and a record
 can be shown (without its poster) where PyAV cannot load.
@@ -22,6 +26,12 @@ from typing import Any
 POSTER_AT_S = 1.0
 POSTER_MAX_WIDTH = 320
 POSTER_MAX_BYTES = 30_000
+#: a poster decodes at most this many frames (from the keyframe before its moment) and
+#: reads at most this many packets, of a picture no larger than this: a crafted clip of
+#: thousands of frames stamped before its moment costs no more than an honest one
+POSTER_MAX_FRAMES = 30
+POSTER_MAX_PACKETS = 240
+POSTER_MAX_PIXELS = 4096 * 2304
 
 _CODECS = {"avc1": "h264", "avc3": "h264", "hvc1": "hevc", "hev1": "hevc"}
 
@@ -31,13 +41,16 @@ class VideoError(Exception):
 
 
 def facts(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """{width, height, duration_s, codec, fps, frames, faststart} of the first video
-    stream, or None when the file is not a video we can read."""
+    """{width, height, duration_s, codec, fps, frames, faststart, audio} of the first
+    video stream, or None when the file is not a video we can read. `audio` is
+    {codec, channels, sample_rate, duration_s} of the first sound stream, None when the
+    clip is silent."""
     import av
 
     try:
         with av.open(os.fspath(path)) as container:
             stream: Any = next(s for s in container.streams if s.type == "video")
+            sound: Any = next((s for s in container.streams if s.type == "audio"), None)
             duration = _duration_s(container, stream)
             frames = stream.frames or _count_frames(container, stream)
             rate = stream.average_rate or stream.guessed_rate
@@ -50,9 +63,20 @@ def facts(path: str | os.PathLike[str]) -> dict[str, Any] | None:
                 "fps": fps,
                 "frames": int(frames),
                 "faststart": _moov_first(Path(path)),
+                "audio": None if sound is None else _audio_facts(container, sound),
             }
     except (av.error.FFmpegError, StopIteration, OSError, ValueError):
         return None
+
+
+def _audio_facts(container: Any, stream: Any) -> dict[str, Any]:
+    ctx = stream.codec_context
+    return {
+        "codec": ctx.name,
+        "channels": int(ctx.channels),
+        "sample_rate": int(ctx.sample_rate),
+        "duration_s": round(_duration_s(container, stream), 3),
+    }
 
 
 def _duration_s(container: Any, stream: Any) -> float:
@@ -134,33 +158,73 @@ def _is_regular(mode: int) -> bool:
 
 
 def last_frame_png(path: str | os.PathLike[str]) -> bytes:
-    """The clip's last decoded frame, exactly, as a PNG (lossless): what the next shot of
-    a storyboard starts from."""
+    """The clip's last displayed frame, exactly, as a PNG (lossless): what the next shot
+    of a storyboard starts from. Decoded from the last keyframe on; the frame shown last
+    is the one with the latest time (with B-frames, not the last packet of the file)."""
     import av
 
-    last: Any = None
     try:
         with av.open(os.fspath(path)) as container:
-            for frame in container.decode(video=0):
-                last = frame
-    except (av.error.FFmpegError, StopIteration, OSError) as error:
+            stream: Any = container.streams.video[0]
+            last = _latest_frame(container, stream, from_end=True)
+            if last is None:  # the seek found nothing to decode: read the whole clip
+                container.seek(0)
+                last = _latest_frame(container, stream, from_end=False)
+    except (av.error.FFmpegError, IndexError, OSError) as error:
         raise VideoError(f"{path} is not a video that can be read: {error}") from error
     if last is None:
         raise VideoError(f"{path} holds no video frame")
     return _encode(last, "png", last.width, None)
 
 
+def _latest_frame(container: Any, stream: Any, *, from_end: bool) -> Any:
+    """The frame with the latest presentation time from here on (one frame held)."""
+    import av
+
+    if from_end:
+        try:
+            if stream.duration is not None:
+                container.seek((stream.start_time or 0) + stream.duration, stream=stream, backward=True)
+            elif container.duration is not None:
+                container.seek(container.duration, backward=True)
+            else:
+                return None
+        except av.error.FFmpegError:
+            return None
+    latest: Any = None
+    for count, frame in enumerate(container.decode(stream)):
+        at = frame.pts if frame.pts is not None else count
+        if latest is None or at >= latest[0]:
+            latest = (at, frame)
+    return None if latest is None else latest[1]
+
+
 def _frame_near(path: str | os.PathLike[str], at_s: float) -> Any:
+    """The first frame at or after `at_s` (the last one before it when the clip is
+    shorter), decoding from the keyframe before it and at most POSTER_MAX_FRAMES frames."""
     import av
 
     chosen: Any = None
     try:
         with av.open(os.fspath(path)) as container:
-            for frame in container.decode(video=0):
-                chosen = frame
-                if frame.time is not None and frame.time >= at_s:
+            stream: Any = container.streams.video[0]
+            ctx = stream.codec_context
+            if ctx.width * ctx.height > POSTER_MAX_PIXELS:
+                raise VideoError(f"{path} is {ctx.width}x{ctx.height}: too large for a poster")
+            if at_s > 0 and stream.time_base:
+                with contextlib.suppress(av.error.FFmpegError):
+                    container.seek(
+                        (stream.start_time or 0) + int(at_s / stream.time_base), stream=stream, backward=True
+                    )
+            decoded = 0
+            for packets, packet in enumerate(container.demux(stream)):
+                if packets >= POSTER_MAX_PACKETS:
                     break
-    except (av.error.FFmpegError, StopIteration, OSError) as error:
+                for frame in packet.decode():
+                    chosen, decoded = frame, decoded + 1
+                    if decoded >= POSTER_MAX_FRAMES or (frame.time is not None and frame.time >= at_s):
+                        return chosen
+    except (av.error.FFmpegError, IndexError, OSError) as error:
         raise VideoError(f"{path} is not a video that can be read: {error}") from error
     if chosen is None:
         raise VideoError(f"{path} holds no video frame")
@@ -191,22 +255,32 @@ class Film:
     height: int
     #: "copy" when every clip could be joined as it is, else "encode"
     how: str
+    #: seconds of sound, None for a silent film
+    audio_s: float | None = None
 
 
 def stitch(
     clips: Sequence[str | os.PathLike[str]], dest: str | os.PathLike[str], *, crossfade: float = 0.0
 ) -> Film:
-    """One MP4 of `clips` in order, written atomically to `dest`. Streams are copied when
-    codec, size and time base match and there is no crossfade; otherwise re-encoded
-    (H.264, yuv420p). Every clip must have the same size (`ValueError` names the odd one)."""
+    """One MP4 of `clips` in order, written atomically to `dest`, with their sound.
+
+    Packets are copied when every clip's pictures and sound are encoded alike (all
+    silent, or all with the same sound encoding) and there is no crossfade; otherwise
+    both are re-encoded (H.264 yuv420p; AAC-LC stereo 48 kHz when any clip has sound,
+    a silent clip's part being silence). A crossfade fades pictures and sound over the
+    same frames. Every clip must have the same size (`ValueError` names the odd one)."""
+    from . import _film
+
     paths = [Path(c) for c in clips]
     if len(paths) < 1:
         raise ValueError("stitch needs at least one clip")
     described = [facts(p) for p in paths]
-    for path, known in zip(paths, described, strict=True):
-        if known is None:
+    known: list[dict[str, Any]] = []
+    for path, found in zip(paths, described, strict=True):
+        if found is None:
             raise VideoError(f"{path} is not a video that can be read")
-    sizes = [(d["width"], d["height"]) for d in described if d]
+        known.append(found)
+    sizes = [(d["width"], d["height"]) for d in known]
     for index, (path, size) in enumerate(zip(paths, sizes, strict=True)):
         if size != sizes[0]:
             raise ValueError(
@@ -218,98 +292,34 @@ def stitch(
     fd, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     os.close(fd)
     try:
-        if crossfade <= 0 and _same_encoding(paths):
-            _copy_streams(paths, temp)
-            how = "copy"
-        else:
-            _reencode(paths, temp, crossfade)
-            how = "encode"
+        how = "encode"
+        if crossfade <= 0 and _film.copyable(paths):
+            try:
+                _film.copy_streams(paths, temp)
+                how = "copy"
+            except (ValueError, _ffmpeg_error()):
+                pass  # timestamps a muxer refuses (an odd file): encoding again always works
+        if how == "encode":
+            try:
+                _film.reencode(paths, temp, crossfade, [d["duration_s"] for d in known])
+            except (ValueError, _ffmpeg_error()) as error:  # a clip PyAV reads but cannot decode
+                raise VideoError(f"the clips could not be joined: {error}") from error
         os.replace(temp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
     film = facts(target)
-    assert film is not None
-    return Film(target, film["duration_s"], film["width"], film["height"], how)
+    if film is None:
+        raise VideoError(f"the film written to {target} cannot be read back")
+    sound = film["audio"]
+    return Film(
+        target, film["duration_s"], film["width"], film["height"], how, sound["duration_s"] if sound else None
+    )
 
 
-def _same_encoding(paths: Sequence[Path]) -> bool:
+def _ffmpeg_error() -> type[Exception]:
     import av
 
-    seen = set()
-    for path in paths:
-        with av.open(os.fspath(path)) as container:
-            if any(s.type == "audio" for s in container.streams):
-                return False  # our clips are silent; joining sound is a re-encode's job
-            stream: Any = container.streams.video[0]
-            ctx = stream.codec_context
-            extradata = bytes(ctx.extradata or b"")
-            seen.add((ctx.name, ctx.width, ctx.height, ctx.pix_fmt, stream.time_base, extradata))
-    return len(seen) == 1
-
-
-def _copy_streams(paths: Sequence[Path], dest: str) -> None:
-    import av
-
-    with av.open(os.fspath(paths[0])) as first:
-        template = first.streams.video[0]
-        with av.open(dest, "w", format="mp4", options={"movflags": "+faststart"}) as out:
-            stream = out.add_stream_from_template(template)
-            offset = 0
-            for path in paths:
-                with av.open(os.fspath(path)) as container:
-                    source = container.streams.video[0]
-                    last_end = offset
-                    for packet in container.demux(source):
-                        if packet.dts is None:
-                            continue
-                        packet.stream = stream
-                        packet.pts = (packet.pts or 0) + offset
-                        packet.dts = packet.dts + offset
-                        last_end = max(last_end, packet.pts + (packet.duration or 0))
-                        out.mux(packet)
-                    offset = last_end
-
-
-def _reencode(paths: Sequence[Path], dest: str, crossfade: float) -> None:
-    import av
-    import numpy as np
-
-    with av.open(os.fspath(paths[0])) as first:
-        source = first.streams.video[0]
-        width, height = source.codec_context.width, source.codec_context.height
-        rate = source.average_rate or Fraction(24)
-    fade_frames = max(0, round(crossfade * float(rate)))
-    with av.open(dest, "w", format="mp4", options={"movflags": "+faststart"}) as out:
-        stream = out.add_stream("libx264", rate=rate)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "veryfast", "crf": "18"}
-        tail: list[Any] = []  # the previous clip's last frames, faded into the next clip's first
-        index = 0
-
-        def emit(image: Any) -> None:
-            nonlocal index
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = index
-            index += 1
-            for packet in stream.encode(frame):
-                out.mux(packet)
-
-        for number, path in enumerate(paths):
-            with av.open(os.fspath(path)) as container:
-                frames = [f.to_ndarray(format="rgb24") for f in container.decode(container.streams.video[0])]
-            if number > 0 and tail:
-                overlap = min(len(tail), len(frames))
-                for k in range(overlap):
-                    weight = (k + 1) / (overlap + 1)
-                    emit((tail[k] * (1 - weight) + frames[k] * weight).astype(np.uint8))
-                frames = frames[overlap:]
-            keep = fade_frames if number < len(paths) - 1 else 0
-            body, tail = (frames[:-keep], frames[-keep:]) if keep and len(frames) > keep else (frames, [])
-            for image in body:
-                emit(image)
-        for image in tail:
-            emit(image)
-        for packet in stream.encode(None):
-            out.mux(packet)
+    error: type[Exception] = av.error.FFmpegError
+    return error

@@ -4,6 +4,7 @@ import { DETACHED_TEXT, FINISHING_SUBMIT } from "../src/view/card";
 import { FakeModel, bytesView, completedJob, makeJob } from "./fakes";
 import { allByRole, byRole, visibleText } from "./dom";
 import { openSessionCount } from "../src/session";
+import type { Job } from "../src/protocol";
 
 type Cleanup = () => void;
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -451,6 +452,63 @@ describe("completed clips", () => {
     expect(el.querySelectorAll("video")).toHaveLength(1);
     expect(items[1].getAttribute("aria-current")).toBe("true");
     expect(stage.querySelector("figcaption")!.textContent).toContain("paper boat");
+  });
+});
+
+describe("sound", () => {
+  const facts = { width: 720, height: 1280, duration_s: 8, codec: "h264", fps: 24, frames: 192, faststart: true };
+  const sounded = { ...facts, audio: { codec: "aac", channels: 2, sample_rate: 48000, duration_s: 8 } };
+
+  async function comparing(a: Job["video"], b: Job["video"]) {
+    const model = new FakeModel({ jobs: [completedJob("a", { video: a }), completedJob("b", { video: b })] });
+    const { el } = await mount(model);
+    sendVideo(model, [[1, 2, 3]], "a");
+    await flush();
+    sendVideo(model, [[3, 2, 1]], "b");
+    await flush();
+    for (const button of allByRole(el, "button", "Compare")) button.click();
+    const stage = el.querySelector<HTMLElement>(".sw-stage")!;
+    const [one, two] = [...stage.querySelectorAll("video")].filter((v) => !v.closest("[hidden]"));
+    return { stage, one: playable(one), two: playable(two) };
+  }
+
+  /** jsdom does not play media: play() and pause() flip `paused` and fire their events, as browsers do. */
+  function playable(video: HTMLVideoElement): HTMLVideoElement {
+    let paused = true;
+    Object.defineProperty(video, "paused", { get: () => paused });
+    video.play = () => {
+      paused = false;
+      video.dispatchEvent(new Event("play"));
+      return Promise.resolve();
+    };
+    video.pause = () => {
+      paused = true;
+      video.dispatchEvent(new Event("pause"));
+    };
+    return video;
+  }
+
+  it("never starts with sound by itself: what code starts plays muted until the user unmutes it", async () => {
+    const { stage, one, two } = await comparing(sounded as Job["video"], sounded as Job["video"]);
+    expect(one.muted || two.muted).toBe(false); // nothing is muted before anything plays
+    void one.play(); // the user pressed play on one (its own control): it plays with sound
+    expect(two.paused).toBe(false); // the other follows, muted
+    expect(two.muted).toBe(true);
+    expect(one.muted).toBe(false);
+    two.muted = false; // the user turns the other's sound on
+    two.dispatchEvent(new Event("volumechange"));
+    one.pause(); // both pause
+    expect(two.paused).toBe(true);
+    byRole(stage, "button", "Play both").click();
+    expect(one.paused || two.paused).toBe(false);
+    expect(two.muted).toBe(false); // kept as the user set it
+    expect(one.muted).toBe(true); // started by the button: muted until the user turns it on
+  });
+
+  it("says when a clip has no sound track, and only when its facts say so", async () => {
+    const { stage } = await comparing({ ...facts, audio: null } as Job["video"], null);
+    const captions = [...stage.querySelectorAll("figcaption")].map((c) => c.textContent ?? "");
+    expect(captions.filter((c) => c.includes("No sound"))).toHaveLength(1);
   });
 });
 

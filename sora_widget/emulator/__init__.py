@@ -16,7 +16,11 @@ model spends `latency × MODELS[model].typical_latency_s / MODELS["sora-2"].typi
 in PROCESSING. `retired_models=[...]` (`--retired-model`) answers 410 for those models.
 
 Clips are 24 frames a second unless `fps=` (`--fps`, SORA_WIDGET_EMULATOR_FPS) says
-otherwise: a lower rate costs less encoding and changes neither size nor length.
+otherwise: a lower rate costs less encoding and changes neither size nor length. They
+have sound, as Sora 2's do (soft chimes seeded from the prompt, stereo AAC-LC 48 kHz, as
+long as the picture) unless `audio=False` (`--no-audio`). `layout="camera"` (`--layout
+camera`) writes them the way cameras and most encoders do (moov at the end, B-frames);
+with `fps=30` they are shaped like Sora 2's own files.
 
 Importing this package is cheap; the web server and the encoder load on first use,
 and without the `emulator` extra that use fails with an ImportError saying how to

@@ -30,26 +30,36 @@ class RenderCache:
         self.renders = 0
         self.hits = 0
 
-    async def get(self, params: Request, reference: Reference, model: str = DEFAULT_MODEL) -> VideoFile:
-        key = render_key(params, reference, self.encoder, model)
+    async def get(
+        self,
+        params: Request,
+        reference: Reference,
+        model: str = DEFAULT_MODEL,
+        *,
+        sound: bool = True,
+    ) -> VideoFile:
+        """The clip of these parameters, with a sound track unless `sound` is False."""
+        key = render_key(params, reference, self.encoder, model, sound=sound)
         video = self._done.get(key)
         if video is not None:
             self.hits += 1
             return video
         task = self._pending.get(key)
         if task is None:
-            task = asyncio.ensure_future(self._produce(key, params, reference, model))
+            task = asyncio.ensure_future(self._produce(key, params, reference, model, sound))
             self._pending[key] = task
         else:
             self.hits += 1
         # shielded: one waiter giving up must not cancel the render the others wait for
         return await asyncio.shield(task)
 
-    async def _produce(self, key: str, params: Request, reference: Reference, model: str) -> VideoFile:
+    async def _produce(
+        self, key: str, params: Request, reference: Reference, model: str, sound: bool
+    ) -> VideoFile:
         try:
             loop = asyncio.get_running_loop()
             video, rendered = await loop.run_in_executor(
-                self._pool, self._load_or_render, key, params, reference, model
+                self._pool, self._load_or_render, key, params, reference, model, sound
             )
             self.renders += rendered
             self._done[key] = video
@@ -58,7 +68,7 @@ class RenderCache:
             self._pending.pop(key, None)
 
     def _load_or_render(
-        self, key: str, params: Request, reference: Reference, model: str
+        self, key: str, params: Request, reference: Reference, model: str, sound: bool
     ) -> tuple[VideoFile, bool]:
         """The video, and whether it had to be rendered (rather than found on disk)."""
         path = self.directory / f"{key}.mp4"
@@ -66,7 +76,7 @@ class RenderCache:
         if path.exists() and sidecar.exists():
             return describe(path, render_s=float(json.loads(sidecar.read_text())["render_s"])), False
         video = render_video(
-            params, reference, path, encoder=self.encoder, cancelled=self._cancelled, model=model
+            params, reference, path, encoder=self.encoder, cancelled=self._cancelled, model=model, sound=sound
         )
         write_atomic(sidecar, json.dumps({"render_s": video.render_s}).encode())
         return video, True

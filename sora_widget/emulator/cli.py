@@ -16,7 +16,7 @@ from typing import Any
 
 from ..params import MODELS
 from .catalogue import latency_scale
-from .config import FAILED_STATUSES
+from .config import FAILED_STATUSES, LAYOUTS
 
 DEFAULT_PORT = 8765
 #: flags that map one-to-one onto EmulatorConfig fields
@@ -40,6 +40,8 @@ _OPTIONS = (
     "seed",
     "data_dir",
     "fps",
+    "audio",
+    "layout",
 )
 
 
@@ -122,6 +124,19 @@ def add_parser(subparsers: Any) -> None:
         metavar="N",
         help="frames per second of the clips, 1 to 60 (default $SORA_WIDGET_EMULATOR_FPS or 24); "
         "8 costs a third of the encoding",
+    )
+    add(
+        "--no-audio",
+        dest="audio",
+        action="store_const",
+        const=False,
+        help="silent clips (by default clips carry a soft synthetic stereo AAC sound track, as Sora 2's do)",
+    )
+    add(
+        "--layout",
+        choices=LAYOUTS,
+        help="how clip files are laid out: web (default: moov first, no B-frames) or camera "
+        "(moov at the end, B-frames, as most encoders write them; with --fps 30, like Sora 2's files)",
     )
     parser.set_defaults(run=run)
 

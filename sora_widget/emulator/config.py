@@ -22,6 +22,10 @@ MAX_FPS = 60
 #: the encoding at 8 fps (a slow laptop, a test suite), and clips keep their size and length
 FPS_VARIABLE = "SORA_WIDGET_EMULATOR_FPS"
 
+#: how clip files are laid out: "web" (moov first, no B-frames: plays while it downloads)
+#: or "camera" (moov at the end, B-frames: as cameras, phones and most encoders write them)
+LAYOUTS = ("web", "camera")
+
 #: the endpoints requests are counted under; chaos and rate limits are set per name
 #: ("poll" is `GET /v1/requests/{id}`, the submit answer's `poll_url`)
 API_ENDPOINTS = ("submit", "status", "poll", "result", "upload", "sync")
@@ -102,6 +106,10 @@ class EmulatorConfig:
     encoder_threads: int = 2
     #: frames per second of the clips (their size and length do not depend on it)
     fps: int = DEFAULT_FPS
+    #: clips carry a sound track (stereo AAC-LC, 48 kHz), as Sora 2's do; False: silent
+    audio: bool = True
+    #: "web" or "camera" (see LAYOUTS); `layout="camera", fps=30` writes files like Sora 2's
+    layout: str = "web"
     #: renders at once (each one a thread)
     render_threads: int = 2
 
@@ -198,6 +206,8 @@ def _check(config: EmulatorConfig) -> None:
         isinstance(config.fps, int) and not isinstance(config.fps, bool) and 1 <= config.fps <= MAX_FPS,
         f"fps must be a whole number from 1 to {MAX_FPS}",
     )
+    require(isinstance(config.audio, bool), "audio must be True or False")
+    require(config.layout in LAYOUTS, f"layout must be one of {', '.join(LAYOUTS)}")
     unknown = set(config.chaos_endpoints) - set(ENDPOINTS)
     require(not unknown, f"unknown chaos endpoints {sorted(unknown)}; known: {', '.join(ENDPOINTS)}")
     require(all(key for key in config.api_keys), "api_keys must not hold an empty key")

@@ -48,7 +48,7 @@ class Runtime:
         self.store = JobStore(config, clock)
         self.cache = RenderCache(
             self.data_dir / "renders",
-            encoder=EncoderSettings(config.encoder_preset, config.encoder_threads, config.fps),
+            encoder=EncoderSettings(config.encoder_preset, config.encoder_threads, config.fps, config.layout),
             threads=config.render_threads,
         )
         self.assets = AssetStore(self.data_dir / "assets")
@@ -126,7 +126,9 @@ class Runtime:
     async def _render(self, job: Job) -> None:
         try:
             reference = self.reference_for(job.params)
-            video = await self.cache.get(_shaped(job.params, reference), reference, job.model)
+            # sound where the model makes it (Sora always; Veo and Seedance as asked)
+            sound = self.config.audio and job.params.makes_sound
+            video = await self.cache.get(_shaped(job.params, reference), reference, job.model, sound=sound)
         except (RenderCancelled, asyncio.CancelledError):
             raise
         except Exception as error:  # any render bug must end the job, not hang it

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 #: what a poster is, and the only kind of URI a poster may be
 POSTER_PREFIX = "data:image/jpeg;base64,"
+#: posters in one record output at most (each ≤ 30 KB and a few tens of ms to make): an
+#: output of a thousand records stays quick to show and small in the notebook
+MAX_POSTERS = 100
 
 
 def record_bundle(records: Sequence[Generation]) -> dict[str, Any]:
@@ -39,9 +42,13 @@ def record_bundle(records: Sequence[Generation]) -> dict[str, Any]:
 
 
 def posters_of(records: Sequence[Generation]) -> dict[str, str]:
-    """A poster (JPEG data URI) for each record whose clip is here to take it from."""
-    found = {}
+    """A poster (JPEG data URI) for each record whose clip is here to take it from, for
+    the first MAX_POSTERS of them. Runs on the kernel's thread: each poster decodes a
+    bounded number of frames of a bounded picture (`video.poster_jpeg`) and is cached."""
+    found: dict[str, str] = {}
     for record in records:
+        if len(found) >= MAX_POSTERS:
+            break
         if record.status == "COMPLETED" and record.video_path:
             clip = _clip_here(record.video_path)
             if clip is None:
@@ -90,6 +97,7 @@ def record_html(records: Sequence[Generation], posters: dict[str, str] | None = 
             r.status + (" · synthetic" if r.synthetic else ""),
             p.prompt,
             f"{p.duration}s {p.size}",
+            sound_summary(r.video),
             r.request_id or "—",
             format_duration(r.latency_s) if r.latency_s is not None else "—",
             (r.sha256 or "")[:12] or "—",
@@ -98,7 +106,8 @@ def record_html(records: Sequence[Generation], posters: dict[str, str] | None = 
         video = _video_tag(r, posters.get(r.id))
         rows.append(f"<tr>{row}<td>{video}</td></tr>")
     head = "".join(
-        f"<th>{h}</th>" for h in ("status", "prompt", "params", "request id", "latency", "sha256", "video")
+        f"<th>{h}</th>"
+        for h in ("status", "prompt", "params", "sound", "request id", "latency", "sha256", "video")
     )
     return (
         '<table class="sora-widget-record"><thead><tr>'
@@ -107,6 +116,24 @@ def record_html(records: Sequence[Generation], posters: dict[str, str] | None = 
         + "".join(rows)
         + "</tbody></table>"
     )
+
+
+def sound_summary(video: dict[str, Any] | None) -> str:
+    """What a clip's facts say of its sound: "AAC · stereo · 48 kHz", "silent", or "—"
+    when they do not say (no file was read, or the record predates sound facts)."""
+    if not isinstance(video, dict) or "audio" not in video:
+        return "—"
+    audio = video["audio"]
+    if not isinstance(audio, dict):
+        return "silent"
+    parts = [str(audio.get("codec") or "")[:16].upper()]
+    channels = audio.get("channels")
+    if isinstance(channels, int):
+        parts.append({1: "mono", 2: "stereo"}.get(channels, f"{channels} channels"))
+    rate = audio.get("sample_rate")
+    if isinstance(rate, int) and rate > 0:
+        parts.append(f"{rate / 1000:g} kHz")
+    return " · ".join(part for part in parts if part) or "sound"
 
 
 def _video_tag(record: Generation, poster: str | None = None) -> str:

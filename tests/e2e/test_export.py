@@ -53,6 +53,8 @@ def test_the_exported_page_plays_every_clip_without_script(browser, e2e_emulator
     assert "a &lt;b&gt;kite&lt;/b&gt; &amp; a &quot;heron&quot;" in text  # escaped, never markup
     assert FAKE_KEY not in text
     assert text.count('poster="data:image/jpeg;base64,') == 2
+    assert text.count("<dd>AAC · stereo · 48 kHz</dd>") == 2  # the clips' sound, said
+    assert " muted" not in text and "autoplay" not in text  # the reader presses play, and hears it
 
     context = browser.new_context(java_script_enabled=True)
     page = context.new_page()
@@ -62,6 +64,13 @@ def test_the_exported_page_plays_every_clip_without_script(browser, e2e_emulator
     assert videos.count() == 2
     page.wait_for_function(
         "() => [...document.querySelectorAll('video')].every(v => v.readyState >= 1 && v.duration > 3.9)",
+        timeout=30_000,
+        polling=100,
+    )
+    # the browser decodes their sound (muted here only because nobody pressed play)
+    page.evaluate("() => document.querySelectorAll('video').forEach(v => { v.muted = true; v.play(); })")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('video')].every(v => v.webkitAudioDecodedByteCount > 0)",
         timeout=30_000,
         polling=100,
     )

@@ -26,6 +26,8 @@ from sora_widget.emulator.config import DEFAULT_FPS, FPS_VARIABLE, from_options
         {"fps": 0},
         {"fps": 61},
         {"fps": 12.5},
+        {"audio": "no"},
+        {"layout": "dvd"},
     ],
 )
 def test_bad_values_are_refused_with_the_field_named(options):
@@ -89,3 +91,19 @@ def test_missing_extra_names_the_install_command(monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "sora-widget\[emulator\]"') as caught:
         _extra.require()
     assert "av" in str(caught.value)
+
+
+def test_sound_and_the_file_layout_from_the_command_line():
+    import argparse
+
+    from sora_widget.emulator.cli import add_parser, options_from
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    assert EmulatorConfig().audio is True and EmulatorConfig().layout == "web"
+    given = options_from(parser.parse_args(["emulator", "--no-audio", "--layout", "camera"]))
+    assert (given["audio"], given["layout"]) == (False, "camera")
+    plain = options_from(parser.parse_args(["emulator"]))
+    assert "audio" not in plain and "layout" not in plain  # the config's defaults
+    config = from_options(given)
+    assert (config.audio, config.layout) == (False, "camera")

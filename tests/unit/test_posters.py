@@ -44,3 +44,14 @@ def test_no_poster_without_a_local_clip(tmp_path, monkeypatch):
     bundle = record_bundle([missing, elsewhere, not_video])
     assert bundle[MIMETYPE]["posters"] == {}
     assert "poster=" not in bundle["text/html"]
+
+
+def test_one_output_makes_a_bounded_number_of_posters(tmp_path, monkeypatch):
+    from sora_widget.records import view
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(view, "MAX_POSTERS", 2)
+    for name in ("a", "b", "c"):
+        make_clip(tmp_path / f"{name}.mp4", frames=24)
+    bundle = record_bundle([completed(f"{name}.mp4", name) for name in ("a", "b", "c")])
+    assert sorted(bundle[MIMETYPE]["posters"]) == ["a", "b"]

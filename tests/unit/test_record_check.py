@@ -24,6 +24,7 @@ def good() -> dict:
     g.notebook = {"path": "analysis.ipynb", "cell_id": "c1"}
     g.cost = {"usd": 0.4, "source": "api"}
     g.video = {"width": 1280, "height": 720, "duration_s": 4.0, "codec": "h264", "fps": 24.0, "frames": 96}
+    g.video["audio"] = {"codec": "aac", "channels": 2, "sample_rate": 48_000, "duration_s": 4.0}
     return json.loads(json.dumps(g.to_dict()))
 
 
@@ -55,6 +56,8 @@ BAD = [
     ({"cost": {"usd": -1, "source": "api"}}, "cost.usd"),
     ({"model": "sora-9"}, "model"),
     ({"schema_version": 2}, "schema_version"),
+    ({"video": {"width": 1280, "audio": "aac"}}, "video.audio"),
+    ({"video": {"width": 1280, "audio": {"codec": "aac", "channels": "2"}}}, "video.audio.channels"),
     ({"kind": "film"}, "parts"),  # a film names its parts
     ({"kind": "film", "parts": []}, "parts"),
     ({"kind": "clip", "params": {"prompt": "x", "duration": 16, "size": "1280x720"}}, "params.duration"),
@@ -74,6 +77,9 @@ def test_good_records_pass_both_validators():
     VALIDATOR.validate(data)
     assert first_problem(data) is None
     check_record(data)
+    silent = {**data, "video": {**data["video"], "audio": None}}
+    VALIDATOR.validate(silent)
+    assert first_problem(silent) is None
 
 
 @pytest.mark.parametrize(("change", "field"), BAD, ids=[f for _, f in BAD])

@@ -1,5 +1,8 @@
 // One video player: a placeholder with transfer progress while the clip arrives, the
 // <video> once its Blob is here, and a visible error (with Retry) when it cannot play.
+// Clips have sound: the native controls carry play, volume and mute; the user presses
+// play, and what code starts (compare mode's other clip) plays muted until the user
+// turns that player's sound on.
 
 import { formatBytes } from "../format";
 import { h, setText, show } from "../h";
@@ -25,6 +28,8 @@ export class Player {
   private jobId: string | null = null;
   private src: string | null = null;
   private playbackFailed = false;
+  /** the user turned this player's sound on (unmuted it with its controls) */
+  private soundOn = false;
 
   constructor(
     private readonly host: PlayerHost,
@@ -46,6 +51,15 @@ export class Player {
     scope.listen(this.retry, "click", () => {
       if (this.jobId) this.host.retryVideo(this.jobId);
     });
+    scope.listen(this.video, "volumechange", () => {
+      this.soundOn = !this.video.muted && this.video.volume > 0;
+    });
+  }
+
+  /** Play because code asked (not the user's own press): never with sound by itself. */
+  playQuietly(): void {
+    if (!this.soundOn) this.video.muted = true;
+    void this.video.play()?.catch?.(() => undefined);
   }
 
   private job: Job | null = null;

@@ -16,6 +16,12 @@ export interface StageHost extends PlayerHost {
   announce(message: string): void;
 }
 
+/** The clip is known to have no sound track (its facts say so; unknown is not silent). */
+export function isSilent(job: Job): boolean {
+  const facts = job.video as { audio?: unknown } | null;
+  return facts !== null && facts.audio === null;
+}
+
 export class Stage {
   readonly el: HTMLElement;
   private readonly panes: { el: HTMLElement; caption: HTMLElement; player: Player }[];
@@ -47,7 +53,7 @@ export class Stage {
     scope.listen(this.exitCompare, "click", () => host.clearCompare());
     // In compare mode, playing or pausing one clip does the same to the other.
     for (const [i, pane] of this.panes.entries()) {
-      const other = () => this.panes[1 - i].player.video;
+      const other = () => this.panes[1 - i].player;
       scope.listen(pane.player.video, "play", () => this.mirror(other(), "play"));
       scope.listen(pane.player.video, "pause", () => this.mirror(other(), "pause"));
     }
@@ -80,7 +86,8 @@ export class Stage {
   }
 
   private caption(el: HTMLElement, job: Job): void {
-    const key = `${job.id}|${job.synthetic}`;
+    const silent = isSilent(job);
+    const key = `${job.id}|${job.synthetic}|${silent}`;
     if (el.dataset.key === key) return;
     el.dataset.key = key;
     replaceChildren(
@@ -88,26 +95,30 @@ export class Stage {
       h("span", { class: "sw-caption-prompt" }, truncate(job.params.prompt, 160)),
       h("span", { class: "sw-caption-params" }, paramsSummary(job.params, this.host.options())),
       job.synthetic ? chip("Synthetic", "synthetic") : null,
+      silent ? chip("No sound", "silent", "This clip has no sound track") : null,
     );
   }
 
+  private players(): Player[] {
+    return this.panes.map((p) => p.player).filter((p) => !p.video.hidden && p.video.getAttribute("src"));
+  }
+
   private videos(): HTMLVideoElement[] {
-    return this.panes.map((p) => p.player.video).filter((v) => !v.hidden && v.getAttribute("src"));
+    return this.players().map((p) => p.video);
   }
 
   private togglePlayBoth(): void {
-    const videos = this.videos();
-    if (videos.length < 2) return;
-    const anyPlaying = videos.some((v) => !v.paused);
+    const players = this.players();
+    if (players.length < 2) return;
+    const anyPlaying = players.some((p) => !p.video.paused);
     this.syncing = true;
     try {
-      for (const video of videos) {
+      for (const { video } of players) {
         if (anyPlaying) video.pause();
-        else {
-          video.currentTime = 0; // start together, so the clips line up
-          void video.play()?.catch?.(() => undefined);
-        }
+        else video.currentTime = 0; // start together, so the clips line up
       }
+      // two sound tracks at once are noise: each plays muted until the user unmutes it
+      if (!anyPlaying) for (const player of players) player.playQuietly();
     } finally {
       this.syncing = false;
     }
@@ -115,10 +126,11 @@ export class Stage {
     this.updatePlayBoth();
   }
 
-  private mirror(other: HTMLVideoElement, action: "play" | "pause"): void {
+  private mirror(player: Player, action: "play" | "pause"): void {
     this.updatePlayBoth();
+    const other = player.video;
     if (!this.comparing || this.syncing || other.hidden || !other.getAttribute("src")) return;
-    if (action === "play" && other.paused) void other.play()?.catch?.(() => undefined);
+    if (action === "play" && other.paused) player.playQuietly();
     if (action === "pause" && !other.paused) other.pause();
   }
 
