@@ -114,3 +114,25 @@ def test_films_of_clips_with_sound_keep_it_and_records_say_so(camera_server):
 def first_packet(path, kind: str) -> bytes:
     with av.open(str(path)) as container:
         return next(bytes(p) for p in container.demux(**{kind: 0}) if p.size)
+
+
+def test_a_storyboards_film_keeps_its_shots_sound_and_silent_shots_give_silence(camera_server):
+    """The storyboard's film (shots continuing each other, stitched) has a sound track as
+    long as its picture; a silent model's shot among sounded ones is silence of its length."""
+    board = sw.Storyboard(shots=["a kite rises over the dunes", "the kite dives to the sea"], duration=4)
+    film = board.run()
+    facts = film.record.video
+    assert [c.video["audio"]["duration_s"] for c in board.clips] == [4.0, 4.0]
+    assert facts["audio"]["codec"] == "aac"
+    assert facts["audio"]["duration_s"] == pytest.approx(facts["duration_s"], abs=1 / facts["fps"])
+
+    sounded = board.clips[-1]
+    quiet = sw.extend(sounded, "the kite lands on the sand", model="veo-3.1-fast", sound=False)
+    assert quiet.video["audio"] is None  # Veo made it silent, as asked
+    mixed = sw.stitch([sounded, quiet], "mixed.mp4")
+    mixed_facts = mixed.record.video
+    assert mixed_facts["audio"]["duration_s"] == pytest.approx(
+        mixed_facts["duration_s"], abs=1 / mixed_facts["fps"]
+    )
+    tail = sound_of(mixed)[:, -int(3.5 * 48_000) :]  # well inside the silent shot
+    assert float(np.abs(tail).max()) < 1e-3
