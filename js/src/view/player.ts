@@ -8,7 +8,7 @@ import { safeImageSrc, safeMediaSrc } from "../media";
 import type { Job } from "../protocol";
 import type { VideoEntry } from "../state";
 import { viewError } from "../format";
-import { ErrorSlot, parseSize } from "./parts";
+import { ErrorSlot, clipShape } from "./parts";
 
 export interface PlayerHost {
   urls: UrlPool;
@@ -67,7 +67,7 @@ export class Player {
     const { job, entry } = this;
     if (!job || !entry) return;
 
-    const size = parseSize(job.params.size);
+    const size = clipShape(job);
     const ratio = size ? `${size.width} / ${size.height}` : "";
     if (this.placeholder.style.aspectRatio !== ratio) this.placeholder.style.aspectRatio = ratio;
     if (this.video.style.aspectRatio !== ratio) this.video.style.aspectRatio = ratio;
