@@ -84,7 +84,7 @@ describe("every catalogued model's controls", () => {
       box.dispatchEvent(new Event("input", { bubbles: true }));
       expect(lastWritten(field)).toBe(field.maximum);
     } else if (kind === "image") {
-      const group = byRole(el, "group", field.label);
+      const group = el.querySelector<HTMLElement>(`[data-field="${field.name}"]`)!;
       byRole(group, "textbox", field.label);
       byRole(group, "button", "Choose image…");
     } else {

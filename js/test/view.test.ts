@@ -274,8 +274,8 @@ describe("controls that follow the model", () => {
     expect(allByRole(el, "radio", "16:9 landscape")).toHaveLength(1);
     expect(allByRole(byRole(el, "radiogroup", "Duration"), "radio").map((r) => (r as HTMLInputElement).value)).toEqual(["4", "6", "8"]);
     byRole(el, "radiogroup", "Resolution");
-    byRole(byRole(el, "group", "First frame"), "textbox", "First frame");
-    byRole(byRole(el, "group", "Last frame"), "button", "Choose image…");
+    byRole(el.querySelector<HTMLElement>('[data-field="first_frame"]')!, "textbox", "First frame");
+    byRole(el.querySelector<HTMLElement>('[data-field="last_frame"]')!, "button", "Choose image…");
     expect(allByRole(el, "textbox", "Reference image")).toHaveLength(0);
     expect(el.querySelector(".sw-title")!.textContent).toBe("Veo 3.1 Fast");
     expect(visibleText(el)).toContain("≈ $0.60 · veo-3.1-fast · 4 s");
@@ -303,7 +303,7 @@ describe("controls that follow the model", () => {
     expect(document.getElementById(generate.getAttribute("aria-describedby")!)!.textContent).toBe(
       "Kling O1 Image to Video makes video from an image: add the first frame",
     );
-    const last = byRole(el, "group", "Last frame");
+    const last = el.querySelector<HTMLElement>('[data-field="last_frame"]')!;
     const fileInput = last.querySelector<HTMLInputElement>("input[type=file]")!;
     Object.defineProperty(fileInput, "files", { value: [new File([new Uint8Array([1])], "end.png", { type: "image/png" })], configurable: true });
     fileInput.dispatchEvent(new Event("change"));
@@ -472,7 +472,11 @@ describe("completed clips", () => {
     const video = el.querySelector<HTMLVideoElement>(".sw-stage video")!;
     expect(video.hidden).toBe(false);
     expect(video.getAttribute("src")).toMatch(/^blob:/);
-    expect(video.hasAttribute("controls") && video.hasAttribute("loop") && video.hasAttribute("playsinline")).toBe(true);
+    expect(video.hasAttribute("loop") && video.hasAttribute("playsinline")).toBe(true);
+    // the controls (and Chromium's loading spinner with them) once the first frame is here
+    expect(video.hasAttribute("controls")).toBe(false);
+    video.dispatchEvent(new Event("loadeddata"));
+    expect(video.hasAttribute("controls")).toBe(true);
     const download = byRole(el, "link", "Download") as HTMLAnchorElement;
     expect(download.getAttribute("download")).toBe("a.mp4");
     expect(download.getAttribute("href")).toMatch(/^blob:/);

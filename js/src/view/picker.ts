@@ -58,13 +58,17 @@ export class ImagePicker {
     this.preview = h("div", { class: "sw-ref-preview" }, this.thumb, this.thumbText, this.name, this.removeButton);
     this.el = h(
       "div",
-      { class: "sw-field sw-field-reference", role: "group", "aria-labelledby": labelId, "data-field": field.name },
+      // not a named group: its name would be the text box's too ("Reference image" twice);
+      // the buttons are described by the field's label instead
+      { class: "sw-field sw-field-reference", "data-field": field.name },
       h("label", { for: inputId, class: "sw-label", id: labelId }, field.label),
       h("div", { class: "sw-ref-row" }, this.input, this.chooseButton, this.fileInput),
       this.preview,
       this.status,
       this.error.el,
     );
+    this.chooseButton.setAttribute("aria-describedby", labelId);
+    this.removeButton.setAttribute("aria-describedby", labelId);
     this.listen(scope);
   }
 
