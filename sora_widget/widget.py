@@ -1,4 +1,4 @@
-"""SoraWidget: prompt, size, duration and reference controls, live job cards, inline video.
+"""SoraWidget: a prompt, a model and its fields as controls, live job cards, inline video.
 
 The view (js/src; contract in protocol.py) talks only to this object. Jobs run as tasks
 on the kernel's own event loop — ipykernel dispatches comm messages on it — so the
