@@ -67,7 +67,9 @@ def test_veo_fields_replace_soras_and_a_clip_with_a_first_and_a_last_frame_is_re
     expect(widget.get_by_text("≈ $0.60 · veo-3.1-fast · 4 s", exact=True)).to_be_visible()  # $0.15 a second
 
     # the first frame as a data URI, the last one a local file uploaded for its own field
-    first.get_by_label("First frame").fill("data:image/png;base64," + base64.b64encode(png((20, 90, 200))).decode())
+    first.get_by_label("First frame").fill(
+        "data:image/png;base64," + base64.b64encode(png((20, 90, 200))).decode()
+    )
     image = tmp_path / "end.png"
     image.write_bytes(png((240, 120, 20)))
     with page.expect_file_chooser() as chooser:
@@ -94,7 +96,13 @@ def test_veo_fields_replace_soras_and_a_clip_with_a_first_and_a_last_frame_is_re
     p = record["params"]
     assert p["input_reference"].startswith("data:image/png;base64,")
     assert "/assets/" in p["last_frame"]
-    assert (p["duration"], p["aspect_ratio"], p["resolution"], p["seed"], p["size"]) == (4, "9:16", "720p", 7, "720x1280")
+    assert (p["duration"], p["aspect_ratio"], p["resolution"], p["seed"], p["size"]) == (
+        4,
+        "9:16",
+        "720p",
+        7,
+        "720x1280",
+    )
 
     # the card offers to end the next clip on this one's last frame (Veo has a last frame)
     card.get_by_role("button", name="End on this frame").click()
@@ -107,7 +115,10 @@ def test_keys_in_the_widget_work_there_and_never_reach_the_notebook(page, jupyte
         page,
         jupyter,
         "keys.ipynb",
-        ["import sora_widget as sw\nw = sw.SoraWidget(prompt='a kite', duration=8)\nw", "print(w.duration, w.model)"],
+        [
+            "import sora_widget as sw\nw = sw.SoraWidget(prompt='a kite', duration=8)\nw",
+            "print(w.duration, w.model)",
+        ],
     )
     eight = widget.get_by_role("radio", name="8 s")
     eight.focus()  # the widget's cell becomes the active one
