@@ -142,10 +142,12 @@ test-py: $(INSTALLED) $(SDIST)
 screenshots: $(INSTALLED)
 	SCREENSHOTS=1 $(TEST_ENV) $(BIN)/python -m pytest -p no:cacheprovider tests/e2e -k "lab and (landscape or storyboard_runs or panel_lists)"
 
-# What is written from the Python side: the view's protocol types (protocol.py) and the record
-# schema's enums (the catalogue, the statuses). Tests fail when either is stale.
+# What is written from the Python side: the view's protocol types (protocol.py), the options its
+# tests run on (the catalogue) and the record schema's enums (the catalogue, the statuses). Tests
+# fail when any is stale.
 protocol: $(DEPS)
 	$(BIN)/python tools/protocol_ts.py
+	$(BIN)/python tools/view_options_json.py
 	$(BIN)/python tools/record_schema.py
 
 lint: $(DEPS) js/node_modules/.package-lock.json js/lab/node_modules/.package-lock.json

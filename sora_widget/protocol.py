@@ -273,7 +273,9 @@ class Traits(TypedDict):
 
 
 class GenerateRequest(TypedDict):
-    """`remix_of`: the job whose parameters the controls were filled with (Remix)."""
+    """`params`: the controls' values as a record keeps them (the model's own options
+    under `options`); `remix_of`: the job whose parameters the controls were filled with
+    (Remix)."""
 
     kind: Literal["generate"]
     id: str
@@ -324,13 +326,30 @@ class ResumeRequest(TypedDict):
     job: str
 
 
+#: the image fields a view uploads a picked file for
+ImageField = Literal["first_frame", "last_frame"]
+
+
 class UploadRequest(TypedDict):
-    """buffers[0] holds the image's bytes."""
+    """buffers[0] holds the image's bytes. The kernel uploads them and writes the URL into
+    the control of `field`: the first frame's `input_reference` (and `reference_name`), or
+    `values["last_frame"]`; answered with `url`."""
 
     kind: Literal["upload"]
     id: str
     name: str
     mime: str
+    field: ImageField
+
+
+class EndFrameRequest(TypedDict):
+    """The next clip ends on `job`'s last frame ("End on this frame", where the widget's
+    model has a last frame): the kernel reads the frame, uploads it and writes the URL into
+    `values["last_frame"]`; answered with `url`."""
+
+    kind: Literal["end_frame"]
+    id: str
+    job: str
 
 
 class UseEmulatorRequest(TypedDict):
@@ -346,6 +365,7 @@ REQUESTS = (
     UploadRequest,
     UseEmulatorRequest,
     ContinueRequest,
+    EndFrameRequest,
     RunStoryboardRequest,
 )
 
@@ -360,7 +380,8 @@ class _ReplyOkKeys(TypedDict):
 
 
 class ReplyOk(_ReplyOkKeys, total=False):
-    """A request done; `job` for generate (the new job's id), `url` for upload."""
+    """A request done; `job` for generate and continue (the new job's id), `url` for upload
+    and end_frame (the image's URL)."""
 
     job: str
     url: str

@@ -1,4 +1,4 @@
-"""SoraWidget: prompt, size, duration and reference controls, live job cards, inline video.
+"""SoraWidget: a prompt, a model and its fields as controls, live job cards, inline video.
 
 The view (js/src; contract in protocol.py) talks only to this object. Jobs run as tasks
 on the kernel's own event loop — ipykernel dispatches comm messages on it — so the
@@ -93,13 +93,26 @@ class SoraWidget(ClipView):
     # -- what Python users see ---------------------------------------------------------------
 
     def __repr__(self) -> str:
-        # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
+        # what it is now, for code (`repr(w)`); a notebook saves `PLAIN_TEXT` instead
         model = "" if self.model == params.DEFAULT_MODEL else f", model={self.model!r}"
         shape = f"size={self.size!r}" if self.size else "size=None"
         return (
             f"SoraWidget(prompt={self.prompt!r}, duration={self.duration}, {shape}{model}, "
             f"generations={len(self._records)})"
         )
+
+    #: the widget's text/plain in a notebook. It is written once, when the widget is shown, and
+    #: saved with the notebook however the widget changes afterwards (its prompt, its model,
+    #: its clips: a repr said "generations=0" after three clips), so it says only what stays
+    #: true; the record output beneath, updated as jobs advance, says what was made.
+    PLAIN_TEXT = "SoraWidget: live controls and clips; every clip it makes is recorded in the output below"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if isinstance(data, dict) and "text/plain" in data:
+            data["text/plain"] = self.PLAIN_TEXT
+        return bundle
 
     def controls(self) -> dict[str, Any]:
         """What the controls say, by the names `sw.generate` takes (empty ones left out)."""
@@ -255,7 +268,11 @@ class SoraWidget(ClipView):
         if (entry.pixels and p.get("aspect_ratio")) or not entry.has("size"):
             p.pop("size", None)  # the size such a model makes is its aspect ratio's and resolution's
         reference = p.pop("input_reference", None) or None
-        fields = {k: v for k, v in p.items() if k != "prompt" and v is not None and v != ""}
+        options = p.pop("options", None) or {}
+        if not isinstance(options, dict):
+            raise InvalidParams("options", options, f"the options of {entry.name} by name")
+        given = {**p, **options}  # the model's own options by their own names, as sw.generate takes them
+        fields = {k: v for k, v in given.items() if k != "prompt" and v is not None and v != ""}
         record = self.start(
             request=params.validate(
                 p.get("prompt", ""), model=entry.name, input_reference=reference, **fields
@@ -299,7 +316,28 @@ class SoraWidget(ClipView):
     def _on_upload(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
         data = bytes(buffers[0]) if buffers else b""
         mime, name = str(content.get("mime", "")), str(content.get("name", "image"))
-        self._answer_later(f"upload:{request}", request, self._upload(request, data, mime, name))
+        field = content.get("field") or "first_frame"
+        if field not in _IMAGE_FIELDS or not params.MODELS[self.model].has(field):
+            taken = ", ".join(f for f in _IMAGE_FIELDS if params.MODELS[self.model].has(f)) or "none"
+            raise InvalidParams("field", field, f"an image field of {self.model}: {taken}")
+        self._answer_later(f"upload:{request}", request, self._upload(request, data, mime, name, field))
+
+    @handles("end_frame")
+    def _on_end_frame(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
+        job = str(content.get("job"))
+        clip = self._records.get(job)
+        if clip is None or clip.status != "COMPLETED" or not clip.video_path:
+            raise InvalidParams("job", job, "a completed job of this widget")
+        if not params.MODELS[self.model].has("last_frame"):
+            others = params.with_field("last_frame")
+            raise InvalidParams(
+                "last_frame",
+                f"the last frame of {job}",
+                f"nothing: {self.model} takes no last frame",
+                message=f"{self.model} takes no last frame",
+                hint=f"Choose a model that ends on an image: {', '.join(others) or 'none'}.",
+            )
+        self._answer_later(f"end_frame:{request}", request, self._end_frame(request, clip))
 
     @handles("use_emulator")
     def _on_use_emulator(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
@@ -356,10 +394,20 @@ class SoraWidget(ClipView):
 
     # -- requests that answer with data ------------------------------------------------------
 
-    async def _upload(self, request: str, data: bytes, mime: str, name: str) -> None:
+    async def _upload(self, request: str, data: bytes, mime: str, name: str, field: str) -> None:
         url = await self.client.upload_bytes(data, mime)
-        self.input_reference = url
-        self.reference_name = name
+        if field == "first_frame":
+            self.input_reference = url
+            self.reference_name = name
+        else:
+            self.values = {**self.values, field: url}
+        self._reply(request, url=url)
+
+    async def _end_frame(self, request: str, clip: Generation) -> None:
+        """The clip's exact last frame (its file checked first), uploaded: the next clip's last frame."""
+        frame = await shots.read_frame(clip)
+        url = await shots.upload_frame(self.client, frame)
+        self.values = {**self.values, "last_frame": url}
         self._reply(request, url=url)
 
     async def _use_emulator(self, request: str) -> None:
@@ -398,6 +446,10 @@ class SoraWidget(ClipView):
             detached=record.id in self._detached and record.id not in self._tasks,
             parent_prompt=self._parent_prompt(record),
         )
+
+
+#: the image fields a picked file can be uploaded for (protocol.ImageField)
+_IMAGE_FIELDS = ("first_frame", "last_frame")
 
 
 def _values_of(draft: params.Request) -> dict[str, Any]:

@@ -1,27 +1,48 @@
-// Models and money in the view, read from the kernel's `options` and `spend`: which sizes
-// and durations a model offers, what a clip will cost, whether the budget allows it.
-// The kernel computes every figure (params.py, cost.py); the view only looks them up.
+// Money in the view: what a clip will cost by its model's price rule (`options.models[i].price`,
+// at the prices in use), and whether the budget allows it. `clipPrice` mirrors the
+// kernel's `params.clip_price` (a vitest checks it against figures Python computed);
+// the kernel still checks the budget before anything is paid for.
 
-import type { EstimateOption, ModelOption, Options, SizeOption, SpendView } from "./protocol";
+import { fieldOf, fieldValue, modelOf, sizeOf, type FieldValue, type FormState } from "./form";
+import type { ModelOption, Options, SpendView } from "./protocol";
 
-/** The model's entry, or null when the kernel sent no such model. */
-export function modelOf(options: Options, name: string): ModelOption | null {
-  return options.models.find((m) => m.name === name) ?? null;
+/** What one clip costs: the model's rule applied to the controls' values. */
+export interface Estimate {
+  usd: number;
+  model: string;
+  duration: number;
 }
 
-/** The sizes the model offers, in the kernel's order (all sizes when it is unknown). */
-export function sizesFor(options: Options, name: string): SizeOption[] {
-  const model = modelOf(options, name);
-  return model ? options.sizes.filter((s) => model.sizes.includes(s.value)) : options.sizes;
+/** The key of the model's price table for these values, as Python's `price_key` makes it. */
+export function priceKey(model: ModelOption, form: FormState): string | null {
+  const by = model.price.by;
+  if (by === null) return "*";
+  if (by === "sound") return makesSound(model, form) ? "sound" : "silent";
+  const value = by === "size" ? sizeOf(model, form) : (fieldValue(form, by) ?? fieldOf(model, by)?.default ?? null);
+  return value === null ? null : pythonStr(value);
 }
 
-export function durationsFor(options: Options, name: string): number[] {
-  return modelOf(options, name)?.durations ?? options.durations;
+/** Whether the clip will have a sound track (a model without a choice says it itself). */
+export function makesSound(model: ModelOption, form: FormState): boolean {
+  const sound = fieldValue(form, "sound");
+  if (model.sound === "optional") return typeof sound === "boolean" ? sound : fieldOf(model, "sound")?.default === true;
+  return model.sound === "always";
 }
 
-/** What a clip of this model, size and duration costs, or null if it is not offered. */
-export function estimateFor(options: Options, model: string, size: string, duration: number): EstimateOption | null {
-  return options.estimates.find((e) => e.model === model && e.size === size && e.duration === duration) ?? null;
+/** (US dollars for the clip, per second of it), or null when the rule has no price for
+ * these values (a size the model does not make, say). */
+export function clipPrice(model: ModelOption, form: FormState): { usd: number; perSecond: number } | null {
+  const key = priceKey(model, form);
+  const rate = key === null ? undefined : model.price.usd[key];
+  if (typeof rate !== "number" || !(form.duration > 0)) return null;
+  if (model.price.per === "second") return { usd: round6(rate * form.duration), perSecond: rate };
+  return { usd: round6(rate), perSecond: round6(rate / form.duration) };
+}
+
+export function estimateFor(options: Options | null, form: FormState): Estimate | null {
+  const model = modelOf(options, form.model);
+  const price = model ? clipPrice(model, form) : null;
+  return price ? { usd: price.usd, model: form.model, duration: form.duration } : null;
 }
 
 export function formatUsd(usd: number): string {
@@ -29,7 +50,7 @@ export function formatUsd(usd: number): string {
 }
 
 /** "≈ $0.80 · sora-2 · 8 s", as the Python estimate prints itself. */
-export function estimateText(estimate: EstimateOption): string {
+export function estimateText(estimate: Estimate): string {
   return `≈ ${formatUsd(estimate.usd)} · ${estimate.model} · ${estimate.duration} s`;
 }
 
@@ -40,7 +61,7 @@ export function spendText(spend: SpendView): string {
 }
 
 /** Why the budget forbids this clip, or null when it allows it. */
-export function overBudget(estimate: EstimateOption | null, spend: SpendView | null): string | null {
+export function overBudget(estimate: Estimate | null, spend: SpendView | null): string | null {
   if (!estimate || !spend || spend.remaining_usd === null || spend.budget_usd === null) return null;
   if (estimate.usd <= spend.remaining_usd + 1e-9) return null;
   return (
@@ -49,13 +70,13 @@ export function overBudget(estimate: EstimateOption | null, spend: SpendView | n
   );
 }
 
-/** The size and duration to switch to when the model changes: the current ones when the
- * new model offers them, else its first. */
-export function fitToModel(options: Options, model: string, size: string, duration: number): { size: string; duration: number } {
-  const sizes = sizesFor(options, model).map((s) => s.value);
-  const durations = durationsFor(options, model);
-  return {
-    size: sizes.includes(size) ? size : (sizes[0] ?? size),
-    duration: durations.includes(duration) ? duration : (durations[0] ?? duration),
-  };
+/** Python's str() of a value: the price tables are keyed by it ("True", "6", "720p"). */
+function pythonStr(value: Exclude<FieldValue, null>): string {
+  if (typeof value === "boolean") return value ? "True" : "False";
+  return String(value);
+}
+
+/** round(x, 6), as the kernel rounds a clip's price. */
+function round6(value: number): number {
+  return Math.round(value * 1e6) / 1e6;
 }

@@ -4,8 +4,22 @@
 // a visible error, and dispose() rejects whatever is still pending (view or model
 // cleanup), so no promise hangs and no handler outlives its owner.
 
-import type { JobError, Reply, Request } from "./protocol";
+import type { JobError, Reply, Request, RequestKind } from "./protocol";
 import { viewError } from "./format";
+
+/** How long the kernel may stay silent before a request counts as failed (ms); for a
+ * video, the silence between two chunks. One per request kind the protocol defines. */
+export const TIMEOUTS = {
+  generate: 120_000, // the kernel may be busy running a cell before it sees the request
+  video: 60_000,
+  stop: 60_000,
+  resume: 60_000,
+  upload: 300_000, // the kernel uploads the image to Segmind before answering
+  use_emulator: 180_000, // starting the emulator takes a moment
+  continue: 300_000, // the kernel extracts the last frame and uploads it before answering
+  end_frame: 300_000, // the same: extract the last frame, upload it
+  run_storyboard: 120_000,
+} as const satisfies Record<RequestKind, number>;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -35,8 +49,9 @@ export class RequestError extends Error {
 }
 
 export interface RequestOptions {
-  /** ms of silence before giving up; for streams, counted again from each chunk */
-  timeoutMs: number;
+  /** ms of silence before giving up (TIMEOUTS of the request's kind unless given); for
+   * streams, counted again from each chunk */
+  timeoutMs?: number;
   buffers?: ArrayBuffer[];
 }
 
@@ -73,7 +88,7 @@ export class Dispatcher {
   }
 
   /** Send a request; resolves with the ok reply, rejects with a RequestError. */
-  request(body: RequestBody, options: RequestOptions): Promise<OkReply> {
+  request(body: RequestBody, options: RequestOptions = {}): Promise<OkReply> {
     return new Promise<OkReply>((resolve, reject) => {
       this.start(body, options, reject, (msg, settle) => {
         if (msg.kind !== "reply") return; // chunks are not expected here; ignore them
@@ -143,7 +158,7 @@ export class Dispatcher {
     };
     const entry: Pending = {
       kind: body.kind,
-      timeoutMs: options.timeoutMs,
+      timeoutMs: options.timeoutMs ?? TIMEOUTS[body.kind],
       timer: null,
       onMessage: (msg, buffers) => handle(msg, settle, buffers, restartTimer),
       fail: (error) => settle(() => reject(error)),

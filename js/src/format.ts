@@ -38,8 +38,10 @@ export function sizeLabel(option: SizeOption): string {
   return `${option.label} ${option.width}×${option.height}`;
 }
 
-/** The label of a size value, or the value itself (with ×) if options lack it. */
-export function sizeText(value: string, options: Options | null): string {
+/** The label of a size value, or the value itself (with ×) if options lack it; a clip of
+ * no size of its own takes its first frame's. */
+export function sizeText(value: string | null, options: Options | null): string {
+  if (!value) return "the first frame's shape";
   const option = options?.sizes.find((s) => s.value === value);
   return option ? sizeLabel(option) : value.replace("x", "×");
 }
@@ -48,9 +50,13 @@ export function durationLabel(seconds: number): string {
   return `${seconds} s`;
 }
 
-/** "Portrait 720×1280 · 8 s". */
+/** "Portrait 720×1280 · 8 s", then what else the request says that changes the clip
+ * (" · silent", " · seed 7"). */
 export function paramsSummary(params: JobParams, options: Options | null): string {
-  return `${sizeText(params.size, options)} · ${durationLabel(params.duration)}`;
+  const parts = [sizeText(params.size, options), durationLabel(params.duration)];
+  if (params.sound === false) parts.push("silent");
+  if (typeof params.seed === "number") parts.push(`seed ${params.seed}`);
+  return parts.join(" · ");
 }
 
 /** Host name of an http(s) URL, shown instead of fetching it. */

@@ -3,36 +3,78 @@
 // become "not known yet" instead of exceptions in the middle of a render.
 
 import type { AnyModel } from "@anywidget/types";
-import { JOBVIEW_KEYS, type Backend, type BatchProgress, type BoardProgress, type Job, type JobError, type Mode, type Model, type Options, type SpendView } from "./protocol";
+import { JOBVIEW_KEYS, type Backend, type BatchProgress, type BoardProgress, type Job, type JobError, type Mode, type Model, type ModelOption, type Options, type SpendView } from "./protocol";
 import { normalizeError } from "./dispatch";
+import type { FieldValue, FormState, TraitPatch } from "./form";
 
 /** The traits as a type alias (an interface would not satisfy AnyModel's index type). */
 export type Traits = { [K in keyof Model]: Model[K] };
 export type WidgetModel = AnyModel<Traits>;
 
-/** `options`, or null until the kernel has sent usable ones. */
+/** `options`, or null until the kernel has sent usable ones. A model whose entry lacks
+ * its fields or its price rule (a kernel of another version) is left out. */
 export function readOptions(model: WidgetModel): Options | null {
   const o = model.get("options") as Partial<Options> | undefined;
-  if (!o || !Array.isArray(o.sizes) || !Array.isArray(o.durations) || o.sizes.length === 0) return null;
+  const models = Array.isArray(o?.models) ? o.models.filter(isModelOption) : [];
+  if (!o || models.length === 0) return null;
   return {
-    model: typeof o.model === "string" ? o.model : "sora-2",
-    models: Array.isArray(o.models) ? o.models.filter((m) => m && typeof m.name === "string" && Array.isArray(m.sizes)) : [],
-    estimates: Array.isArray(o.estimates) ? o.estimates.filter((e) => e && typeof e.usd === "number") : [],
+    model: typeof o.model === "string" ? o.model : models[0].name,
+    models,
     prices_as_of: typeof o.prices_as_of === "string" ? o.prices_as_of : "",
-    durations: o.durations.filter((d): d is number => typeof d === "number"),
-    sizes: o.sizes.filter((s) => s && typeof s.value === "string"),
-    default_duration: typeof o.default_duration === "number" ? o.default_duration : o.durations[0],
-    default_size: typeof o.default_size === "string" ? o.default_size : o.sizes[0].value,
+    durations: Array.isArray(o.durations) ? o.durations.filter((d): d is number => typeof d === "number") : [],
+    sizes: Array.isArray(o.sizes) ? o.sizes.filter((s) => s && typeof s.value === "string") : [],
+    default_duration: typeof o.default_duration === "number" ? o.default_duration : 8,
+    default_size: typeof o.default_size === "string" ? o.default_size : "",
     image_types: Array.isArray(o.image_types) ? o.image_types.filter((t) => typeof t === "string") : [],
     max_reference_bytes: typeof o.max_reference_bytes === "number" ? o.max_reference_bytes : Infinity,
   };
+}
+
+function isModelOption(m: unknown): m is ModelOption {
+  const entry = m as Partial<ModelOption> | null;
+  return (
+    !!entry &&
+    typeof entry.name === "string" &&
+    Array.isArray(entry.fields) &&
+    Array.isArray(entry.pixels) &&
+    !!entry.price &&
+    typeof entry.price.usd === "object"
+  );
 }
 
 /** `backend`, or null until known (then no key notice is shown prematurely). */
 export function readBackend(model: WidgetModel): Backend | null {
   const b = model.get("backend") as Partial<Backend> | undefined;
   if (!b || typeof b.api_key_set !== "boolean") return null;
-  return { api_key_set: b.api_key_set, emulator: b.emulator === true, host: typeof b.host === "string" ? b.host : "" };
+  return {
+    api_key_set: b.api_key_set,
+    emulator: b.emulator === true,
+    host: typeof b.host === "string" ? b.host : "",
+    unavailable: Array.isArray(b.unavailable) ? b.unavailable.filter((m) => typeof m === "string") : [],
+  };
+}
+
+/** `values`: the model's fields beyond duration, size and the first frame, by name. */
+export function readValues(model: WidgetModel): Record<string, FieldValue> {
+  const raw = model.get("values") as unknown;
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) return {};
+  const values: Record<string, FieldValue> = {};
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") values[name] = value;
+  }
+  return values;
+}
+
+/** What the controls say, from the traits (the model the kernel's default until chosen). */
+export function readForm(model: WidgetModel, options: Options | null): FormState {
+  return {
+    prompt: readString(model, "prompt"),
+    model: readString(model, "model") || options?.model || "",
+    duration: readDuration(model),
+    size: readString(model, "size"),
+    input_reference: readString(model, "input_reference"),
+    values: readValues(model),
+  };
 }
 
 /** `spend`, or null until the kernel sends it. */
@@ -132,8 +174,14 @@ function reportOnce(message: string): void {
   console.error(`sora-widget: ${message}`);
 }
 
-/** Write a control's value back to its trait (the two-way half that goes to Python). */
-export function writeTraits(model: WidgetModel, values: Partial<Pick<Traits, "prompt" | "duration" | "size" | "model" | "input_reference" | "reference_name">>): void {
-  for (const [name, value] of Object.entries(values) as [keyof Traits, never][]) model.set(name, value);
+/** Write controls' values back to their traits (the two-way half that goes to Python),
+ * in one message. */
+export function writeTraits(model: WidgetModel, values: TraitPatch): void {
+  // the model last: the views rebuild the controls for it once, with its values already set
+  const { model: chosen, ...rest } = values;
+  for (const [name, value] of Object.entries(rest) as [keyof Traits, never][]) {
+    if (value !== undefined) model.set(name, value);
+  }
+  if (chosen !== undefined) model.set("model", chosen);
   model.save_changes();
 }

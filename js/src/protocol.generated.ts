@@ -210,7 +210,7 @@ export interface Traits {
 }
 export const TRAITS_KEYS = ["prompt", "duration", "size", "model", "input_reference", "reference_name", "values", "options", "backend", "spend", "jobs", "jobs_clock_ms", "mode", "batch", "shots", "board"] as const;
 
-/** `remix_of`: the job whose parameters the controls were filled with (Remix). */
+/** `params`: the controls' values as a record keeps them (the model's own options under `options`); `remix_of`: the job whose parameters the controls were filled with (Remix). */
 export interface GenerateRequest {
   kind: "generate";
   id: string;
@@ -240,12 +240,13 @@ export interface ResumeRequest {
   job: string;
 }
 
-/** buffers[0] holds the image's bytes. */
+/** buffers[0] holds the image's bytes. The kernel uploads them and writes the URL into the control of `field`: the first frame's `input_reference` (and `reference_name`), or `values["last_frame"]`; answered with `url`. */
 export interface UploadRequest {
   kind: "upload";
   id: string;
   name: string;
   mime: string;
+  field: "first_frame" | "last_frame";
 }
 
 export interface UseEmulatorRequest {
@@ -261,6 +262,13 @@ export interface ContinueRequest {
   prompt: string;
 }
 
+/** The next clip ends on `job`'s last frame ("End on this frame", where the widget's model has a last frame): the kernel reads the frame, uploads it and writes the URL into `values["last_frame"]`; answered with `url`. */
+export interface EndFrameRequest {
+  kind: "end_frame";
+  id: string;
+  job: string;
+}
+
 /** A Storyboard's run: `shots` (the prompts, in order) become its shots. */
 export interface RunStoryboardRequest {
   kind: "run_storyboard";
@@ -268,7 +276,7 @@ export interface RunStoryboardRequest {
   shots: string[];
 }
 
-/** A request done; `job` for generate (the new job's id), `url` for upload. */
+/** A request done; `job` for generate and continue (the new job's id), `url` for upload and end_frame (the image's URL). */
 export interface ReplyOk {
   kind: "reply";
   id: string;
@@ -295,7 +303,7 @@ export interface VideoChunk {
 }
 
 /** view → kernel */
-export type Request = GenerateRequest | VideoRequest | StopRequest | ResumeRequest | UploadRequest | UseEmulatorRequest | ContinueRequest | RunStoryboardRequest;
+export type Request = GenerateRequest | VideoRequest | StopRequest | ResumeRequest | UploadRequest | UseEmulatorRequest | ContinueRequest | EndFrameRequest | RunStoryboardRequest;
 export type RequestKind = Request["kind"];
 
 /** kernel → view */

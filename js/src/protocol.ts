@@ -8,9 +8,11 @@
 // params.py): the view keeps no second copy of them.
 
 export * from "./protocol.generated";
-import type { JobView, Traits } from "./protocol.generated";
+import type { JobView, Traits, UploadRequest } from "./protocol.generated";
 
 /** One generation as the `jobs` trait lists them (the kernel's protocol.JobView). */
 export type Job = JobView;
 /** Widget traits the view reads (and, for the first five, writes). */
 export type Model = Traits;
+/** The image fields a picked file is uploaded for (protocol.ImageField). */
+export type ImageField = UploadRequest["field"];

@@ -2,12 +2,12 @@
 // compared, what requests are in flight, and each job's video transfer. Traits stay the
 // kernel's; this is only what one view (or, for videos, one model) remembers.
 
-import type { Job, JobError } from "./protocol";
+import type { ImageField, Job, JobError } from "./protocol";
 import { isTerminal } from "./timing";
 
 // -- one view ------------------------------------------------------------------------------
 
-export type JobAction = "stop" | "resume" | "continue";
+export type JobAction = "stop" | "resume" | "continue" | "end_frame";
 
 export interface ViewState {
   /** the job the main player shows; null: the newest completed one */
@@ -15,13 +15,13 @@ export interface ViewState {
   /** up to two completed jobs picked for side-by-side playback, in pick order */
   compare: string[];
   generating: boolean;
-  /** name of the reference image being uploaded */
-  uploading: string | null;
+  /** the image being uploaded, and the field it is for */
+  uploading: { field: ImageField; name: string } | null;
   switchingBackend: boolean;
   /** the last failed generate / use_emulator request, shown by the Generate button */
   formError: JobError | null;
-  /** why the picked or dropped reference image was not used */
-  referenceError: JobError | null;
+  /** why the image picked or dropped for a field was not used */
+  imageErrors: Partial<Record<ImageField, JobError>>;
   /** a stop or resume request in flight, per job */
   busy: Record<string, JobAction>;
   /** a failed stop/resume/continue request, shown in the job's card */
@@ -37,7 +37,7 @@ export const initialViewState: ViewState = {
   uploading: null,
   switchingBackend: false,
   formError: null,
-  referenceError: null,
+  imageErrors: {},
   busy: {},
   jobErrors: {},
   remixOf: null,
@@ -49,9 +49,9 @@ export type ViewAction =
   | { type: "clearCompare" }
   | { type: "generateStarted" }
   | { type: "generateFinished"; error?: JobError }
-  | { type: "uploadStarted"; name: string }
-  | { type: "uploadFinished"; error?: JobError }
-  | { type: "referenceError"; error: JobError | null }
+  | { type: "uploadStarted"; field: ImageField; name: string }
+  | { type: "uploadFinished"; field: ImageField; error?: JobError }
+  | { type: "imageError"; field: ImageField; error: JobError | null }
   | { type: "backendStarted" }
   | { type: "backendFinished"; error?: JobError }
   | { type: "jobActionStarted"; job: string; action: JobAction }
@@ -82,11 +82,11 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       // the remix is made: the controls are the user's own again
       return { ...state, generating: false, formError: null, selected: null, remixOf: null };
     case "uploadStarted":
-      return { ...state, uploading: action.name, referenceError: null };
+      return { ...state, uploading: { field: action.field, name: action.name }, imageErrors: withError(state.imageErrors, action.field, null) };
     case "uploadFinished":
-      return { ...state, uploading: null, referenceError: action.error ?? null };
-    case "referenceError":
-      return { ...state, referenceError: action.error };
+      return { ...state, uploading: null, imageErrors: withError(state.imageErrors, action.field, action.error ?? null) };
+    case "imageError":
+      return { ...state, imageErrors: withError(state.imageErrors, action.field, action.error) };
     case "backendStarted":
       return { ...state, switchingBackend: true, formError: null };
     case "backendFinished":
@@ -118,6 +118,17 @@ export function viewReducer(state: ViewState, action: ViewAction): ViewState {
       return { ...state, selected, compare, remixOf };
     }
   }
+}
+
+function withError(
+  errors: Partial<Record<ImageField, JobError>>,
+  field: ImageField,
+  error: JobError | null,
+): Partial<Record<ImageField, JobError>> {
+  const next = { ...errors };
+  if (error) next[field] = error;
+  else delete next[field];
+  return next;
 }
 
 /** A finished clip the next shot can start from (Continue) or whose request can be

@@ -1,24 +1,16 @@
-// The view's mirror of params.py, built only from the `options` trait: it lets the
-// Generate button say at once what is missing. The kernel stays the authority — its
-// InvalidParams replies are shown as they come.
+// The view's mirror of params.validate, built only from the `options` trait and the chosen
+// model's fields: it lets the Generate button say at once what is missing. The kernel stays
+// the authority — its InvalidParams replies are shown as they come.
 
-import { durationsFor, sizesFor } from "./cost";
-import type { Options } from "./protocol";
+import { allows, fieldValue, modelOf, type FormState } from "./form";
+import type { FieldOption, ModelOption, Options } from "./protocol";
 import { formatBytes } from "./format";
 
-export interface FormValues {
-  prompt: string;
-  duration: number;
-  size: string;
-  input_reference: string;
-  /** the model the clip is asked of (the kernel's default when absent) */
-  model?: string;
-}
-
-export type Field = "options" | "prompt" | "size" | "duration" | "input_reference";
+/** What a problem is about: "options", "model", "prompt", or a field's name. */
+export type ProblemField = string;
 
 export interface Problem {
-  field: Field;
+  field: ProblemField;
   message: string;
 }
 
@@ -54,39 +46,60 @@ export function referenceKind(value: string): ReferenceKind {
   return "invalid";
 }
 
-/** Everything wrong with the form, in the order the controls appear. */
-export function validateForm(values: FormValues, options: Options | null): Problem[] {
-  if (!options || !options.sizes?.length || !options.durations?.length) {
+/** Everything wrong with the form, in the order the controls appear. `unavailable`: the
+ * models the API refused this session (backend.unavailable). */
+export function validateForm(form: FormState, options: Options | null, unavailable: readonly string[] = []): Problem[] {
+  if (!options || options.models.length === 0) {
     return [{ field: "options", message: "Waiting for the kernel to send the allowed values…" }];
   }
   const problems: Problem[] = [];
-  if (typeof values.prompt !== "string" || values.prompt.trim() === "") {
+  if (typeof form.prompt !== "string" || form.prompt.trim() === "") {
     problems.push({ field: "prompt", message: "Type a prompt to generate" });
   }
-  const model = values.model ?? options.model;
-  const sizes = sizesFor(options, model);
-  if (!sizes.some((s) => s.value === values.size)) {
-    const labels = sizes.map((s) => s.label).join(" or ");
-    problems.push({ field: "size", message: `Choose a size ${model} offers (${labels})` });
+  const model = modelOf(options, form.model);
+  if (!model) return [...problems, { field: "model", message: "Choose a model" }];
+  if (unavailable.includes(model.name)) {
+    problems.push({ field: "model", message: unavailableText(model) });
   }
-  const durations = durationsFor(options, model);
-  if (!durations.includes(values.duration)) {
-    problems.push({ field: "duration", message: `Choose a duration (${listOr(durations.map(String))} s)` });
-  }
-  const reference = values.input_reference ?? "";
-  const kind = referenceKind(reference);
-  if (kind === "invalid") {
-    problems.push({
-      field: "input_reference",
-      message: "The reference image must be an http(s) URL or a data:image/…;base64 URI",
-    });
-  } else if (kind === "data" && dataUriBytes(reference) > options.max_reference_bytes) {
-    problems.push({
-      field: "input_reference",
-      message: `The reference image is larger than ${formatBytes(options.max_reference_bytes)}`,
-    });
+  for (const field of model.fields) {
+    const message = fieldProblem(field, fieldValue(form, field.name), model, options);
+    if (message) problems.push({ field: field.name, message });
   }
   return problems;
+}
+
+/** Why a model the API refused this session cannot be picked. */
+export function unavailableText(model: Pick<ModelOption, "name" | "label">): string {
+  return `${model.label} is no longer served here: the API refused ${model.name} this session (choose another model)`;
+}
+
+function fieldProblem(field: FieldOption, value: ReturnType<typeof fieldValue>, model: ModelOption, options: Options): string | null {
+  if (field.kind === "image") return imageProblem(field, typeof value === "string" ? value : "", model, options);
+  if (allows(field, value)) return null;
+  const what = field.label.toLowerCase();
+  if (field.kind === "choice") {
+    const labels = field.choices.map((c) => (field.name === "duration" ? String(c.value) : c.label));
+    if (field.name === "size") return `Choose a size ${model.name} offers (${listOr(labels)})`;
+    if (field.name === "duration") return `Choose a duration (${listOr(labels)} s)`;
+    return `Choose ${article(what)} ${what} (${listOr(labels)})`;
+  }
+  if (field.kind === "int") return `${field.label} must be a whole number from ${field.minimum ?? "any"} to ${field.maximum ?? "any"}`;
+  return `${field.label} is not a value ${model.name} takes`;
+}
+
+function imageProblem(field: FieldOption, value: string, model: ModelOption, options: Options): string | null {
+  const what = field.label.toLowerCase();
+  const kind = referenceKind(value);
+  if (kind === "none") return field.required ? `${model.label} makes video from an image: add the ${what}` : null;
+  if (kind === "invalid") return `The ${what} must be an http(s) URL or a data:image/…;base64 URI`;
+  if (kind === "data" && dataUriBytes(value) > options.max_reference_bytes) {
+    return `The ${what} is larger than ${formatBytes(options.max_reference_bytes)}`;
+  }
+  return null;
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? "an" : "a";
 }
 
 /** Why a picked or dropped file cannot be the reference, or null if it can. */

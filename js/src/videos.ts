@@ -3,7 +3,7 @@
 // first frame is captured as a poster once, for the gallery and the player.
 
 import { ChunkAssembler } from "./chunks";
-import { Dispatcher, RequestError } from "./dispatch";
+import { Dispatcher, RequestError, TIMEOUTS } from "./dispatch";
 import { viewError } from "./format";
 import { idleVideo, videoReducer, type VideoAction, type VideoEntry } from "./state";
 
@@ -32,7 +32,7 @@ export class VideoStore {
     private readonly dispatcher: Dispatcher,
     options: VideoStoreOptions = {},
   ) {
-    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.timeoutMs = options.timeoutMs ?? TIMEOUTS.video;
     this.concurrency = options.concurrency ?? 2;
     this.capture = options.capture;
   }

@@ -105,7 +105,7 @@ describe("Dispatcher", () => {
   it("passes buffers along with the request", () => {
     const bytes = new Uint8Array([1, 2, 3]).buffer;
     dispatcher
-      .request({ kind: "upload", name: "a.png", mime: "image/png" }, { timeoutMs: 1000, buffers: [bytes] })
+      .request({ kind: "upload", name: "a.png", mime: "image/png", field: "first_frame" }, { timeoutMs: 1000, buffers: [bytes] })
       .catch(() => undefined); // cancelled by dispose in afterEach
     expect(model.lastSent("upload").buffers).toEqual([bytes]);
   });

@@ -39,10 +39,13 @@ export function roleOf(el: Element): string | null {
       return el.hasAttribute("href") ? "link" : null;
     case "VIDEO":
       return "video";
+    case "SELECT":
+      return "combobox";
     case "INPUT": {
       const type = (el.getAttribute("type") ?? "text").toLowerCase();
       if (type === "radio") return "radio";
       if (type === "checkbox") return "checkbox";
+      if (type === "number") return "spinbutton";
       if (type === "file" || type === "hidden") return null;
       return "textbox";
     }

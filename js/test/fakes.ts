@@ -1,34 +1,14 @@
 // Test doubles: an anywidget model with a scripted kernel, and job/option fixtures.
 
 import type { Job, Options } from "../src/protocol";
+import catalogue from "./fixtures/options.json";
 import type { WidgetModel } from "../src/model";
 
 type Handler = (...args: any[]) => void;
 
-export const OPTIONS: Options = {
-  model: "sora-2",
-  models: [
-    { name: "sora-2", sizes: ["720x1280", "1280x720"], durations: [4, 8, 12], typical_latency_s: 180 },
-    { name: "sora-2-pro", sizes: ["720x1280", "1280x720", "1024x1792", "1792x1024"], durations: [4, 8, 12], typical_latency_s: 400 },
-  ],
-  estimates: [
-    ...["720x1280", "1280x720"].flatMap((size) => [4, 8, 12].map((duration) => ({ model: "sora-2", size, duration, usd: 0.1 * duration }))),
-    ...["720x1280", "1280x720"].flatMap((size) => [4, 8, 12].map((duration) => ({ model: "sora-2-pro", size, duration, usd: 0.3 * duration }))),
-    ...["1024x1792", "1792x1024"].flatMap((size) => [4, 8, 12].map((duration) => ({ model: "sora-2-pro", size, duration, usd: 0.5 * duration }))),
-  ],
-  prices_as_of: "2026-11-15",
-  durations: [4, 8, 12],
-  sizes: [
-    { value: "720x1280", label: "Portrait", width: 720, height: 1280 },
-    { value: "1280x720", label: "Landscape", width: 1280, height: 720 },
-    { value: "1024x1792", label: "Portrait HD", width: 1024, height: 1792 },
-    { value: "1792x1024", label: "Landscape HD", width: 1792, height: 1024 },
-  ],
-  default_duration: 8,
-  default_size: "720x1280",
-  image_types: ["image/gif", "image/jpeg", "image/png", "image/webp"],
-  max_reference_bytes: 10 * 1024 * 1024,
-};
+/** The `options` trait as the kernel sends it: params.view_options(), written by
+ * tools/view_options_json.py (a pytest fails when it is stale). */
+export const OPTIONS = catalogue as unknown as Options;
 
 export function makeJob(overrides: Partial<Job> = {}): Job {
   return {
@@ -92,7 +72,8 @@ export class FakeModel {
       input_reference: "",
       reference_name: "",
       options: OPTIONS,
-      backend: { api_key_set: true, emulator: false, host: "api.segmind.com" },
+      backend: { api_key_set: true, emulator: false, host: "api.segmind.com", unavailable: [] },
+      values: {},
       jobs: [],
       jobs_clock_ms: Date.now(),
       mode: "full",

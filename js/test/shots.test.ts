@@ -83,6 +83,42 @@ describe("lineage on the cards", () => {
     expect(visibleText(el.querySelector('.sw-card[data-job="c"]')!)).toContain("continues: a red kite rising");
   });
 
+  it("Escape closes the next shot's form and the Reproduce code, focus back where it was", async () => {
+    const el = await mount(new FakeModel({ jobs: [completedJob("a")] }));
+    const open = byRole(el, "button", "Continue");
+    open.click();
+    const next = byRole(el, "textbox", "Next shot");
+    const escape = new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true });
+    next.dispatchEvent(escape);
+    expect(el.querySelector<HTMLElement>(".sw-next")!.hidden).toBe(true);
+    expect(open.getAttribute("aria-expanded")).toBe("false");
+    expect(document.activeElement).toBe(open);
+    expect(escape.defaultPrevented).toBe(true); // handled here: not the notebook's too
+    const reproduce = el.querySelector<HTMLDetailsElement>("details.sw-reproduce")!;
+    reproduce.open = true;
+    reproduce.querySelector("summary")!.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true }));
+    expect(reproduce.open).toBe(false);
+    const unhandled = new KeyboardEvent("keydown", { key: "Escape", bubbles: true, cancelable: true });
+    reproduce.querySelector("summary")!.dispatchEvent(unhandled);
+    expect(unhandled.defaultPrevented).toBe(false); // nothing open: the key is not taken
+  });
+
+  it("offer End on this frame where the widget's model has a last frame", async () => {
+    const model = new FakeModel({ jobs: [completedJob("a"), makeJob({ id: "b" })] });
+    const el = await mount(model);
+    expect(allByRole(el, "button", "End on this frame")).toHaveLength(0); // Sora 2 ends on no image
+    model.kernelSet({ model: "veo-3.1-fast", duration: 8, size: "1280x720", values: { aspect_ratio: "16:9", resolution: "720p", sound: true } });
+    const card = el.querySelector<HTMLElement>('.sw-card[data-job="a"]')!;
+    expect(allByRole(el.querySelector('.sw-card[data-job="b"]')!, "button", "End on this frame")).toHaveLength(0); // not finished
+    byRole(card, "button", "End on this frame").click();
+    expect(model.lastSent("end_frame").content).toMatchObject({ kind: "end_frame", job: "a" });
+    expect((byRole(card, "button", "Reading the last frame…") as HTMLButtonElement).disabled).toBe(true);
+    model.kernelSet({ values: { aspect_ratio: "16:9", resolution: "720p", sound: true, last_frame: "https://uploads.example.com/f.png" } });
+    await reply(model, "end_frame", { ok: true, url: "https://uploads.example.com/f.png" });
+    expect((byRole(el, "textbox", "Last frame") as HTMLInputElement).value).toBe("https://uploads.example.com/f.png");
+    expect(el.querySelector('[role="status"]')!.textContent).toContain("ends on this clip's last frame");
+  });
+
   it("keep the next shot's form open with the error when the kernel refuses", async () => {
     const model = new FakeModel({ jobs: [completedJob("a")] });
     const el = await mount(model);
@@ -140,6 +176,7 @@ describe("lineage on the cards", () => {
     const el = await mount(new FakeModel({ mode: "job", jobs: [completedJob("a")] }));
     byRole(el, "button", "Continue");
     expect(allByRole(el, "button", "Remix")).toHaveLength(0);
+    expect(allByRole(el, "button", "End on this frame")).toHaveLength(0);
   });
 
   it("a film offers neither", async () => {
@@ -167,7 +204,10 @@ describe("storyboard: pure parts", () => {
     expect(runText({ ...BOARD, running: true, current: null, shots: ["s1", "s2"] }, [])).toBe("Stitching the film…");
     const film = completedJob("f", { kind: "film", video: { width: 1280, height: 720, duration_s: 12, codec: "h264", fps: 24, frames: 288, faststart: true } });
     expect(runText({ ...BOARD, shots: ["s1", "s2", "s3"], film: "f" }, [film])).toBe("Film ready: 3 shots, 0:12");
-    expect(runEstimate(OPTIONS, "sora-2", "1280x720", 4, 3)).toBe("≈ $1.20 for 3 shots");
+    const shot = { prompt: "", model: "sora-2", duration: 4, size: "1280x720", input_reference: "", values: {} };
+    expect(runEstimate(OPTIONS, shot, 3)).toBe("≈ $1.20 for 3 shots");
+    // each shot priced by its model's own rule: Veo 3.1 Fast by sound, silent at $0.10 a second
+    expect(runEstimate(OPTIONS, { ...shot, model: "veo-3.1-fast", size: "", values: { sound: false } }, 2)).toBe("≈ $0.80 for 2 shots");
     const items = stripItems({ ...BOARD, running: true, current: 1, shots: ["s1", "s2", null] }, [completedJob("s1"), makeJob({ id: "s2" })], ["x", "y", "z"]);
     expect(items.map((i) => [i.status, i.prompt])).toEqual([
       ["COMPLETED", "a paper boat on a rainy street"],

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { checkImageFile, dataUriBytes, isHttpUrl, isImageDataUri, referenceKind, validateForm, type FormValues } from "../src/validate";
+import type { FormState } from "../src/form";
+import { checkImageFile, dataUriBytes, isHttpUrl, isImageDataUri, referenceKind, validateForm } from "../src/validate";
 import { OPTIONS } from "./fakes";
 
-const ok: FormValues = { prompt: "a cat", duration: 8, size: "720x1280", input_reference: "" };
-const messages = (values: Partial<FormValues>, options = OPTIONS) =>
-  validateForm({ ...ok, ...values }, options).map((p) => `${p.field}: ${p.message}`);
+const ok: FormState = { prompt: "a cat", model: "sora-2", duration: 8, size: "720x1280", input_reference: "", values: {} };
+const messages = (values: Partial<FormState>, options = OPTIONS, unavailable: string[] = []) =>
+  validateForm({ ...ok, ...values }, options, unavailable).map((p) => `${p.field}: ${p.message}`);
 
 describe("validateForm", () => {
   it("accepts valid values", () => {
@@ -16,36 +17,58 @@ describe("validateForm", () => {
     expect(messages({ prompt: "" })).toEqual(["prompt: Type a prompt to generate"]);
     expect(messages({ prompt: "  \n\t " })).toEqual(["prompt: Type a prompt to generate"]);
   });
-  it("checks size and duration against options only", () => {
+  it("checks size and duration against the chosen model's fields", () => {
     expect(messages({ size: "1024x1024" })).toEqual(["size: Choose a size sora-2 offers (Portrait or Landscape)"]);
     expect(messages({ duration: 10 })).toEqual(["duration: Choose a duration (4, 8 or 12 s)"]);
-    const models = OPTIONS.models.map((m) => ({ ...m, durations: [4, 8, 10] }));
-    expect(messages({ duration: 10 }, { ...OPTIONS, models })).toEqual([]);
-  });
-  it("checks the size against the chosen model", () => {
     expect(messages({ size: "1792x1024" })).toEqual(["size: Choose a size sora-2 offers (Portrait or Landscape)"]);
     expect(messages({ size: "1792x1024", model: "sora-2-pro" })).toEqual([]);
+    expect(messages({ model: "veo-3.1-fast", duration: 6, size: "", values: { aspect_ratio: "1:1" } })).toEqual([
+      "aspect_ratio: Choose an aspect ratio (16:9 landscape or 9:16 portrait)",
+    ]);
+  });
+  it("checks a seed's range and refuses what the model does not offer", () => {
+    const veo = { model: "veo-3.1-fast", duration: 6, size: "" };
+    expect(messages({ ...veo, values: { seed: 7 } })).toEqual([]);
+    expect(messages({ ...veo, values: { seed: -1 } })).toEqual(["seed: Seed must be a whole number from 0 to 2147483647"]);
+    expect(messages({ ...veo, values: { seed: 1.5 } })).toHaveLength(1);
+  });
+  it("says a model that makes video from an image needs its first frame", () => {
+    expect(messages({ model: "kling-o1-image-to-video", duration: 5, size: "" })).toEqual([
+      "first_frame: Kling O1 Image to Video makes video from an image: add the first frame",
+    ]);
+    expect(messages({ model: "kling-o1-image-to-video", duration: 5, size: "", input_reference: "https://e.com/a.png" })).toEqual([]);
+  });
+  it("checks every image field's form", () => {
+    expect(messages({ model: "veo-3.1-fast", duration: 6, size: "", values: { last_frame: "nope" } })).toEqual([
+      "last_frame: The last frame must be an http(s) URL or a data:image/…;base64 URI",
+    ]);
+  });
+  it("says why a model the API refused this session cannot be used", () => {
+    expect(messages({}, OPTIONS, ["sora-2"])).toEqual([
+      "model: Sora 2 is no longer served here: the API refused sora-2 this session (choose another model)",
+    ]);
+    expect(messages({ model: "nope" })).toEqual(["model: Choose a model"]);
   });
   it("checks the reference form", () => {
     for (const bad of ["ftp://x/y.png", "javascript:alert(1)", "https://", "https://a b", "data:text/html;base64,PGI+", "/tmp/x.png", "data:image/png;base64,@@@"]) {
-      expect(messages({ input_reference: bad }), bad).toHaveLength(1);
+      expect(messages({ input_reference: bad }), bad).toEqual(["first_frame: The reference image must be an http(s) URL or a data:image/…;base64 URI"]);
     }
   });
   it("refuses a data URI beyond the size limit", () => {
     const big = `data:image/png;base64,${"A".repeat(16)}`;
     expect(messages({ input_reference: big }, { ...OPTIONS, max_reference_bytes: 10 })).toEqual([
-      "input_reference: The reference image is larger than 10 B",
+      "first_frame: The reference image is larger than 10 B",
     ]);
   });
   it("waits for options", () => {
     expect(validateForm(ok, null)[0].field).toBe("options");
   });
   it("lists every problem in control order", () => {
-    expect(validateForm({ prompt: "", duration: 5, size: "x", input_reference: "nope" }, OPTIONS).map((p) => p.field)).toEqual([
+    expect(validateForm({ ...ok, prompt: "", duration: 5, size: "x", input_reference: "nope" }, OPTIONS).map((p) => p.field)).toEqual([
       "prompt",
-      "size",
       "duration",
-      "input_reference",
+      "size",
+      "first_frame",
     ]);
   });
 });

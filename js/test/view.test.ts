@@ -259,6 +259,93 @@ describe("controls", () => {
   });
 });
 
+describe("controls that follow the model", () => {
+  const chooseModel = (el: HTMLElement, name: string) => {
+    const select = byRole(el, "combobox", "Model") as HTMLSelectElement;
+    select.value = name;
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+  };
+
+  it("rebuild from Veo 3.1 Fast's fields, keep what it takes and send them", async () => {
+    const model = new FakeModel({ prompt: "a kite", duration: 4, size: "1280x720" });
+    const { el } = await mount(model);
+    chooseModel(el, "veo-3.1-fast");
+    expect(model.attrs).toMatchObject({ model: "veo-3.1-fast", duration: 4, values: { aspect_ratio: "16:9", resolution: "720p", sound: true } });
+    expect(allByRole(el, "radiogroup", "Size")).toHaveLength(0);
+    expect(allByRole(el, "radio", "16:9 landscape")).toHaveLength(1);
+    expect(allByRole(byRole(el, "radiogroup", "Duration"), "radio").map((r) => (r as HTMLInputElement).value)).toEqual(["4", "6", "8"]);
+    byRole(el, "radiogroup", "Resolution");
+    byRole(el.querySelector<HTMLElement>('[data-field="first_frame"]')!, "textbox", "First frame");
+    byRole(el.querySelector<HTMLElement>('[data-field="last_frame"]')!, "button", "Choose image…");
+    expect(allByRole(el, "textbox", "Reference image")).toHaveLength(0);
+    expect(el.querySelector(".sw-title")!.textContent).toBe("Veo 3.1 Fast");
+    expect(visibleText(el)).toContain("≈ $0.60 · veo-3.1-fast · 4 s");
+
+    (byRole(el, "switch", "Sound") as HTMLInputElement).click();
+    expect(visibleText(el)).toContain("≈ $0.40 · veo-3.1-fast · 4 s"); // silent: $0.10 a second
+    const seed = byRole(el, "spinbutton", "Seed") as HTMLInputElement;
+    type(seed, "7");
+    byRole(el, "radio", "9:16 portrait").click();
+    type(byRole(el, "textbox", "Last frame") as HTMLInputElement, "https://e.com/end.png");
+    expect(model.attrs.values).toEqual({ aspect_ratio: "9:16", resolution: "720p", sound: false, seed: 7, last_frame: "https://e.com/end.png" });
+
+    byRole(el, "button", "Generate").click();
+    expect(model.lastSent("generate").content).toMatchObject({
+      model: "veo-3.1-fast",
+      params: { prompt: "a kite", duration: 4, size: null, input_reference: null, aspect_ratio: "9:16", resolution: "720p", sound: false, seed: 7, last_frame: "https://e.com/end.png" },
+    });
+  });
+
+  it("say a required first frame is missing, and upload a last frame into its own field", async () => {
+    const model = new FakeModel({ prompt: "a fox", model: "kling-o1-image-to-video", duration: 5, size: "" });
+    const { el } = await mount(model);
+    const generate = byRole(el, "button", "Generate") as HTMLButtonElement;
+    expect(generate.disabled).toBe(true);
+    expect(document.getElementById(generate.getAttribute("aria-describedby")!)!.textContent).toBe(
+      "Kling O1 Image to Video makes video from an image: add the first frame",
+    );
+    const last = el.querySelector<HTMLElement>('[data-field="last_frame"]')!;
+    const fileInput = last.querySelector<HTMLInputElement>("input[type=file]")!;
+    Object.defineProperty(fileInput, "files", { value: [new File([new Uint8Array([1])], "end.png", { type: "image/png" })], configurable: true });
+    fileInput.dispatchEvent(new Event("change"));
+    await flush();
+    expect(model.lastSent("upload").content).toMatchObject({ kind: "upload", name: "end.png", field: "last_frame" });
+    expect(visibleText(last)).toContain("Uploading end.png…");
+    model.kernelSet({ values: { last_frame: "https://uploads.example.com/end.png" } });
+    await reply(model, "upload", { ok: true, url: "https://uploads.example.com/end.png" });
+    expect(last.querySelector<HTMLImageElement>(".sw-ref-preview img")!.getAttribute("src")).toMatch(/^blob:/);
+    expect(visibleText(last)).toContain("end.png");
+    type(byRole(el, "textbox", "First frame") as HTMLInputElement, "https://e.com/start.png");
+    expect(generate.disabled).toBe(false);
+  });
+
+  it("mark a model the API refused this session, and say why when it is picked", async () => {
+    const model = new FakeModel({ prompt: "a kite", backend: { api_key_set: true, emulator: true, host: "127.0.0.1:9", unavailable: ["sora-2"] } });
+    const { el } = await mount(model);
+    const select = byRole(el, "combobox", "Model") as HTMLSelectElement;
+    const names = Array.from(select.options).map((o) => o.textContent);
+    expect(names[0]).toBe("Sora 2 · sora-2 (no longer served here)");
+    expect(names[1]).toBe("Sora 2 Pro · sora-2-pro");
+    const generate = byRole(el, "button", "Generate") as HTMLButtonElement;
+    expect(generate.disabled).toBe(true);
+    expect(document.getElementById(generate.getAttribute("aria-describedby")!)!.textContent).toMatch(/^Sora 2 is no longer served here/);
+    chooseModel(el, "veo-3.1-fast");
+    expect(generate.disabled).toBe(false);
+    chooseModel(el, "sora-2");
+    expect(el.querySelector('[role="status"]')!.textContent).toMatch(/^Sora 2 is no longer served here/);
+  });
+
+  it("keep keys inside the widget: every control that takes focus tells JupyterLab to leave its keys alone", async () => {
+    const { el } = await mount(new FakeModel());
+    const radio = byRole(el, "radio", "8 s");
+    radio.dispatchEvent(new FocusEvent("focusin", { bubbles: true }));
+    expect(radio.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
+    const button = byRole(el, "button", "Generate");
+    button.dispatchEvent(new FocusEvent("focusin", { bubbles: true }));
+    expect(button.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
+  });
+});
+
 describe("backend", () => {
   it("explains how to set a key and offers the emulator", async () => {
     const model = new FakeModel({ backend: { api_key_set: false, emulator: false, host: "api.segmind.com" } });
@@ -386,7 +473,11 @@ describe("completed clips", () => {
     const video = el.querySelector<HTMLVideoElement>(".sw-stage video")!;
     expect(video.hidden).toBe(false);
     expect(video.getAttribute("src")).toMatch(/^blob:/);
-    expect(video.hasAttribute("controls") && video.hasAttribute("loop") && video.hasAttribute("playsinline")).toBe(true);
+    expect(video.hasAttribute("loop") && video.hasAttribute("playsinline")).toBe(true);
+    // the controls (and Chromium's loading spinner with them) once the first frame is here
+    expect(video.hasAttribute("controls")).toBe(false);
+    video.dispatchEvent(new Event("loadeddata"));
+    expect(video.hasAttribute("controls")).toBe(true);
     const download = byRole(el, "link", "Download") as HTMLAnchorElement;
     expect(download.getAttribute("download")).toBe("a.mp4");
     expect(download.getAttribute("href")).toMatch(/^blob:/);

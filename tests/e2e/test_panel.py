@@ -135,10 +135,12 @@ CELL_IN_VIEW = """(id) => {
 }"""
 
 
-# the record of that id is in the notebook's metadata as completed (the mirror's last write)
+# the record of that id is in the notebook's metadata as completed (the mirror's last write);
+# other documents of the main area (JupyterLab's launcher, whose model is no notebook's) are passed
 MIRRORED = """(id) => {
   for (const w of window.jupyterapp.shell.widgets('main')) {
-    const section = w.content && w.content.model && w.content.model.getMetadata('sora_widget');
+    const model = w.content && w.content.model;
+    const section = model && typeof model.getMetadata === 'function' && model.getMetadata('sora_widget');
     const record = section && section.generations && section.generations[id];
     if (record) { return record.status === 'COMPLETED'; }
   }

@@ -79,13 +79,11 @@ def test_generate_a_landscape_clip_while_the_kernel_stays_free(page, jupyter, e2
     if jupyter.flavour == "lab" and screenshots_dir is not None:
         page.set_viewport_size({"width": 1100, "height": 2400})  # the whole widget in view
         widget.scroll_into_view_if_needed()
+        # the player shows Chromium's controls once the clip is loaded, so no loading spinner
+        # is drawn over it (player.ts)
         page.wait_for_function(
-            "v => v.readyState >= 4", arg=video.element_handle(), timeout=30_000, polling=100
+            "v => v.readyState >= 4 && v.controls", arg=video.element_handle(), timeout=30_000, polling=100
         )
-        # Chromium's controls let their loading spinner finish its turn (about 1 s) after
-        # the clip is ready; the spinner lives in a closed shadow root no script can watch.
-        # A pause for the documentation picture only — nothing is asserted on timing.
-        page.wait_for_timeout(1500)
         widget.screenshot(path=str(screenshots_dir / "widget-light.png"))
         nb.set_theme(dark=True)
         widget.screenshot(path=str(screenshots_dir / "widget-dark.png"))

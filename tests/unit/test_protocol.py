@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import typing
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,20 @@ def test_the_typescript_types_are_generated_from_the_python_ones():
     assert on_disk == generator.generate(), "js/src/protocol.generated.ts is stale: run `make protocol`"
     # and the generator really follows the Python side: a renamed key changes its output
     assert "  elapsed_s: number;" in on_disk and '"elapsed_s"' in on_disk
+
+
+def test_the_views_tests_run_on_the_catalogues_options():
+    """js/test/fixtures/options.json is `params.view_options()` as the kernel sends it: the
+    view's table-driven test (every model's allowed values reach its controls) runs on it."""
+    spec = importlib.util.spec_from_file_location(
+        "view_options_json", ROOT / "tools" / "view_options_json.py"
+    )
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    on_disk = (ROOT / "js" / "test" / "fixtures" / "options.json").read_text(encoding="utf-8")
+    assert on_disk == tool.generate(), "js/test/fixtures/options.json is stale: run `make protocol`"
+    assert json.loads(on_disk)["models"][0]["name"] == params.DEFAULT_MODEL
 
 
 def test_a_job_view_has_exactly_the_protocol_keys():
@@ -206,3 +221,93 @@ async def test_a_storyboard_run_without_prompts_is_refused(tmp_path, monkeypatch
         assert recorder.sent[-1]["ok"] is False
         assert board.board["running"] is False and client.requester.sent == {}
         board.close()
+
+
+async def test_an_upload_names_an_image_field_the_model_has(widget):
+    reply = ask(
+        widget,
+        {"kind": "upload", "id": "u1", "name": "a.png", "mime": "image/png", "field": "last_frame"},
+        [b"x"],
+    )
+    assert reply["ok"] is False and reply["error"]["type"] == "InvalidParams"
+    assert "an image field of sora-2: first_frame" in reply["error"]["message"]
+    reply = ask(
+        widget,
+        {"kind": "upload", "id": "u2", "name": "a.png", "mime": "image/png", "field": "prompt"},
+        [b"x"],
+    )
+    assert reply["ok"] is False and widget.client.requester.sent == {}
+
+
+async def test_end_on_this_frame_is_refused_for_an_unknown_job_and_a_model_without_a_last_frame(widget):
+    reply = ask(widget, {"kind": "end_frame", "id": "e1", "job": "nope"})
+    assert reply["ok"] is False and "a completed job of this widget" in reply["error"]["message"]
+    widget._records["done"] = Generation(
+        id="done", params=params.GenerationParams("a fox"), status="COMPLETED", video_path="x.mp4"
+    )
+    reply = ask(widget, {"kind": "end_frame", "id": "e2", "job": "done"})
+    assert reply["ok"] is False and reply["error"]["message"] == "sora-2 takes no last frame"
+    assert "veo-3.1-fast" in reply["error"]["hint"]
+    assert widget.client.requester.sent == {} and widget.values == {}
+
+
+async def test_generate_takes_the_models_own_options_under_options(widget):
+    reply = ask(
+        widget,
+        {
+            "kind": "generate",
+            "id": "g1",
+            "model": "hailuo-02-fast",
+            "remix_of": None,
+            "params": {
+                "prompt": "x",
+                "duration": 6,
+                "size": None,
+                "input_reference": None,
+                "options": "fast",
+            },
+        },
+    )
+    assert reply["ok"] is False and reply["error"]["message"].startswith("options='fast' is not allowed")
+    reply = ask(
+        widget,
+        {
+            "kind": "generate",
+            "id": "g2",
+            "model": "hailuo-02-fast",
+            "remix_of": None,
+            "params": {
+                "prompt": "x",
+                "duration": 6,
+                "size": None,
+                "input_reference": None,
+                "options": {"fast": True},
+            },
+        },
+    )
+    # the option reached validation by its own name, as sw.generate takes it
+    assert reply["ok"] is False and reply["error"]["message"] == "hailuo-02-fast has no option 'fast'"
+    assert widget.client.requester.sent == {} and widget.generations == []
+
+
+def test_a_saved_widgets_plain_text_says_only_what_stays_true(monkeypatch):
+    """A notebook keeps the widget's text/plain as it was when the widget was shown: it
+    said `generations=0` after three clips. The text a notebook keeps names no state that
+    changes; `repr()` in code still says what the widget is now."""
+    shown: list[dict[str, Any]] = []
+
+    def display(data: Any, **kwargs: Any) -> None:
+        shown.append(data)
+
+    monkeypatch.setattr("IPython.display.display", display)
+    first = SoraWidget(prompt="a fox", duration=4)
+    first._ipython_display_()
+    other = SoraWidget(prompt="a heron", duration=12, size="landscape", model="sora-2-pro")
+    other._records["g"] = Generation(id="g", params=params.GenerationParams("a heron"), status="COMPLETED")
+    other._ipython_display_()
+    texts = [bundle["text/plain"] for bundle in shown if "application/vnd.jupyter.widget-view+json" in bundle]
+    assert texts == [SoraWidget.PLAIN_TEXT, SoraWidget.PLAIN_TEXT]
+    assert "recorded in the output below" in SoraWidget.PLAIN_TEXT
+    assert "generations=1" in repr(other) and "generations=0" in repr(first)
+    first.close()
+    other.close()

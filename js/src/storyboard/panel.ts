@@ -7,7 +7,7 @@ import { paramsSummary, statusLabel, statusText, truncate } from "../format";
 import { h, setText, show, uid } from "../h";
 import type { Scope, UrlPool } from "../lifecycle";
 import { safeImageSrc, safeMediaSrc } from "../media";
-import { readBoard, readDuration, readShots, readString, writeShots, type WidgetModel } from "../model";
+import { readBoard, readForm, readShots, readString, writeShots, type WidgetModel } from "../model";
 import type { BoardProgress, Job, JobError, Options } from "../protocol";
 import { isPlayable, type VideoEntry } from "../state";
 import { ErrorSlot, parseSize, setStatus, statusBadge } from "../view/parts";
@@ -117,16 +117,20 @@ export class StoryboardPanel {
     const shots = readShots(model);
     const board = readBoard(model);
     const options = this.host.options();
-    const size = readString(model, "size");
-    const duration = readDuration(model);
-    const modelName = readString(model, "model");
-    setText(
-      this.summary,
-      `${paramsSummary({ prompt: "", duration, size, input_reference: null }, options)} · ${modelName} · per shot`,
-    );
+    const form = readForm(model, options);
+    const { sound, seed } = form.values;
+    const shot = {
+      prompt: "",
+      duration: form.duration,
+      size: form.size || null,
+      input_reference: null,
+      sound: typeof sound === "boolean" ? sound : null,
+      seed: typeof seed === "number" ? seed : null,
+    };
+    setText(this.summary, `${paramsSummary(shot, options)} · ${form.model} · per shot`);
 
     this.updateRows(shots, board);
-    setText(this.estimate, runEstimate(options, modelName, size, duration, shots.length));
+    setText(this.estimate, runEstimate(options, form, shots.length));
     const problem = runProblem(shots, board) ?? (this.requesting ? "Starting…" : null);
     this.runButton.disabled = problem !== null;
     this.addButton.disabled = board.running;

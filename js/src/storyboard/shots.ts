@@ -4,6 +4,7 @@
 
 import { estimateFor, formatUsd } from "../cost";
 import { errorTitle, formatClock } from "../format";
+import type { FormState } from "../form";
 import type { BoardProgress, Job, Options, Status } from "../protocol";
 
 /** `shots` with the shot at `from` moved to `to` (clamped); the same array when nothing moves. */
@@ -73,9 +74,10 @@ export function runText(board: BoardProgress, jobs: readonly Job[]): string {
   return "Each shot starts from the previous one's last frame; the film plays here when they are stitched.";
 }
 
-/** "≈ $1.20 for 3 shots", or "" when the kernel sent no estimate for these values. */
-export function runEstimate(options: Options | null, model: string, size: string, duration: number, count: number): string {
-  const one = options ? estimateFor(options, model, size, duration) : null;
+/** "≈ $1.20 for 3 shots" (each shot priced by its model's rule for these values), or ""
+ * when the model's rule has no price for them. */
+export function runEstimate(options: Options | null, form: FormState, count: number): string {
+  const one = estimateFor(options, form);
   if (!one || count === 0) return "";
   return `≈ ${formatUsd(one.usd * count)} for ${count} shot${count === 1 ? "" : "s"}`;
 }

@@ -3,50 +3,28 @@
 // here is owned by `scope` and released by destroy().
 
 import { batchSummary } from "../batch";
-import { Dispatcher, RequestError, type MessageChannel, type RequestBody } from "../dispatch";
-import { errorTitle, statusLabel, truncate, viewError } from "../format";
+import { Dispatcher, type MessageChannel } from "../dispatch";
+import { fieldOf, isImageField, jobForm, modelOf, type FormState } from "../form";
+import { errorTitle, statusLabel, truncate } from "../format";
 import { h, replaceChildren, setText, show } from "../h";
 import { Scope, UrlPool } from "../lifecycle";
-import { readBatch, readClock, readDuration, readJobs, readMode, readOptions, readString, writeTraits, type WidgetModel } from "../model";
-import type { Job, JobError, Mode, Options } from "../protocol";
+import { readBackend, readBatch, readClock, readForm, readJobs, readMode, readOptions, writeTraits, type WidgetModel } from "../model";
+import { TRAITS_KEYS, type ImageField, type Job, type Mode, type Options } from "../protocol";
 import type { Session } from "../session";
 import { initialViewState, isPlayable, stageOf, viewReducer, type ViewAction, type ViewState } from "../state";
 import { isTicking } from "../timing";
-import { checkImageFile, validateForm } from "../validate";
+import { validateForm } from "../validate";
 import { BatchHeader } from "./batchbar";
 import { JobCard, type CardHost } from "./card";
 import { Controls } from "./controls";
 import { Gallery, type GalleryOptions } from "./gallery";
+import { keepKeysInside } from "./keys";
+import { Requests } from "./requests";
 import { Stage } from "./stage";
 import { StoryboardPanel } from "../storyboard/panel";
 
-/** How long the kernel may stay silent before a request counts as failed (ms). */
-export const TIMEOUTS = {
-  generate: 120_000, // the kernel may be busy running a cell before it sees the request
-  stop: 60_000,
-  resume: 60_000,
-  upload: 300_000, // the kernel uploads the image to Segmind before answering
-  use_emulator: 180_000, // starting the emulator takes a moment
-  continue: 300_000, // the kernel extracts the last frame and uploads it before answering
-  run_storyboard: 120_000,
-} as const;
-
-const TRAITS = [
-  "prompt",
-  "duration",
-  "size",
-  "model",
-  "spend",
-  "input_reference",
-  "reference_name",
-  "options",
-  "backend",
-  "jobs",
-  "jobs_clock_ms",
-  "batch",
-  "shots",
-  "board",
-] as const;
+/** The traits a view redraws on (`mode` rebuilds it instead): every synced trait. */
+const TRAITS = TRAITS_KEYS.filter((trait) => trait !== "mode");
 
 /** What each mode shows. "full": the SoraWidget (controls, player, job cards, gallery);
  * "job": one compact card (the %sora view); "batch": a batch's view — no controls and
@@ -105,7 +83,7 @@ const LAYOUTS: Record<Mode, Layout> = {
 export class SoraView {
   readonly root: HTMLElement;
   private readonly scope = new Scope();
-  private readonly dispatcher: Dispatcher;
+  private readonly requests: Requests;
   private readonly urls: UrlPool;
   private readonly live = h("div", { class: "sw-visually-hidden", role: "status", "aria-live": "polite" });
   private state: ViewState = initialViewState;
@@ -131,12 +109,20 @@ export class SoraView {
     el: HTMLElement,
     private readonly session: Session,
   ) {
-    this.dispatcher = new Dispatcher(model as unknown as MessageChannel);
-    this.scope.add(() => this.dispatcher.dispose());
+    const dispatcher = new Dispatcher(model as unknown as MessageChannel);
+    this.scope.add(() => dispatcher.dispose());
+    this.requests = new Requests(dispatcher, this.scope, {
+      state: () => this.state,
+      dispatch: (action) => this.dispatch(action),
+      announce: (message) => this.announce(message),
+      options: () => this.options(),
+      references: session.references,
+    });
     this.urls = new UrlPool(this.scope);
     this.root = h("div", { class: "sora-widget" });
     el.appendChild(this.root);
     this.scope.add(() => this.root.remove());
+    keepKeysInside(this.root, this.scope);
 
     for (const trait of TRAITS) this.scope.on(model, `change:${trait}`, () => this.update());
     this.scope.on(model, "change:mode", () => this.mount());
@@ -204,10 +190,11 @@ export class SoraView {
         options: () => this.options(),
         state: () => this.state,
         generate: () => this.generate(),
-        pickFile: (file) => this.pickFile(file),
-        useEmulator: () => this.useEmulator(),
+        pickFile: (file, field) => this.requests.pickFile(file, field),
+        useEmulator: () => this.requests.useEmulator(),
         remixing: () => this.remixing(),
         cancelRemix: () => this.dispatch({ type: "clearRemix" }),
+        announce: (message) => this.announce(message),
       },
       scope,
     );
@@ -221,7 +208,7 @@ export class SoraView {
         options: () => this.options(),
         video: (job) => this.session.videos.get(job),
         select: (job) => this.select(job),
-        run: (shots, done) => this.runStoryboard(shots, done),
+        run: (shots, done) => this.requests.runStoryboard(shots, done),
         announce: (message) => this.announce(message),
       },
       scope,
@@ -359,12 +346,15 @@ export class SoraView {
       options: () => this.options(),
       video: (job) => this.session.videos.get(job),
       retryVideo: (job) => this.session.videos.retry(job),
-      stop: (job) => this.jobAction(job, "stop"),
-      resume: (job) => this.jobAction(job, "resume"),
+      stop: (job) => this.requests.stop(job),
+      resume: (job) => this.requests.resume(job),
       select: (job) => this.select(job),
       toggleCompare: (job) => this.toggleCompare(job),
-      continueFrom: (job, prompt) => this.continueFrom(job, prompt),
+      continueFrom: (job, prompt) => this.requests.continueFrom(job, prompt),
       remix: LAYOUTS[this.mode].controls ? (job) => this.remix(job) : null,
+      // where the widget's model ends on an image: the next clip can end on this clip's last frame
+      endFrame: LAYOUTS[this.mode].controls ? (job) => this.requests.endFrame(job) : null,
+      takesLastFrame: () => fieldOf(modelOf(this.options(), this.form().model), "last_frame") !== null,
       announce: (message) => this.announce(message),
     };
   }
@@ -420,38 +410,23 @@ export class SoraView {
     return readOptions(this.model);
   }
 
+  private form(): FormState {
+    return readForm(this.model, this.options());
+  }
+
   private generate(): void {
     const s = this.state;
     if (s.generating || s.uploading || s.switchingBackend) return;
-    const params = {
-      prompt: readString(this.model, "prompt"),
-      duration: readDuration(this.model),
-      size: readString(this.model, "size"),
-      input_reference: readString(this.model, "input_reference"),
-    };
-    const model = readString(this.model, "model") || this.options()?.model || "";
-    const problems = validateForm({ ...params, model }, this.options());
-    if (problems.length > 0) {
-      this.announce(problems[0].message);
-      if (problems[0].field === "prompt") this.controls?.focusPrompt();
+    const options = this.options();
+    const form = this.form();
+    const problems = validateForm(form, options, readBackend(this.model)?.unavailable ?? []);
+    const model = modelOf(options, form.model);
+    if (problems.length > 0 || !model) {
+      this.announce(problems[0]?.message ?? "Choose a model");
+      if (problems[0]?.field === "prompt") this.controls?.focusPrompt();
       return;
     }
-    const remixing = this.remixing();
-    this.dispatch({ type: "generateStarted" });
-    this.send(
-      {
-        kind: "generate",
-        model,
-        params: { ...params, input_reference: params.input_reference || null },
-        remix_of: remixing ? remixing.id : null,
-      },
-      TIMEOUTS.generate,
-      () => {
-        this.dispatch({ type: "generateFinished" });
-        this.announce("Submitted. The job is listed below.");
-      },
-      (error) => this.dispatch({ type: "generateFinished", error }),
-    );
+    this.requests.generate(form, model, this.remixing());
   }
 
   /** The job whose parameters fill the controls (Remix), while it is still listed. */
@@ -463,104 +438,11 @@ export class SoraView {
   private remix(id: string): void {
     const job = readJobs(this.model).find((j) => j.id === id);
     if (!job) return;
-    writeTraits(this.model, {
-      prompt: job.params.prompt,
-      duration: job.params.duration,
-      size: job.params.size,
-      model: job.model,
-      input_reference: job.params.input_reference ?? "",
-      reference_name: "",
-    });
+    writeTraits(this.model, jobForm(job));
     this.dispatch({ type: "remix", job: id });
     this.controls?.el.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
     this.controls?.focusPrompt();
     this.announce(`The controls hold the parameters of “${truncate(job.params.prompt, 40)}”: change what you like, then Generate`);
-  }
-
-  private continueFrom(job: string, prompt: string): void {
-    if (this.state.busy[job]) return;
-    this.dispatch({ type: "jobActionStarted", job, action: "continue" });
-    this.send(
-      { kind: "continue", job, prompt },
-      TIMEOUTS.continue,
-      () => {
-        this.dispatch({ type: "jobActionFinished", job });
-        this.announce("The next shot started from this clip's last frame; it is listed with the jobs");
-      },
-      (error) => this.dispatch({ type: "jobActionFinished", job, error }),
-    );
-  }
-
-  private runStoryboard(shots: string[], done: (error: JobError | null) => void): void {
-    this.send(
-      { kind: "run_storyboard", shots },
-      TIMEOUTS.run_storyboard,
-      () => done(null),
-      (error) => done(error),
-    );
-  }
-
-  private pickFile(file: File): void {
-    if (this.state.uploading) return;
-    const problem = checkImageFile(file, this.options());
-    if (problem) {
-      this.dispatch({
-        type: "referenceError",
-        error: viewError("ReferenceImage", problem, "Choose a PNG, JPEG, WebP or GIF image within the size limit."),
-      });
-      this.announce(problem);
-      return;
-    }
-    this.dispatch({ type: "uploadStarted", name: file.name });
-    file.arrayBuffer().then(
-      (bytes) => {
-        if (this.scope.disposed) return;
-        this.send(
-          { kind: "upload", name: file.name, mime: file.type },
-          TIMEOUTS.upload,
-          (reply) => {
-            if (reply.url) this.session.references.remember(reply.url, file, file.name);
-            this.dispatch({ type: "uploadFinished" });
-            this.announce(`Reference image ${file.name} is ready`);
-          },
-          (error) => this.dispatch({ type: "uploadFinished", error }),
-          [bytes],
-        );
-      },
-      (error: unknown) =>
-        this.dispatch({
-          type: "uploadFinished",
-          error: viewError("ReferenceImage", `${file.name} could not be read: ${String(error)}`, "Choose the file again."),
-        }),
-    );
-  }
-
-  private useEmulator(): void {
-    if (this.state.switchingBackend) return;
-    this.dispatch({ type: "backendStarted" });
-    this.send(
-      { kind: "use_emulator" },
-      TIMEOUTS.use_emulator,
-      () => {
-        this.dispatch({ type: "backendFinished" });
-        this.announce("Using the local emulator: clips are synthetic");
-      },
-      (error) => this.dispatch({ type: "backendFinished", error }),
-    );
-  }
-
-  private jobAction(job: string, action: "stop" | "resume"): void {
-    if (this.state.busy[job]) return;
-    this.dispatch({ type: "jobActionStarted", job, action });
-    this.send(
-      { kind: action, job },
-      TIMEOUTS[action],
-      () => {
-        this.dispatch({ type: "jobActionFinished", job });
-        this.announce(action === "stop" ? "Stopped waiting; the job keeps running on the server" : "Waiting for the job again");
-      },
-      (error) => this.dispatch({ type: "jobActionFinished", job, error }),
-    );
   }
 
   private select(job: string): void {
@@ -574,29 +456,6 @@ export class SoraView {
       this.announce("Comparing two clips side by side in the player");
       this.stage?.el.scrollIntoView?.({ block: "nearest", behavior: "smooth" });
     }
-  }
-
-  /** Send a request; failures other than cancellation reach `failed` as a JobError. */
-  private send(
-    body: RequestBody,
-    timeoutMs: number,
-    done: (reply: { url?: string; job?: string }) => void,
-    failed: (error: JobError) => void,
-    buffers?: ArrayBuffer[],
-  ): void {
-    this.dispatcher.request(body, { timeoutMs, buffers }).then(
-      (reply) => {
-        if (!this.scope.disposed) done(reply);
-      },
-      (error: unknown) => {
-        if (this.scope.disposed) return;
-        if (error instanceof RequestError) {
-          if (!error.cancelled) failed(error.error);
-          return;
-        }
-        failed(viewError("SoraError", String(error), "This is a bug in sora-widget's view; please report it."));
-      },
-    );
   }
 
   // -- drag and drop --------------------------------------------------------------------------
@@ -621,7 +480,19 @@ export class SoraView {
       if (!hasFiles(event)) return;
       event.preventDefault();
       const file = event.dataTransfer?.files?.[0];
-      if (file) this.pickFile(file);
+      const field = this.dropField(event.target);
+      if (file && field) this.requests.pickFile(file, field);
+      else if (file) this.announce(`${modelOf(this.options(), this.form().model)?.label ?? "This model"} takes no image`);
     });
+  }
+
+  /** The image field a file dropped on `target` is for: the picker it lands on, else the
+   * first frame (or the only image field the model has). */
+  private dropField(target: EventTarget | null): ImageField | null {
+    const picker = target instanceof Element ? target.closest<HTMLElement>("[data-field]") : null;
+    const named = picker?.dataset.field;
+    if (named && isImageField(named)) return named;
+    const model = modelOf(this.options(), this.form().model);
+    return model?.fields.find((f) => f.kind === "image" && isImageField(f.name))?.name as ImageField | undefined ?? null;
   }
 }

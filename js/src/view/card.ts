@@ -11,6 +11,7 @@ import { safeImageSrc, safeMediaSrc } from "../media";
 import type { Job, JobError, Mode, Options } from "../protocol";
 import { canDerive, canResume, isPlayable, type JobAction, type VideoEntry } from "../state";
 import { isTerminal, isTicking, liveElapsed, progressPercent } from "../timing";
+import { closeOnEscape } from "./keys";
 import { ErrorSlot, chip, copyButton, setStatus, statusBadge } from "./parts";
 import { Player } from "./player";
 
@@ -28,6 +29,10 @@ export interface CardHost {
   continueFrom(job: string, prompt: string): void;
   /** fill the controls with the job's parameters (only where there are controls) */
   remix: ((job: string) => void) | null;
+  /** the next clip ends on the job's last frame (only where there are controls) */
+  endFrame: ((job: string) => void) | null;
+  /** whether the widget's model now takes a last frame ("End on this frame" is offered) */
+  takesLastFrame(): boolean;
   announce(message: string): void;
 }
 
@@ -65,9 +70,11 @@ export class JobCard {
   private readonly fill = h("div", { class: "sw-progress-fill" });
   private readonly paramsText = h("dd");
   private readonly referenceText = h("dd");
-  private readonly referenceRow: HTMLElement;
+  private readonly referenceRow = h("div", null, h("dt", null, "Reference"), this.referenceText);
+  private readonly lastFrameText = h("dd");
+  private readonly lastFrameRow = h("div", null, h("dt", null, "Last frame"), this.lastFrameText);
   private readonly requestId = h("code", { class: "sw-request-id" });
-  private readonly requestRow: HTMLElement;
+  private requestRow: HTMLElement = h("div");
   private readonly stopButton = h("button", { type: "button", class: "sw-button" }, "Stop waiting");
   private readonly resumeButton = h("button", { type: "button", class: "sw-button" }, "Resume");
   private readonly playButton = h("button", { type: "button", class: "sw-button sw-play" });
@@ -75,6 +82,7 @@ export class JobCard {
   private readonly compareButton = h("button", { type: "button", class: "sw-button", "aria-pressed": "false" }, "Compare");
   private readonly download = h("a", { class: "sw-button sw-download" }, "Download");
   private readonly continueButton = h("button", { type: "button", class: "sw-button", "aria-expanded": "false" }, "Continue");
+  private readonly endFrameButton = h("button", { type: "button", class: "sw-button" }, "End on this frame");
   private readonly remixButton = h("button", { type: "button", class: "sw-button" }, "Remix");
   private readonly next: HTMLElement;
   private readonly nextPrompt: HTMLTextAreaElement;
@@ -104,13 +112,6 @@ export class JobCard {
       this.fill,
     );
     this.progressRow = h("div", { class: "sw-progress-row" }, this.bar, h("span", { class: "sw-progress-label", "aria-hidden": "true" }, "estimate"));
-    this.referenceRow = h("div", null, h("dt", null, "Reference"), this.referenceText);
-    this.requestRow = h(
-      "div",
-      null,
-      h("dt", null, "Request id"),
-      h("dd", { class: "sw-request" }, this.requestId, copyButton(scope, "request id", () => this.job.request_id ?? "", host.announce)),
-    );
     this.reproduce = h(
       "details",
       { class: "sw-reproduce" },
@@ -119,34 +120,12 @@ export class JobCard {
       copyButton(scope, "code to reproduce this clip", () => this.job.reproduce, host.announce),
     );
     this.playButton.append(this.playThumb, h("span", null, "Play"));
-    this.playButton.setAttribute("aria-describedby", titleId);
-    this.compareButton.setAttribute("aria-describedby", titleId);
+    for (const button of [this.playButton, this.compareButton, this.continueButton, this.endFrameButton, this.remixButton]) {
+      button.setAttribute("aria-describedby", titleId);
+    }
     this.player = host.mode === "job" ? new Player(host, scope) : null;
-
-    // Continue: the next shot's prompt, asked for in the card itself
-    const nextId = uid("next");
-    const nextNoteId = uid("nextnote");
-    this.nextPrompt = h("textarea", {
-      id: nextId,
-      class: "sw-prompt sw-next-prompt",
-      rows: 2,
-      placeholder: "What happens next…",
-      "aria-describedby": nextNoteId,
-      "data-lm-suppress-shortcuts": "true",
-    });
-    this.next = h(
-      "div",
-      { class: "sw-next", role: "group", "aria-labelledby": titleId },
-      h("label", { for: nextId, class: "sw-label" }, "Next shot"),
-      this.nextPrompt,
-      h("p", { id: nextNoteId, class: "sw-field-note" }, "Starts from this clip's last frame, with its size, duration and model."),
-      h("div", { class: "sw-card-actions" }, this.nextStart, this.nextCancel),
-    );
-    this.next.hidden = true;
-    this.continueButton.setAttribute("aria-controls", nextId);
-    this.continueButton.setAttribute("aria-describedby", titleId);
-    this.remixButton.setAttribute("aria-describedby", titleId);
-
+    this.nextPrompt = h("textarea", { id: uid("next"), class: "sw-prompt sw-next-prompt", rows: 2, placeholder: "What happens next…" });
+    this.next = this.nextForm(titleId);
     this.el = h(
       "li",
       { class: "sw-card", tabindex: "-1", "aria-labelledby": titleId, "data-job": job.id },
@@ -155,13 +134,7 @@ export class JobCard {
       this.lineage,
       this.description,
       this.progressRow,
-      h(
-        "dl",
-        { class: "sw-params" },
-        h("div", null, h("dt", null, "Parameters"), this.paramsText),
-        this.referenceRow,
-        this.requestRow,
-      ),
+      this.paramsList(scope),
       this.jobError.el,
       this.detachedNote,
       this.actionError.el,
@@ -170,28 +143,55 @@ export class JobCard {
       h(
         "div",
         { class: "sw-card-actions" },
-        this.stopButton,
-        this.resumeButton,
-        this.playButton,
-        this.compareButton,
-        this.download,
-        this.continueButton,
-        this.remixButton,
+        ...[this.stopButton, this.resumeButton, this.playButton, this.compareButton, this.download],
+        ...[this.continueButton, this.endFrameButton, this.remixButton],
       ),
       this.next,
       this.reproduce,
     );
+    this.listen(scope);
+  }
 
+  /** Parameters, the first and last frames, the request id (with Copy). */
+  private paramsList(scope: Scope): HTMLElement {
+    const copy = copyButton(scope, "request id", () => this.job.request_id ?? "", this.host.announce);
+    this.requestRow = h("div", null, h("dt", null, "Request id"), h("dd", { class: "sw-request" }, this.requestId, copy));
+    return h(
+      "dl",
+      { class: "sw-params" },
+      h("div", null, h("dt", null, "Parameters"), this.paramsText),
+      this.referenceRow,
+      this.lastFrameRow,
+      this.requestRow,
+    );
+  }
+
+  /** Continue: the next shot's prompt, asked for in the card itself. */
+  private nextForm(titleId: string): HTMLElement {
+    const noteId = uid("nextnote");
+    this.nextPrompt.setAttribute("aria-describedby", noteId);
+    this.continueButton.setAttribute("aria-controls", this.nextPrompt.id);
+    const form = h(
+      "div",
+      { class: "sw-next", role: "group", "aria-labelledby": titleId },
+      h("label", { for: this.nextPrompt.id, class: "sw-label" }, "Next shot"),
+      this.nextPrompt,
+      h("p", { id: noteId, class: "sw-field-note" }, "Starts from this clip's last frame, with its size, duration and model."),
+      h("div", { class: "sw-card-actions" }, this.nextStart, this.nextCancel),
+    );
+    form.hidden = true;
+    return form;
+  }
+
+  private listen(scope: Scope): void {
+    const host = this.host;
     scope.listen(this.stopButton, "click", () => host.stop(this.job.id));
     scope.listen(this.resumeButton, "click", () => host.resume(this.job.id));
     scope.listen(this.playButton, "click", () => host.select(this.job.id));
     scope.listen(this.compareButton, "click", () => host.toggleCompare(this.job.id));
     scope.listen(this.videoRetry, "click", () => host.retryVideo(this.job.id));
     scope.listen(this.continueButton, "click", () => this.openNext(this.next.hidden));
-    scope.listen(this.nextCancel, "click", () => {
-      this.openNext(false);
-      this.continueButton.focus();
-    });
+    scope.listen(this.nextCancel, "click", () => this.closeNext());
     scope.listen(this.nextStart, "click", () => this.startNext());
     scope.listen(this.nextPrompt, "keydown", (event) => {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
@@ -200,7 +200,21 @@ export class JobCard {
         this.startNext();
       }
     });
+    scope.listen(this.endFrameButton, "click", () => host.endFrame?.(this.job.id));
     scope.listen(this.remixButton, "click", () => host.remix?.(this.job.id));
+    // Escape closes what the card opened, and gives focus back to what opened it
+    closeOnEscape(scope, this.next, () => !this.next.hidden && (this.closeNext(), true));
+    closeOnEscape(scope, this.reproduce, () => {
+      if (!this.reproduce.open) return false;
+      this.reproduce.open = false;
+      this.reproduce.querySelector("summary")?.focus();
+      return true;
+    });
+  }
+
+  private closeNext(): void {
+    this.openNext(false);
+    this.continueButton.focus();
   }
 
   private openNext(open: boolean): void {
@@ -242,6 +256,8 @@ export class JobCard {
     setText(this.paramsText, `${paramsSummary(job.params, this.host.options())} · ${job.model}${costText(job)}`);
     show(this.referenceRow, !!job.params.input_reference);
     setText(this.referenceText, referenceText(job.params.input_reference, job.reference_source));
+    show(this.lastFrameRow, !!job.params.last_frame);
+    setText(this.lastFrameText, referenceText(job.params.last_frame ?? null));
     show(this.requestRow, !!job.request_id);
     setText(this.requestId, job.request_id ?? "");
 
@@ -273,6 +289,9 @@ export class JobCard {
     const derivable = canDerive(job);
     show(this.continueButton, derivable);
     show(this.remixButton, derivable && this.host.remix !== null);
+    show(this.endFrameButton, derivable && this.host.endFrame !== null && this.host.takesLastFrame());
+    this.endFrameButton.disabled = context.busy === "end_frame";
+    setText(this.endFrameButton, context.busy === "end_frame" ? "Reading the last frame…" : "End on this frame");
     if (!derivable && !this.next.hidden) this.openNext(false);
     const busy = context.busy === "continue";
     this.nextStart.disabled = busy;

@@ -10,7 +10,7 @@ import type { Scope } from "../lifecycle";
 import { safeImageSrc } from "../media";
 import type { Job, Options } from "../protocol";
 import { isPlayable, type VideoEntry } from "../state";
-import { chip, parseSize } from "./parts";
+import { chip, clipShape } from "./parts";
 
 export interface GalleryOptions {
   title: string;
@@ -108,7 +108,7 @@ export class Gallery {
 
   private fill(item: Item, job: Job, current: boolean): void {
     item.job = job;
-    const size = parseSize(job.params.size);
+    const size = clipShape(job);
     const ratio = size ? `${size.width} / ${size.height}` : "";
     if (item.thumb.style.aspectRatio !== ratio) item.thumb.style.aspectRatio = ratio;
     const entry = isPlayable(job) ? this.host.video(job.id) : null;

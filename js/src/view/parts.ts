@@ -4,7 +4,7 @@ import { copyText } from "../clipboard";
 import { errorTitle, statusLabel, statusText } from "../format";
 import { h, replaceChildren, setText, show } from "../h";
 import type { Scope } from "../lifecycle";
-import type { JobError, SizeOption } from "../protocol";
+import type { Job, JobError, SizeOption } from "../protocol";
 
 /** An error as the user sees it: what it means, what happened, what to do. */
 export function errorBlock(error: JobError, ...extra: (Node | null)[]): HTMLElement {
@@ -67,9 +67,15 @@ export function aspectIcon(size: Pick<SizeOption, "width" | "height">): HTMLElem
 }
 
 /** "720x1280" → {width, height}, for layout before a video's metadata is known. */
-export function parseSize(size: string): { width: number; height: number } | null {
-  const m = /^(\d+)x(\d+)$/.exec(size);
+export function parseSize(size: string | null): { width: number; height: number } | null {
+  const m = /^(\d+)x(\d+)$/.exec(size ?? "");
   return m ? { width: Number(m[1]), height: Number(m[2]) } : null;
+}
+
+/** A clip's shape: the size it was asked in, else (a clip in its first frame's shape) the
+ * saved file's, else not known yet. */
+export function clipShape(job: Pick<Job, "params" | "video">): { width: number; height: number } | null {
+  return parseSize(job.params.size) ?? (job.video ? { width: job.video.width, height: job.video.height } : null);
 }
 
 /**

@@ -11,7 +11,7 @@ import { safeImageSrc, safeMediaSrc } from "../media";
 import type { Job } from "../protocol";
 import type { VideoEntry } from "../state";
 import { viewError } from "../format";
-import { ErrorSlot, parseSize } from "./parts";
+import { ErrorSlot, clipShape } from "./parts";
 
 export interface PlayerHost {
   urls: UrlPool;
@@ -35,7 +35,9 @@ export class Player {
     private readonly host: PlayerHost,
     scope: Scope,
   ) {
-    this.video = h("video", { class: "sw-video", controls: true, loop: true, playsinline: true, preload: "auto" }); // the source is an in-memory blob: load it all
+    // the source is an in-memory blob: load it all. No controls until its first frame is here
+    // (see `showControlsOnceLoaded`).
+    this.video = h("video", { class: "sw-video", loop: true, playsinline: true, preload: "auto" });
     this.video.playsInline = true;
     this.progress = h("span", { class: "sw-placeholder-text" });
     this.placeholder = h("div", { class: "sw-placeholder sw-video-placeholder" }, this.progress);
@@ -48,6 +50,7 @@ export class Player {
       this.playbackFailed = true;
       this.paint();
     });
+    this.showControlsOnceLoaded(scope);
     scope.listen(this.retry, "click", () => {
       if (this.jobId) this.host.retryVideo(this.jobId);
     });
@@ -60,6 +63,19 @@ export class Player {
   playQuietly(): void {
     if (!this.soundOn) this.video.muted = true;
     void this.video.play()?.catch?.(() => undefined);
+  }
+
+  /**
+   * Chromium's controls draw a loading spinner while a paused video loads, and take it away
+   * only at the end of a turn of its animation; where the video is not being drawn meanwhile
+   * (hidden, or scrolled out of a windowed notebook) that turn never ends, and the spinner
+   * stayed over a paused, loaded clip. The controls — and their spinner — appear once the
+   * clip's first frame is here, when there is nothing left to load.
+   */
+  private showControlsOnceLoaded(scope: Scope): void {
+    scope.listen(this.video, "loadeddata", () => {
+      if (this.video.getAttribute("src")) this.video.controls = true;
+    });
   }
 
   private job: Job | null = null;
@@ -81,7 +97,7 @@ export class Player {
     const { job, entry } = this;
     if (!job || !entry) return;
 
-    const size = parseSize(job.params.size);
+    const size = clipShape(job);
     const ratio = size ? `${size.width} / ${size.height}` : "";
     if (this.placeholder.style.aspectRatio !== ratio) this.placeholder.style.aspectRatio = ratio;
     if (this.video.style.aspectRatio !== ratio) this.video.style.aspectRatio = ratio;
@@ -121,6 +137,7 @@ export class Player {
     if (src === this.src) return;
     this.src = src;
     this.playbackFailed = false; // a new source deserves a new chance
+    this.video.controls = false; // until the new clip's first frame is here
     if (src) this.video.src = src;
     else if (this.video.getAttribute("src")) {
       this.video.removeAttribute("src");
