@@ -412,9 +412,10 @@ _Host = TypeVar("_Host", bound="HostServer")
 
 class HostServer:
     """A server of another host (Voilà, marimo) on 127.0.0.1 with a token of its own, started
-    once for a test module. Stopped by its PID, then the processes it started by theirs: a
-    SIGTERM to marimo leaves its session processes running, and a kernel left behind would
-    keep its embedded emulator's threads."""
+    once for a test module. The token reaches the server in a file only its owner reads, not
+    on its command line (which `ps` shows anyone). Stopped by its PID, then the processes it
+    started by theirs: a SIGTERM to marimo leaves its session processes running, and a kernel
+    left behind would keep its embedded emulator's threads."""
 
     name = "host"
 
@@ -434,11 +435,24 @@ class HostServer:
     def ready_url(self) -> str:
         raise NotImplementedError
 
+    def prepare(self, env: dict[str, str]) -> None:
+        """Write what the server reads at start (its token) and say where, in `env`."""
+
+    def private_file(self, name: str, text: str) -> Path:
+        """A new file of the state folder that only this user may read."""
+        path = self.state / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        return path
+
     def start(self: _Host, timeout: float = 120.0) -> _Host:
         self.state.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
         env.update(self.env)
         env.pop("JUPYTER_CONFIG_DIR", None)
+        self.prepare(env)
         env["JUPYTER_RUNTIME_DIR"] = str(self.state / "runtime")
         # marimo's settings and state (and anything else that follows XDG) stay in the test's folder
         env["XDG_CONFIG_HOME"] = str(self.state / "config")
@@ -454,10 +468,16 @@ class HostServer:
             if self._proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
             try:
-                if http().get(self.ready_url(), timeout=2).is_success:
-                    return self
+                ready = http().get(self.ready_url(), timeout=2).is_success
             except httpx.HTTPError:
-                pass
+                ready = False
+            if ready:
+                # the token is in force: a page asked for without it (and without the cookie
+                # the shared client now holds) is refused or sent to log in
+                if httpx.get(f"{self.base_url}/", timeout=10).status_code == 200:
+                    self.stop()
+                    raise RuntimeError(f"{self.name} serves its pages without the token")
+                return self
             time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"{self.name} did not start in {timeout} s:\n{self.log()}")
@@ -512,9 +532,14 @@ class VoilaServer(HostServer):
             "--Voila.ip=127.0.0.1",
             f"--Voila.port={self.port}",
             "--Voila.port_retries=0",
-            f"--Voila.token={self.token}",
             "--VoilaConfiguration.show_tracebacks=True",
         ]
+
+    def prepare(self, env: dict[str, str]) -> None:
+        # Voilà reads voila.json from the Jupyter config folder (and from its working folder,
+        # the notebooks': not there)
+        config = self.private_file("jupyter-config/voila.json", json.dumps({"Voila": {"token": self.token}}))
+        env["JUPYTER_CONFIG_DIR"] = str(config.parent)
 
     def ready_url(self) -> str:
         return f"{self.base_url}/?token={self.token}"
@@ -545,10 +570,13 @@ class MarimoServer(HostServer):
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--token-password",
-            self.token,
+            "--token-password-file",
+            str(self.state / "token"),
             "--no-sandbox",
         ]
+
+    def prepare(self, env: dict[str, str]) -> None:
+        self.private_file("token", self.token)
 
     def ready_url(self) -> str:
         return f"{self.base_url}/health"
