@@ -2,15 +2,17 @@
 
 - `in_kernel()`: inside an IPython kernel (ipykernel), whose event loop outlives every
   call, so clients and tasks may be shared between cells;
-- `frontend_has_widgets()`: the IPython shell is a kernel's, so a frontend can show
-  widgets (a terminal IPython or a script cannot);
+- `frontend_has_widgets()`: the IPython shell is a kernel's, or the cell is a marimo
+  notebook's, so a frontend can show widgets (a terminal IPython or a script cannot);
+- `in_marimo()`, `in_voila()`: the two hosts whose pages never update an output once
+  shown (`record_output_in_view()`: there the widget's own view carries the record);
 - `is_headless()`: the cell being executed was sent by a runner (nbclient, papermill,
   nbval), so nobody watches it live;
 - `cell_context()`: the notebook path and the id of the cell being executed, when the
   frontend says.
 
-Everything here reads the kernel's state without importing ipykernel unless it is
-already loaded: outside a kernel the answers are cheap and all "no".
+Everything here reads the kernel's state without importing ipykernel (or marimo) unless
+it is already loaded: outside a kernel the answers are cheap and all "no".
 """
 
 from __future__ import annotations
@@ -27,12 +29,48 @@ def in_kernel() -> bool:
 
 
 def frontend_has_widgets() -> bool:
-    """An IPython kernel's shell (not a terminal shell, not a script): widgets can show."""
+    """An IPython kernel's shell (not a terminal shell, not a script), or a marimo
+    notebook's cell (`marimo edit` or `marimo run`): widgets can show."""
+    if in_marimo():
+        return True
     ipython = sys.modules.get("IPython")
     if ipython is None:
         return False
     shell: Any = ipython.get_ipython()
     return shell is not None and any(cls.__module__.startswith("ipykernel") for cls in type(shell).__mro__)
+
+
+def in_marimo() -> bool:
+    """Running a cell of a marimo notebook that a page shows (`marimo edit`, `marimo run`;
+    not `python notebook.py`, which has no page). marimo is imported by then: a process
+    that has not imported it is not marimo's, and is not made to import it."""
+    marimo = sys.modules.get("marimo")
+    if marimo is None:
+        return False
+    try:
+        return bool(marimo.running_in_notebook())
+    except Exception:  # another marimo, or half imported: not a page we know how to show on
+        return False
+
+
+#: set by Voilà in the environment of every kernel it starts (preheated or not)
+VOILA_VARIABLE = "VOILA_BASE_URL"
+
+
+def in_voila() -> bool:
+    """A kernel Voilà started for a dashboard. Voilà executes the notebook itself and
+    sends the page each output once, rendered: the page keeps no display ids, so an
+    `update_display` from the kernel never reaches it (only widgets stay live)."""
+    return VOILA_VARIABLE in os.environ and in_kernel()
+
+
+def record_output_in_view() -> bool:
+    """Whether a widget's record output must live in the widget's own view: in Voilà an
+    output is never updated once shown, and in marimo a cell shows what it returns or
+    appends (`mo.ui.anywidget(w)` shows the widget alone). Elsewhere (JupyterLab, Notebook
+    7, VS Code, headless runners) the record output is an output of its own, updated by
+    its display id and saved with the notebook."""
+    return in_voila() or in_marimo()
 
 
 def is_headless() -> bool:

@@ -244,12 +244,25 @@ class BoardProgress(TypedDict):
     error: JobError | None
 
 
+class RecordOutput(TypedDict, total=False):
+    """`record_output` trait: the record output the view draws under itself where the
+    host never updates an output (Voilà, marimo; see views.ClipView) — the records (schema
+    v1, as a notebook's record output holds them under our mimetype) and a poster (a JPEG
+    data URI) of each saved clip, by record id. {} where the record output is an output
+    of its own."""
+
+    schema_version: int
+    generations: list[dict[str, Any]]
+    posters: dict[str, str]
+
+
 class Traits(TypedDict):
     """Every synced trait a view reads. A SoraWidget has all but `batch`, `shots` and
     `board`; a batch view has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`; a
     Storyboard `options`, `jobs`, `jobs_clock_ms`, `mode`, `shots`, `duration`, `size`,
-    `model` and `board`. `values`: the model's fields beyond duration, size and the first
-    frame (aspect ratio, resolution, last frame, sound, seed, its own options), by name."""
+    `model` and `board`; each has `record_output`. `values`: the model's fields beyond
+    duration, size and the first frame (aspect ratio, resolution, last frame, sound, seed,
+    its own options), by name."""
 
     prompt: str
     duration: int
@@ -267,6 +280,7 @@ class Traits(TypedDict):
     batch: BatchProgress
     shots: list[str]
     board: BoardProgress
+    record_output: RecordOutput
 
 
 # -- view → kernel ------------------------------------------------------------------------------
@@ -424,6 +438,7 @@ DECLARED = (
     JobView,
     BatchProgress,
     BoardProgress,
+    RecordOutput,
     Traits,
     *REQUESTS,
     ReplyOk,

@@ -30,8 +30,10 @@ import traitlets
 
 from . import api, params, protocol
 from ._files import MAX_CLIP_BYTES, FileRefused, aopen_record_file
+from .environment import in_marimo, record_output_in_view
 from .errors import InvalidParams, SoraError
 from .records import Generation, record_bundle
+from .records.view import record_data
 
 if TYPE_CHECKING:
     from .client import AsyncSoraClient
@@ -59,7 +61,12 @@ def handles(kind: str) -> Callable[[Handler], Handler]:
 
 class ClipView(anywidget.AnyWidget):
     """A view of generations: its jobs are shown by the view, its records in a record
-    output beneath it (updated as jobs advance)."""
+    output beneath it (updated as jobs advance).
+
+    Where the host never updates an output once shown — Voilà renders each output once,
+    marimo shows what a cell returns — the record output is the view's own: the
+    `record_output` trait, drawn under the view (js/src/records.ts). Elsewhere it is an
+    output of its own, updated by its display id, which the notebook saves."""
 
     _esm = _STATIC / "widget.js"
     _css = _STATIC / "widget.css"
@@ -72,6 +79,10 @@ class ClipView(anywidget.AnyWidget):
     ).tag(sync=True)
     jobs_clock_ms = traitlets.Float(
         0.0, help="kernel wall clock (ms since the epoch) when `jobs` was built: the view corrects skew"
+    ).tag(sync=True)
+    record_output = traitlets.Dict(
+        help="protocol.RecordOutput: the record output, drawn by the view under itself where the"
+        " host never updates an output (environment.record_output_in_view); {} elsewhere"
     ).tag(sync=True)
 
     #: request kind → handler, collected from the @handles methods of the class
@@ -97,6 +108,10 @@ class ClipView(anywidget.AnyWidget):
         self._tasks: dict[str, asyncio.Task[Any]] = {}
         self._display_id = f"sora-widget-{uuid.uuid4().hex}"
         self._record_shown = False
+        #: the record output is the view's own (Voilà, marimo), not an output beside it
+        self._record_in_view = record_output_in_view()
+        if self._record_in_view:
+            self.record_output = record_data([])
         self.on_msg(self._on_message)
 
     @property
@@ -104,15 +119,24 @@ class ClipView(anywidget.AnyWidget):
         return list(self._records.values())
 
     def _ipython_display_(self) -> None:
-        """The view, then its record output (updated in place as jobs advance)."""
+        """Show the view, then its record output (updated in place as jobs advance); where
+        the view carries the record output, the view alone. Also how the batch and the
+        storyboard show themselves from a running cell, in marimo too (which never calls
+        this itself: it shows an anywidget a cell returns as it is)."""
+        self._record_shown = True
+        if in_marimo():
+            import marimo
+
+            marimo.output.append(self)
+            return
         from IPython.display import display
 
         bundle = self._repr_mimebundle_()
         # anywidget returns (data, metadata); ipywidgets returns data alone
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         display(data, metadata=metadata, raw=True)
-        display(record_bundle(self.generations), raw=True, display_id=self._display_id)
-        self._record_shown = True
+        if not self._record_in_view:
+            display(record_bundle(self.generations), raw=True, display_id=self._display_id)
 
     def close(self) -> None:
         """Stop this view's own waiting (jobs keep running on the server)."""
@@ -127,7 +151,9 @@ class ClipView(anywidget.AnyWidget):
         now = time.time()
         self.jobs = cast(list[dict[str, Any]], [self._job_view(r, now) for r in self._records.values()])
         self.jobs_clock_ms = now * 1000
-        if self._record_shown:
+        if self._record_in_view:
+            self.record_output = record_data(self.generations)
+        elif self._record_shown:
             from IPython.display import update_display
 
             update_display(record_bundle(self.generations), raw=True, display_id=self._display_id)

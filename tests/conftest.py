@@ -6,7 +6,8 @@ loop beside it. Its fixtures are package-scoped (tests/e2e/conftest.py): a proce
 tests/e2e stops it, and can run anything after. Without xdist the browser tests run last.
 
 With xdist (see BrowserApart) the browser tests are two units, one per flavour (JupyterLab,
-Notebook 7). With BOTH_FLAVOURS_APART workers or more (make test's 5), each flavour goes to a
+Notebook 7); the tests of other hosts (Voilà, marimo) join one each (HOST_FLAVOURS). With
+BOTH_FLAVOURS_APART workers or more (make test's 5), each flavour goes to a
 worker (a Chromium and a Jupyter server) of its own at the start, as the longest units of the
 run; with fewer, one browser worker takes both. Every other unit is a module (module fixtures,
 kernels and emulators, start once), except the example notebooks, which are one, and workers
@@ -46,6 +47,10 @@ BROWSER = "tests/e2e"
 FLAVOURS = ("lab", "notebook7")
 #: with this many xdist workers or more, each flavour gets a worker of its own
 BOTH_FLAVOURS_APART = 5
+#: the browser tests of other hosts (a server each, started by the module) go with a flavour's
+#: unit, on its worker's Chromium: one each, so that neither worker takes both (marimo's, the
+#: longer, 14 s of a worker and 8 CPU-s; Voilà's 10 s and 7 CPU-s)
+HOST_FLAVOURS = {"tests/e2e/test_marimo.py": "lab", "tests/e2e/test_voila.py": "notebook7"}
 NOTEBOOKS = "notebooks"
 #: the emulators' frame rate in tests (see pytest_runtest_setup)
 TEST_FPS = 8
@@ -113,7 +118,9 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
         def _split_scope(self, nodeid: str) -> str:
             if nodeid.startswith(BROWSER + "/"):
-                flavour = next((f for f in FLAVOURS if f"[{f}" in nodeid or f"-{f}" in nodeid), FLAVOURS[0])
+                flavour = HOST_FLAVOURS.get(nodeid.split("::")[0]) or next(
+                    (f for f in FLAVOURS if f"[{f}" in nodeid or f"-{f}" in nodeid), FLAVOURS[0]
+                )
                 return f"{BROWSER}[{flavour}]"
             # the example notebooks share notebooks/sora-outputs and scratch/, each emptied
             # before an example starts (notebooks/conftest.py): one unit, run in turn

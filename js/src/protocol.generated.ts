@@ -189,7 +189,14 @@ export interface BoardProgress {
 }
 export const BOARDPROGRESS_KEYS = ["running", "current", "shots", "film", "error"] as const;
 
-/** Every synced trait a view reads. A SoraWidget has all but `batch`, `shots` and `board`; a batch view has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`; a Storyboard `options`, `jobs`, `jobs_clock_ms`, `mode`, `shots`, `duration`, `size`, `model` and `board`. `values`: the model's fields beyond duration, size and the first frame (aspect ratio, resolution, last frame, sound, seed, its own options), by name. */
+/** `record_output` trait: the record output the view draws under itself where the host never updates an output (Voilà, marimo; see views.ClipView) — the records (schema v1, as a notebook's record output holds them under our mimetype) and a poster (a JPEG data URI) of each saved clip, by record id. {} where the record output is an output of its own. */
+export interface RecordOutput {
+  schema_version?: number;
+  generations?: Record<string, unknown>[];
+  posters?: Record<string, string>;
+}
+
+/** Every synced trait a view reads. A SoraWidget has all but `batch`, `shots` and `board`; a batch view has `options`, `jobs`, `jobs_clock_ms`, `mode` and `batch`; a Storyboard `options`, `jobs`, `jobs_clock_ms`, `mode`, `shots`, `duration`, `size`, `model` and `board`; each has `record_output`. `values`: the model's fields beyond duration, size and the first frame (aspect ratio, resolution, last frame, sound, seed, its own options), by name. */
 export interface Traits {
   prompt: string;
   duration: number;
@@ -207,8 +214,9 @@ export interface Traits {
   batch: BatchProgress;
   shots: string[];
   board: BoardProgress;
+  record_output: RecordOutput;
 }
-export const TRAITS_KEYS = ["prompt", "duration", "size", "model", "input_reference", "reference_name", "values", "options", "backend", "spend", "jobs", "jobs_clock_ms", "mode", "batch", "shots", "board"] as const;
+export const TRAITS_KEYS = ["prompt", "duration", "size", "model", "input_reference", "reference_name", "values", "options", "backend", "spend", "jobs", "jobs_clock_ms", "mode", "batch", "shots", "board", "record_output"] as const;
 
 /** `params`: the controls' values as a record keeps them (the model's own options under `options`); `remix_of`: the job whose parameters the controls were filled with (Remix). */
 export interface GenerateRequest {

@@ -29,15 +29,22 @@ def record_bundle(records: Sequence[Generation]) -> dict[str, Any]:
     """The mime bundle of a record output: the records (with a poster frame of each saved
     clip, kept beside them — never in the record, so not in notebook metadata or the
     ledger), a text summary and an HTML table that shows the posters anywhere."""
-    posters = posters_of(records)
+    data = record_data(records)
     return {
-        MIMETYPE: {
-            "schema_version": SCHEMA_VERSION,
-            "generations": [r.to_dict() for r in records],
-            "posters": posters,
-        },
+        MIMETYPE: data,
         "text/plain": record_text(records),
-        "text/html": record_html(records, posters),
+        "text/html": record_html(records, data["posters"]),
+    }
+
+
+def record_data(records: Sequence[Generation]) -> dict[str, Any]:
+    """The record output's own part (under our mimetype): the records and a poster of
+    each saved clip. A view that shows the record output itself (where the host does not
+    update outputs, widget.ts) is sent this."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "generations": [r.to_dict() for r in records],
+        "posters": posters_of(records),
     }
 
 

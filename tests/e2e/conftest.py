@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, AppPage, JupyterServer
+from .harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, AppPage, HostPage, HostServer, JupyterServer
 
 FAKE_KEY = "sk-e2e-FAKE-5e1f0c4d9a"
 BLOCK_WORD = "forbidden"
@@ -115,6 +115,25 @@ def page(jupyter: JupyterServer, app_page: AppPage, request: pytest.FixtureReque
     # would have JupyterLab ask which kernel to start instead
     app_page.give_back(reusable=not failed)
     jupyter.shutdown_kernels()
+
+
+@pytest.fixture
+def host_page(browser: Any, host_server: HostServer, request: pytest.FixtureRequest) -> Iterator[HostPage]:
+    """A page of another host (Voilà, marimo): the test module names its server `host_server`.
+    A failed test leaves its screenshot, the server's log and the page's errors in artifacts/."""
+    page = HostPage(browser)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        name = request.node.name.replace("/", "_")
+        problems = list(page.errors)
+        try:
+            page.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        except Exception as error:  # the page may be gone; the log still helps
+            problems.append(f"no screenshot: {error}")
+        (ARTIFACTS / f"{name}.log").write_text(host_server.log() + "\n\n" + "\n".join(problems))
+    page.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import nbformat
@@ -402,3 +402,215 @@ def axe_violations(page: Page, selector: str) -> list[dict[str, Any]]:
         selector,
     )
     return found
+
+
+# -- other hosts: Voilà and marimo ----------------------------------------------------------------
+
+
+_Host = TypeVar("_Host", bound="HostServer")
+
+
+class HostServer:
+    """A server of another host (Voilà, marimo) on 127.0.0.1 with a token of its own, started
+    once for a test module. The token reaches the server in a file only its owner reads, not
+    on its command line (which `ps` shows anyone). Stopped by its PID, then the processes it
+    started by theirs: a SIGTERM to marimo leaves its session processes running, and a kernel
+    left behind would keep its embedded emulator's threads."""
+
+    name = "host"
+
+    def __init__(self, root_dir: Path, env: dict[str, str] | None = None) -> None:
+        self.root_dir = root_dir
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = env or {}
+        self.state = root_dir.parent / f"{self.name}-state-{self.port}"
+        self.log_path = root_dir.parent / f"{self.name}-{self.port}.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready_url(self) -> str:
+        raise NotImplementedError
+
+    def prepare(self, env: dict[str, str]) -> None:
+        """Write what the server reads at start (its token) and say where, in `env`."""
+
+    def private_file(self, name: str, text: str) -> Path:
+        """A new file of the state folder that only this user may read."""
+        path = self.state / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        return path
+
+    def start(self: _Host, timeout: float = 120.0) -> _Host:
+        self.state.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(self.env)
+        env.pop("JUPYTER_CONFIG_DIR", None)
+        self.prepare(env)
+        env["JUPYTER_RUNTIME_DIR"] = str(self.state / "runtime")
+        # marimo's settings and state (and anything else that follows XDG) stay in the test's folder
+        env["XDG_CONFIG_HOME"] = str(self.state / "config")
+        env["XDG_STATE_HOME"] = str(self.state / "state")
+        env["XDG_CACHE_HOME"] = str(self.state / "cache")
+        env["MARIMO_SKIP_UPDATE_CHECK"] = "1"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(
+            self.command(), cwd=self.root_dir, stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
+            try:
+                ready = http().get(self.ready_url(), timeout=2).is_success
+            except httpx.HTTPError:
+                ready = False
+            if ready:
+                # the token is in force: a page asked for without it (and without the cookie
+                # the shared client now holds) is refused or sent to log in
+                if httpx.get(f"{self.base_url}/", timeout=10).status_code == 200:
+                    self.stop()
+                    raise RuntimeError(f"{self.name} serves its pages without the token")
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start in {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-6000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        import psutil
+
+        try:
+            started = psutil.Process(self._proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            started = []
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        for child in started:
+            try:
+                child.terminate()
+            except psutil.NoSuchProcess:
+                continue
+        _, alive = psutil.wait_procs(started, timeout=10)
+        for child in alive:
+            child.kill()
+        self._proc = None
+        self._log.close()
+
+
+class VoilaServer(HostServer):
+    """Voilà 0.5 serving the notebooks of `root_dir` as dashboards: each page load executes its
+    notebook in a new kernel, started in `root_dir`."""
+
+    name = "voila"
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "voila",
+            str(self.root_dir),
+            "--no-browser",
+            "--Voila.ip=127.0.0.1",
+            f"--Voila.port={self.port}",
+            "--Voila.port_retries=0",
+            "--VoilaConfiguration.show_tracebacks=True",
+        ]
+
+    def prepare(self, env: dict[str, str]) -> None:
+        # Voilà reads voila.json from the Jupyter config folder (and from its working folder,
+        # the notebooks': not there)
+        config = self.private_file("jupyter-config/voila.json", json.dumps({"Voila": {"token": self.token}}))
+        env["JUPYTER_CONFIG_DIR"] = str(config.parent)
+
+    def ready_url(self) -> str:
+        return f"{self.base_url}/?token={self.token}"
+
+    def url(self, notebook: str) -> str:
+        return f"{self.base_url}/voila/render/{notebook}?token={self.token}"
+
+
+class MarimoServer(HostServer):
+    """`marimo run` serving one notebook (a .py file in `root_dir`) as an app: each page is a
+    session with a kernel of its own, working in `root_dir`."""
+
+    name = "marimo"
+
+    def __init__(self, root_dir: Path, notebook: str, env: dict[str, str] | None = None) -> None:
+        super().__init__(root_dir, env)
+        self.notebook = notebook
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "marimo",
+            "run",
+            self.notebook,
+            "--headless",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--token-password-file",
+            str(self.state / "token"),
+            "--no-sandbox",
+        ]
+
+    def prepare(self, env: dict[str, str]) -> None:
+        self.private_file("token", self.token)
+
+    def ready_url(self) -> str:
+        return f"{self.base_url}/health"
+
+    def url(self) -> str:
+        return f"{self.base_url}/?access_token={self.token}"
+
+
+class HostPage:
+    """A page of another host, in a context of its own: the problems it logs are collected
+    (console errors with where they came from, uncaught errors), and every request for
+    anything outside 127.0.0.1 is answered empty on the spot — Voilà's template links Font
+    Awesome from a CDN — so that no traffic leaves loopback."""
+
+    def __init__(self, browser: Any) -> None:
+        self.context = browser.new_context(viewport=VIEWPORT, reduced_motion="reduce")
+        self.context.route(_outside_loopback, _answer_empty)
+        self.page: Page = self.context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"uncaught: {error}"))
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            where = (message.location or {}).get("url", "")
+            self.errors.append(f"{message.text} (at {where})")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def _outside_loopback(url: str) -> bool:
+    return not url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:", "data:", "blob:"))
+
+
+def _answer_empty(route: Any) -> None:
+    route.fulfill(status=200, body="", content_type="text/css")
