@@ -329,14 +329,9 @@ class Storyboard(ClipView):
 
     # -- state for the view -------------------------------------------------------------------
 
-    def _job_view(self, record: Generation, now: float) -> protocol.JobView:
-        return protocol.job_view(
-            record,
-            now=now,
-            expected_s=self._expected(record),
-            waiting=record.id == self._current,
-            parent_prompt=self._parent_prompt(record),
-        )
+    def _job_state(self, record: Generation) -> dict[str, Any]:
+        # one shot at a time is waited for: the run's current one
+        return {**super()._job_state(record), "waiting": record.id == self._current}
 
 
 __all__ = ["DEFAULT_SHOT_DURATION", "Storyboard"]

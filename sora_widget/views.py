@@ -160,12 +160,13 @@ class ClipView(anywidget.AnyWidget):
 
     def _job_view(self, record: Generation, now: float) -> protocol.JobView:
         return protocol.job_view(
-            record,
-            now=now,
-            expected_s=self._expected(record),
-            waiting=record.id in self._tasks,
-            parent_prompt=self._parent_prompt(record),
+            record, now=now, expected_s=self._expected(record), **self._job_state(record)
         )
+
+    def _job_state(self, record: Generation) -> dict[str, Any]:
+        """What this view knows of a job beyond its record (`protocol.job_view`'s keywords):
+        whether it is being waited for, and the prompt of the clip it derives from."""
+        return {"waiting": record.id in self._tasks, "parent_prompt": self._parent_prompt(record)}
 
     def _parent_prompt(self, record: Generation) -> str | None:
         """The prompt of the clip `record` derives from, when this view knows it."""

@@ -437,15 +437,10 @@ class SoraWidget(ClipView):
         self.spend = dict(protocol.spend_view(api.spend()))
         super()._publish()
 
-    def _job_view(self, record: Generation, now: float) -> protocol.JobView:
-        return protocol.job_view(
-            record,
-            now=now,
-            expected_s=self._expected(record),
-            waiting=record.id in self._tasks,
-            detached=record.id in self._detached and record.id not in self._tasks,
-            parent_prompt=self._parent_prompt(record),
-        )
+    def _job_state(self, record: Generation) -> dict[str, Any]:
+        # "Stop waiting" detached it: the server job goes on
+        detached = record.id in self._detached and record.id not in self._tasks
+        return {**super()._job_state(record), "detached": detached}
 
 
 #: the image fields a picked file can be uploaded for (protocol.ImageField)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 import traitlets
 
-from .. import params, protocol
+from .. import params
 from .._text import format_duration
 from ..client import AsyncSoraClient
 from ..environment import frontend_has_widgets, is_headless
@@ -214,14 +214,9 @@ class BatchView(ClipView):
         self.batch = {"id": self._batch_id, **counts.to_dict()}
         super()._publish()
 
-    def _job_view(self, record: Generation, now: float) -> protocol.JobView:
-        return protocol.job_view(
-            record,
-            now=now,
-            expected_s=self._expected(record),
-            waiting=record.id in self._states.active,
-            queued_in_batch=True,
-        )
+    def _job_state(self, record: Generation) -> dict[str, Any]:
+        # an item not sent yet shows as PENDING
+        return {"waiting": record.id in self._states.active, "queued_in_batch": True}
 
     def _expected(self, record: Generation) -> float:
         if self._client is None:

@@ -10,41 +10,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import signal
 import sys
 from typing import Any
 
 from ..params import MODELS
 from .catalogue import latency_scale
-from .config import FAILED_STATUSES, LAYOUTS
+from .config import FAILED_STATUSES, LAYOUTS, EmulatorConfig
 
 DEFAULT_PORT = 8765
-#: flags that map one-to-one onto EmulatorConfig fields
-_OPTIONS = (
-    "host",
-    "latency",
-    "latency_jitter",
-    "latency_distribution",
-    "workers",
-    "api_keys",
-    "block_words",
-    "retention",
-    "credits",
-    "retired_models",
-    "failed_status",
-    "rate_limit",
-    "chaos_error_rate",
-    "chaos_endpoints",
-    "chaos_delay",
-    "chaos_drop_rate",
-    "seed",
-    "data_dir",
-    "fps",
-    "audio",
-    "layout",
-)
-
-
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "emulator",
@@ -147,7 +122,9 @@ def _names(text: str) -> tuple[str, ...]:
 
 def options_from(args: argparse.Namespace) -> dict[str, Any]:
     """The config options the user gave (the rest keep their defaults)."""
-    options = {name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None}
+    # every flag named after an EmulatorConfig field sets it (the others are the command's own)
+    fields = {f.name for f in dataclasses.fields(EmulatorConfig)}
+    options = {name: value for name, value in vars(args).items() if name in fields and value is not None}
     options["port"] = args.port
     if args.output_port is not None:
         options.update(separate_output_host=True, output_port=args.output_port)

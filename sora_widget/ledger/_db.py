@@ -275,12 +275,7 @@ def check_schema(connection: sqlite3.Connection, path: Path, *, creating: bool =
     empty one passes where `creating`: migration makes them). Read from `sqlite_master`
     before any query touches a table, so no view or trigger of it has run."""
     version = connection.execute("PRAGMA user_version").fetchone()[0]
-    if version > SCHEMA_VERSION:
-        raise ConfigurationError(
-            f"the ledger was written by a newer sora-widget (schema {version}, this one knows "
-            f"{SCHEMA_VERSION})",
-            hint="Upgrade sora-widget, or point SORA_WIDGET_OUTPUT_DIR at another folder.",
-        )
+    _refuse_newer(version)
     found = _objects(connection)
     if version == 0 and not found and creating:
         return
@@ -378,17 +373,21 @@ def _journal_mode(connection: sqlite3.Connection) -> str:
             time.sleep(0.02)
 
 
+def _refuse_newer(version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise ConfigurationError(
+            f"the ledger was written by a newer sora-widget (schema {version}, this one knows "
+            f"{SCHEMA_VERSION})",
+            hint="Upgrade sora-widget, or point SORA_WIDGET_OUTPUT_DIR at another folder.",
+        )
+
+
 def migrate(connection: sqlite3.Connection) -> None:
     """Bring the schema to SCHEMA_VERSION, one version at a time, each in a transaction."""
     connection.execute("BEGIN IMMEDIATE")
     try:
         version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ConfigurationError(
-                f"the ledger was written by a newer sora-widget (schema {version}, this one knows "
-                f"{SCHEMA_VERSION})",
-                hint="Upgrade sora-widget, or point SORA_WIDGET_OUTPUT_DIR at another folder.",
-            )
+        _refuse_newer(version)
         for target in range(version + 1, SCHEMA_VERSION + 1):
             for statement in _statements(MIGRATIONS[target]):
                 connection.execute(statement)
