@@ -124,8 +124,10 @@ class Storyboard(ClipView):
             return params.validate_draft(prompt, **given)
         return params.validate(prompt, **given)
 
+    PLAIN_TEXT = "Storyboard: shots made in order and stitched into a film, each recorded in the output below"
+
     def __repr__(self) -> str:
-        # also the widget's text/plain: stable, so saved and re-run notebooks compare equal
+        # what it is now, for code; a notebook saves `PLAIN_TEXT` (see ClipView)
         return (
             f"Storyboard(shots={len(self.shots)}, duration={self.duration}, size={self.size!r}, "
             f"model={self.model!r}, generations={len(self._records)})"

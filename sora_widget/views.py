@@ -118,6 +118,20 @@ class ClipView(anywidget.AnyWidget):
     def generations(self) -> list[Generation]:
         return list(self._records.values())
 
+    #: the view's text/plain in a notebook. It is written once, when the view is shown, and
+    #: saved with the notebook however the view changes afterwards (its prompt, its model,
+    #: its clips: a repr said "generations=0" after three clips), so it says only what stays
+    #: true; the record output beneath, updated as jobs advance, says what was made. None:
+    #: the repr (a view whose repr stays true, such as a batch's)
+    PLAIN_TEXT: str | None = None
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        bundle = super()._repr_mimebundle_(**kwargs)
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if self.PLAIN_TEXT is not None and isinstance(data, dict) and "text/plain" in data:
+            data["text/plain"] = self.PLAIN_TEXT
+        return bundle
+
     def _ipython_display_(self) -> None:
         """Show the view, then its record output (updated in place as jobs advance); where
         the view carries the record output, the view alone. Also how the batch and the

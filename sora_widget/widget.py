@@ -101,18 +101,7 @@ class SoraWidget(ClipView):
             f"generations={len(self._records)})"
         )
 
-    #: the widget's text/plain in a notebook. It is written once, when the widget is shown, and
-    #: saved with the notebook however the widget changes afterwards (its prompt, its model,
-    #: its clips: a repr said "generations=0" after three clips), so it says only what stays
-    #: true; the record output beneath, updated as jobs advance, says what was made.
     PLAIN_TEXT = "SoraWidget: live controls and clips; every clip it makes is recorded in the output below"
-
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data = bundle[0] if isinstance(bundle, tuple) else bundle
-        if isinstance(data, dict) and "text/plain" in data:
-            data["text/plain"] = self.PLAIN_TEXT
-        return bundle
 
     def controls(self) -> dict[str, Any]:
         """What the controls say, by the names `sw.generate` takes (empty ones left out)."""

@@ -182,7 +182,7 @@ class BatchView(ClipView):
         self._publish()
 
     def __repr__(self) -> str:
-        # also the view's text/plain: stable, so saved and re-run notebooks compare equal
+        # also the view's text/plain: its items are fixed, so it stays true once saved
         return f"SoraWidget(mode='batch', items={len(self._records)})"
 
     def track(self, record: Generation, *, active: bool = False, finished: bool = False) -> None:

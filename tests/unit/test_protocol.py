@@ -309,5 +309,11 @@ def test_a_saved_widgets_plain_text_says_only_what_stays_true(monkeypatch):
     assert texts == [SoraWidget.PLAIN_TEXT, SoraWidget.PLAIN_TEXT]
     assert "recorded in the output below" in SoraWidget.PLAIN_TEXT
     assert "generations=1" in repr(other) and "generations=0" in repr(first)
+    # a storyboard's text neither: it said generations=0 above the film it made
+    board = Storyboard(shots=["a kite"], duration=4)
+    board._ipython_display_()
+    saved = [b["text/plain"] for b in shown if "application/vnd.jupyter.widget-view+json" in b][-1]
+    assert saved == Storyboard.PLAIN_TEXT and "generations" not in saved
     first.close()
     other.close()
+    board.close()
