@@ -253,7 +253,7 @@ class SoraMagics(Magics):
                     raise UsageError("%sora --continue starts from the clip's last frame: leave out -r")
                 # the next shot keeps its parent's model and values unless told; its request
                 # names the parent's last frame (by its bytes)
-                frame = run_blocking(shots.read_frame(parent))
+                frame = run_blocking(shots.read_frame(parent, output_dir=api.settings()["output_dir"]))
                 request = shots.next_shot(parent, prompt, frame, **given_fields(args))
         except SoraError as error:
             raise UsageError(str(error)) from None

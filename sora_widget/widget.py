@@ -394,7 +394,7 @@ class SoraWidget(ClipView):
 
     async def _end_frame(self, request: str, clip: Generation) -> None:
         """The clip's exact last frame (its file checked first), uploaded: the next clip's last frame."""
-        frame = await shots.read_frame(clip)
+        frame = await shots.read_frame(clip, output_dir=self.client.output_dir)
         url = await shots.upload_frame(self.client, frame)
         self.values = {**self.values, "last_frame": url}
         self._reply(request, url=url)
