@@ -382,7 +382,7 @@ def _records(args: argparse.Namespace) -> int:
                     outcome += f" (replay of {r.replay_of})"
                 outcome += lineage_note(r)
                 print(
-                    f"{terminal_safe(r.id):<14}{r.status:<11}{f'{r.params.duration}s {r.params.size}':<16}"
+                    f"{terminal_safe(r.id):<14}{r.status:<11}{f'{r.params.duration}s {r.params.shape}':<16}"
                     f"{terminal_safe(sound_note(r)):<9}{terminal_safe(r.request_id or '-'):<38}"
                     f"{','.join(r.sources):<24}{terminal_safe(prompt):<42}{terminal_safe(outcome)}"
                 )
@@ -544,7 +544,7 @@ def _print_table(rows: list[Generation]) -> None:
         where = r.video_path or said or r.params.prompt
         print(
             f"{r.status:<11}{terminal_safe(r.request_id or '-'):<38}{(r.submitted_at or '-'):<26}"
-            f"{f'{r.params.duration}s {r.params.size}':<16}{terminal_safe(where[:60])}"
+            f"{f'{r.params.duration}s {r.params.shape}':<16}{terminal_safe(where[:60])}"
         )
 
 

@@ -414,7 +414,7 @@ class SoraMagics(Magics):
         for record in unknown:
             print(
                 f"UNKNOWN — may be running and billed: {record.id} submitted {record.submitted_at} "
-                f"({record.params.duration}s {record.params.size}, {record.params.prompt[:60]!r}); "
+                f"({record.params.duration}s {record.params.shape}, {record.params.prompt[:60]!r}); "
                 "check your Segmind dashboard"
             )
 

@@ -142,7 +142,8 @@ def _article(record: Generation, clip: Path | None, embedded: str | None, page_d
         ("model", html.escape(record.model)),
         (
             "parameters",
-            html.escape(f"{p.duration} s · {p.size}") + (f" · take {record.take}" if record.take > 1 else ""),
+            html.escape(f"{p.duration} s · {p.shape}")
+            + (f" · take {record.take}" if record.take > 1 else ""),
         ),
     ]
     if p.input_reference:

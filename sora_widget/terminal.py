@@ -24,7 +24,7 @@ def progress_line(record: Generation, elapsed: float, expected: float) -> str:
     the typical time, parameters and request id."""
     timing = format_duration(elapsed) + (f" / ~{format_duration(expected)}" if expected > 0 else "")
     parts = [f"{record.status:<10}", timing]
-    parts.append(f"{record.params.duration}s {record.params.size}")
+    parts.append(f"{record.params.duration}s {record.params.shape}")
     if record.request_id:
         parts.append(f"request {terminal_safe(record.request_id)}")  # the server's words
     if record.synthetic:

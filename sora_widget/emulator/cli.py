@@ -20,6 +20,8 @@ from .catalogue import latency_scale
 from .config import FAILED_STATUSES, LAYOUTS, EmulatorConfig
 
 DEFAULT_PORT = 8765
+
+
 def add_parser(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "emulator",

@@ -95,6 +95,12 @@ class Request:
         return int(self.size.split("x")[1]) if self.size else 0
 
     @property
+    def shape(self) -> str:
+        """The size as people read it: "1280x720", or what a clip that takes its first
+        frame's shape has instead."""
+        return self.size or "the first frame's shape"
+
+    @property
     def orientation(self) -> str:
         if self.size is None:
             return "the first frame's shape"

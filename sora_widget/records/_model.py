@@ -167,7 +167,8 @@ class Generation:
         """One line a person can read: status, parameters, prompt, outcome."""
         p = self.params
         prompt = shorten(p.prompt, 60)
-        text = f"{self.status} · {p.duration}s {p.size} · {prompt!r}"
+        model = "" if self.model == MODEL else f" · {self.model}"
+        text = f"{self.status}{model} · {p.duration}s {p.shape} · {prompt!r}"
         if self.request_id:
             text += f" · request {self.request_id}"
         if self.video:

@@ -103,7 +103,7 @@ def record_html(records: Sequence[Generation], posters: dict[str, str] | None = 
         cells = [
             r.status + (" · synthetic" if r.synthetic else ""),
             p.prompt,
-            f"{p.duration}s {p.size}",
+            f"{p.duration}s {p.shape}",
             sound_summary(r.video),
             r.request_id or "—",
             format_duration(r.latency_s) if r.latency_s is not None else "—",
