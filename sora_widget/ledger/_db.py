@@ -274,9 +274,15 @@ def check_schema(connection: sqlite3.Connection, path: Path, *, creating: bool =
     """Refuse a database whose objects are not exactly those this code creates (a new,
     empty one passes where `creating`: migration makes them). Read from `sqlite_master`
     before any query touches a table, so no view or trigger of it has run."""
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    # one read transaction: the version and the objects of one moment (another process may
+    # be creating the tables right now; read apart, it could be seen half done)
+    connection.execute("BEGIN")
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        found = _objects(connection)
+    finally:
+        connection.execute("COMMIT")
     _refuse_newer(version)
-    found = _objects(connection)
     if version == 0 and not found and creating:
         return
     problems = _differences(found, _expected_objects(version))

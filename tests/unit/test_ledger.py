@@ -177,3 +177,16 @@ def test_the_nesting_of_an_old_ledger_line_is_told_without_parsing_it():
     assert nested_within(b'[[], [], [[]], {"k": {}}]' * 20, 3)  # many brackets, shallow
     assert not nested_within(b"[" * 100_000, 32)
     assert not nested_within(b"[[]" * 10, 8)  # unbalanced: not JSON
+
+
+def test_ledgers_opened_at_once_on_a_new_folder_all_open(tmp_path):
+    """Two jobs gathered at once on a new output dir each open the ledger: the schema check
+    reads the version and the objects in one transaction, so it never sees another opener's
+    tables half made (it refused its own ledger as 'not one sora-widget wrote')."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    for attempt in range(60):
+        folder = tmp_path / f"out{attempt}"
+        with ThreadPoolExecutor(4) as pool:
+            opened = [pool.submit(lambda: Ledger.in_dir(folder).get("none")) for _ in range(4)]
+            assert [f.result() for f in opened] == [None] * 4
