@@ -188,5 +188,5 @@ def test_ledgers_opened_at_once_on_a_new_folder_all_open(tmp_path):
     for attempt in range(60):
         folder = tmp_path / f"out{attempt}"
         with ThreadPoolExecutor(4) as pool:
-            opened = [pool.submit(lambda: Ledger.in_dir(folder).get("none")) for _ in range(4)]
+            opened = [pool.submit(lambda f=folder: Ledger.in_dir(f).get("none")) for _ in range(4)]
             assert [f.result() for f in opened] == [None] * 4
