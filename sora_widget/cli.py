@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     from .emulator import cli as emulator_cli
 
     parser = argparse.ArgumentParser(
-        prog="sora-widget", description="Sora 2 video generation from the terminal."
+        prog="sora-widget",
+        description="Video on Segmind (Sora 2, Veo 3.1, Kling, Hailuo, Seedance) from the terminal.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -86,7 +86,8 @@ Job = Generation | str
 
 
 class AsyncSoraClient:
-    """A client for Segmind's Sora 2 API. Use it as an async context manager, or `aclose()` it.
+    """A client for Segmind's video API (every catalogued model). Use it as an async context
+    manager, or `aclose()` it.
 
     The API key comes from `api_key` or `SEGMIND_API_KEY`; it is sent to the API and
     its upload endpoint only, and never appears in records, the ledger, logs or errors.

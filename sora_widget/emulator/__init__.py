@@ -1,4 +1,4 @@
-"""A local, offline stand-in for Segmind's Sora 2 API that renders real MP4 files.
+"""A local, offline stand-in for Segmind's video API (every catalogued model) that renders real MP4 files.
 
     from sora_widget import emulator
     with emulator.start(latency=1.0) as emu:      # http://127.0.0.1:<free port>

@@ -27,7 +27,7 @@ def add_parser(subparsers: Any) -> None:
         "emulator",
         help="run a local Segmind-compatible API that renders synthetic clips",
         description=(
-            "A local stand-in for Segmind's Sora 2 API: same paths, codes and bodies; "
+            "A local stand-in for Segmind's video API: same paths, codes and bodies; "
             "renders real (synthetic, labelled) MP4 clips; offline and free. "
             f"Serves every model of the table ({', '.join(MODELS)}) at /v2/MODEL and /v1/MODEL. "
             "Point clients at it with SEGMIND_BASE_URL=http://HOST:PORT."
