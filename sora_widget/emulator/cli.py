@@ -29,6 +29,7 @@ _OPTIONS = (
     "api_keys",
     "block_words",
     "retention",
+    "output_retention",
     "credits",
     "retired_models",
     "failed_status",
@@ -89,6 +90,13 @@ def add_parser(subparsers: Any) -> None:
         help="prompts containing W end FAILED",
     )
     add("--retention", type=float, metavar="S", help="seconds results stay retrievable (default 3600)")
+    add(
+        "--output-retention",
+        type=float,
+        metavar="S",
+        help="seconds a finished clip's output URL (the request history's generation_url) answers "
+        "(default: as long as --retention)",
+    )
     add(
         "--credits",
         type=float,
