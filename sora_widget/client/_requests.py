@@ -8,6 +8,7 @@ origins — never to an output or CDN URL.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -54,6 +55,9 @@ class Limiter(Protocol):
     def observe(self, status: int, retry_after: float | None) -> None: ...
 
 
+#: the header Segmind's answers say the account's credits left in
+CREDITS_HEADER = "x-remaining-credits"
+
 #: the largest answer of the API that is read (a status, a result or an upload's answer is
 #: a few hundred bytes): a server that sends more is cut off, never buffered whole
 MAX_ANSWER_BYTES = 1024 * 1024
@@ -98,6 +102,7 @@ class Requester:
         limiter: Limiter | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
         max_downloads: int = MAX_DOWNLOADS,
+        on_credits: Callable[[float], None] | None = None,
     ) -> None:
         self.http = http
         #: where downloads stream (the same client unless given)
@@ -107,6 +112,8 @@ class Requester:
         self.retry = retry
         self.clock = clock
         self.limiter = limiter
+        #: told the account's credits left whenever an answer says (`x-remaining-credits`)
+        self.on_credits = on_credits
         #: requests sent, by kind — benchmarks and tests read it
         self.sent: dict[str, int] = {}
         # Requests beyond this wait here, not in httpcore's pool: the pool rescans every
@@ -234,12 +241,24 @@ class Requester:
                 self.limiter.observe(
                     response.status_code, parse_retry_after(response.headers.get("retry-after"))
                 )
+            self._note_credits(response)
             target = redirect_target(response, method)
             if target is None:
                 return self.scrub(response)
             await response.aclose()
             url = target
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {httpx.URL(url).host}")
+
+    def _note_credits(self, response: httpx.Response) -> None:
+        text = response.headers.get(CREDITS_HEADER)
+        if text is None or self.on_credits is None:
+            return
+        try:
+            credits = float(text.strip())
+        except ValueError:
+            return
+        if math.isfinite(credits) and credits >= 0:
+            self.on_credits(credits)
 
     def scrub(self, response: httpx.Response) -> httpx.Response:
         """The response, with the API key redacted (`***`) from its body if the server
