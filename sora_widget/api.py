@@ -26,6 +26,7 @@ from .checks import checked_replay_reference
 from .client import AsyncSoraClient, prepare_tls
 from .client._config import api_host, resolve_api_key, resolve_base_url, resolve_output_dir
 from .client._history import MAX_WINDOW_DAYS, HistoryRow
+from .client._ratelimit import check_rpm, session_allowance
 from .client._sightings import SIGHTINGS
 from .cost import Estimate, Prices, Spend, check_budget, effective_prices, parse_prices, session_budget
 from .cost import estimate as cost_estimate
@@ -93,8 +94,16 @@ def configure(
     output_dir: str | os.PathLike[str] | None = None,
     budget_usd: float | None = _UNSET,
     prices: dict[str, Any] | None = _UNSET,
+    requests_per_minute: float | None = _UNSET,
 ) -> None:
     """Set process-wide defaults (arguments to each call still win).
+
+    `requests_per_minute`: this kernel sends at most this many API requests a minute —
+    submits, status checks, results and the request history together, from every widget,
+    magic, batch and call — as your Segmind plan allows (5 on the free plan, 50 on Pro),
+    and spends them where they matter: a submit or a result first, then the status check
+    likeliest to find its job finished. None: no cap (429s are met and learned from).
+    SORA_WIDGET_RPM sets it from the environment.
 
     `budget_usd`: this kernel will not submit a clip whose estimate would take its spend
     past this many US dollars (`BudgetExceeded`, before any request); None: no budget.
@@ -103,6 +112,8 @@ def configure(
     """
     if budget_usd is not _UNSET:
         session_budget().set(check_budget(budget_usd))
+    if requests_per_minute is not _UNSET:
+        session_allowance().set(check_rpm(requests_per_minute))
     if prices is not _UNSET:
         if prices is None:
             _defaults.pop("prices", None)
@@ -126,6 +137,7 @@ def settings() -> dict[str, Any]:
         "output_dir": str(resolve_output_dir(_defaults.get("output_dir"))),
         "emulator": _emulator is not None and _emulator.base_url == base_url,
         "budget_usd": session_budget().budget_usd,
+        "requests_per_minute": session_allowance().per_minute,
     }
 
 

@@ -67,12 +67,23 @@ from ._http import default_tls, http_client
 from ._journal import Journal
 from ._latency import LatencyBook, note_phase
 from ._naming import destination, submitted_locally, video_filename
-from ._policy import PollPolicy, RetryPolicy, next_poll_delay, parse_retry_after
+from ._policy import (
+    NOW,
+    LatencyModel,
+    PollPolicy,
+    RetryPolicy,
+    Turn,
+    finish_chance,
+    next_poll_delay,
+    parse_retry_after,
+    status_turn,
+)
 from ._provenance import versions
-from ._ratelimit import AdaptiveLimiter
+from ._ratelimit import AdaptiveLimiter, session_allowance
 from ._requests import (
     MAX_DOWNLOADS,
     MAX_IN_FLIGHT,
+    Allowance,
     Clock,
     Limiter,
     ReadDeadline,
@@ -98,7 +109,10 @@ class AsyncSoraClient:
     history host for Segmind's API, else the API's; SEGMIND_HISTORY_URL names another),
     and never appears in records, the ledger, logs or errors.
     Every request of every job goes through one rate limiter (`limiter`, by default an
-    `AdaptiveLimiter` that learns the API's limit from its 429s).
+    `AdaptiveLimiter` that learns the API's limit from its 429s) and the kernel's cap on
+    requests a minute (`allowance`, by default the process's: `sw.configure(
+    requests_per_minute=…)`, SORA_WIDGET_RPM; none unless set), under which status checks
+    go where a finish is likeliest.
 
     The request history (`history`, its `HistoryPolicy`) settles what the API's answers
     left open: a submit whose answer was lost is found there (and becomes that job) or is
@@ -127,6 +141,7 @@ class AsyncSoraClient:
         api_name: str | None = None,
         history_url: str | None = None,
         history: HistoryPolicy | None = None,
+        allowance: Allowance | None = None,
     ) -> None:
         self._api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
@@ -159,6 +174,8 @@ class AsyncSoraClient:
         self.http = http
         self.clock = clock or Clock()
         self.limiter: Limiter = limiter if limiter is not None else AdaptiveLimiter(self.clock)
+        #: the cap on requests a minute this client shares with the kernel's others
+        self.allowance: Allowance = allowance if allowance is not None else session_allowance()
         self.requester = Requester(
             self.http,
             download_http=self.download_http,
@@ -167,6 +184,7 @@ class AsyncSoraClient:
             retry=retry or RetryPolicy(),
             clock=self.clock,
             limiter=self.limiter,
+            allowance=self.allowance,
             on_credits=self.budget.note_credits,
         )
         #: latencies of past jobs on this API, which the poll schedule learns from
@@ -508,7 +526,7 @@ class AsyncSoraClient:
         return status
 
     async def _check_status(
-        self, record: Generation, *, deadline: float | None = None
+        self, record: Generation, *, deadline: float | None = None, turn: Turn = NOW
     ) -> tuple[str, float | None]:
         request_id = _request_id(record)
         response = await self.requester.read(
@@ -519,6 +537,7 @@ class AsyncSoraClient:
             request_id=request_id,
             accept=(422,),
             deadline=deadline,
+            turn=turn,
         )
         body = _json(response)
         status = read_status(body, request_id=request_id)
@@ -579,9 +598,14 @@ class AsyncSoraClient:
                 raise await self._stopped_waiting(record, timeout)
             await self.clock.sleep(min(delay, remaining))
             before = record.status
+            # under a cap on requests a minute, this check's turn weighs the chance that
+            # the job ended since it was last seen running (every job's checks compete)
+            turn = status_turn(_chance_since(model, self.poll, already, waited_from, unfinished_at))
             try:
                 # bounded by the job's own timeout, not only httpx's per-read one
-                status, retry_after = await self._check_status(record, deadline=waited_from + timeout)
+                status, retry_after = await self._check_status(
+                    record, deadline=waited_from + timeout, turn=turn
+                )
             except ReadDeadline:
                 raise await self._stopped_waiting(record, timeout) from None
             except RequestExpired as exc:
@@ -910,6 +934,20 @@ def _failure(body: Any, request_id: str) -> GenerationFailed:
 def _failure_from_record(record: Generation, request_id: str) -> GenerationFailed:
     detail = (record.error or {}).get("detail")
     return _failure({"error": detail}, request_id)
+
+
+def _chance_since(
+    model: LatencyModel, poll: PollPolicy, already: float, waited_from: float, seen_running: float
+) -> Callable[[float], float]:
+    """The chance, at a time of the client's clock, that a job last seen running
+    `seen_running` seconds after its submit has ended (`already`: its age when the wait
+    began at `waited_from`)."""
+    scale = poll.time_scale
+
+    def chance(now: float) -> float:
+        return finish_chance(model, seen_running / scale, (already + now - waited_from) / scale)
+
+    return chance
 
 
 def _seconds_since(moment: str | None) -> float:

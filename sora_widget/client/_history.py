@@ -36,6 +36,7 @@ from urllib.parse import quote
 from .._text import shorten
 from ..errors import UnexpectedResponse
 from ._errors import MAX_DETAIL_CHARS, json_of
+from ._policy import NOW, Turn
 from ._requests import Requester
 
 #: where Segmind's request history lives on its host (the SDK's REQUEST_HISTORY_URL's path)
@@ -280,7 +281,9 @@ class RequestHistory:
         self.url = url.rstrip("/")
         self.policy = policy or HistoryPolicy()
 
-    async def get(self, request_id: str, *, deadline: float | None = None) -> HistoryRow | None:
+    async def get(
+        self, request_id: str, *, deadline: float | None = None, turn: Turn = NOW
+    ) -> HistoryRow | None:
         """One request of any age; None when the history has no such request (404)."""
         response = await self.requester.read(
             "GET",
@@ -289,6 +292,7 @@ class RequestHistory:
             during="reading Segmind's request history",
             accept=(404,),
             deadline=deadline,
+            turn=turn,
         )
         if response.status_code == 404:
             return None

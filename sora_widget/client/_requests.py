@@ -21,7 +21,16 @@ from .._text import REDACTED
 from ..errors import NetworkError
 from ._config import origin
 from ._errors import SUBMITTING, error_from_response, error_from_transport
-from ._policy import Outcome, RequestKind, RetryDecision, RetryPolicy, decide_retry, parse_retry_after
+from ._policy import (
+    NOW,
+    Outcome,
+    RequestKind,
+    RetryDecision,
+    RetryPolicy,
+    Turn,
+    decide_retry,
+    parse_retry_after,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,20 @@ class Limiter(Protocol):
     async def acquire(self) -> None: ...
 
     def observe(self, status: int, retry_after: float | None) -> None: ...
+
+
+class Allowance(Protocol):
+    """A cap on API requests a minute, shared by every client of a kernel, that decides
+    which waiting request goes next (`_ratelimit.PlanAllowance`)."""
+
+    @property
+    def pace_s(self) -> float:
+        """Seconds between two requests; 0 when there is no cap."""
+        ...
+
+    async def take(self, turn: Turn = NOW) -> None: ...
+
+    def refused(self, retry_after: float | None) -> None: ...
 
 
 #: the header Segmind's answers say the account's credits left in
@@ -100,6 +123,7 @@ class Requester:
         retry: RetryPolicy,
         clock: Clock,
         limiter: Limiter | None = None,
+        allowance: Allowance | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
         max_downloads: int = MAX_DOWNLOADS,
         on_credits: Callable[[float], None] | None = None,
@@ -112,6 +136,8 @@ class Requester:
         self.retry = retry
         self.clock = clock
         self.limiter = limiter
+        #: the plan's cap on requests a minute, and who goes first under it
+        self.allowance = allowance
         #: told the account's credits left whenever an answer says (`x-remaining-credits`)
         self.on_credits = on_credits
         #: requests sent, by kind — benchmarks and tests read it
@@ -147,12 +173,14 @@ class Requester:
         accept: Collection[int] = (),
         json: Any = None,
         deadline: float | None = None,
+        turn: Turn = NOW,
     ) -> httpx.Response:
         """A request that may be repeated (status, result, upload). Statuses in `accept`
         are answers, not errors (a FAILED job is served as 422). `deadline` (this clock's
-        time): the whole read — retries, redirects, a body arriving a byte at a time —
-        ends by then (`ReadDeadline`), or after `MIN_READ_S` when it is that close."""
-        attempts = self._attempts("read", method, url, kind, during, request_id, accept, json)
+        time): the whole read — its turn under the allowance, retries, redirects, a body
+        arriving a byte at a time — ends by then (`ReadDeadline`), or after `MIN_READ_S`
+        when it is that close. `turn`: its place in the allowance's queue."""
+        attempts = self._attempts("read", method, url, kind, during, request_id, accept, json, turn)
         if deadline is None:
             return await attempts
         remaining = max(deadline - self.clock.now(), MIN_READ_S)
@@ -164,7 +192,7 @@ class Requester:
     async def submit(self, url: str, json: dict[str, Any]) -> httpx.Response:
         """POST a job. Repeated only after a refusal that certainly billed nothing
         (no connection, 429); raises `SubmitNotAccepted` when the outcome is unknown."""
-        return await self._attempts("submit", "POST", url, "submit", SUBMITTING, None, (), json)
+        return await self._attempts("submit", "POST", url, "submit", SUBMITTING, None, (), json, NOW)
 
     async def _attempts(
         self,
@@ -176,6 +204,7 @@ class Requester:
         request_id: str | None,
         accept: Collection[int],
         json: Any,
+        turn: Turn,
     ) -> httpx.Response:
         """Send until an answer, a final error, or the retry policy says stop."""
         start = self.clock.now()
@@ -183,7 +212,7 @@ class Requester:
         while True:
             attempt += 1
             try:
-                response = await self._send(method, url, kind, json)
+                response = await self._send(method, url, kind, json, turn)
             except httpx.HTTPError as exc:
                 outcome = classify(exc)
                 if outcome is None:
@@ -226,21 +255,29 @@ class Requester:
             jitter=self.clock.random(),
         )
 
-    async def _send(self, method: str, url: str, kind: str, json: Any) -> httpx.Response:
+    @property
+    def pace_s(self) -> float:
+        """Seconds between two API requests under the allowance (0: no cap)."""
+        return self.allowance.pace_s if self.allowance is not None else 0.0
+
+    async def _send(self, method: str, url: str, kind: str, json: Any, turn: Turn = NOW) -> httpx.Response:
         """One request, its redirects followed here hop by hop (never by httpx, whatever
         client was passed in: httpx strips only `Authorization` on a cross-origin hop,
         and would carry `x-api-key` to wherever a redirect points)."""
         for _hop in range(MAX_REDIRECTS + 1):
+            if self.allowance is not None:
+                await self.allowance.take(turn)
             if self.limiter is not None:
                 await self.limiter.acquire()
             self.sent[kind] = self.sent.get(kind, 0) + 1
             async with self._slots:
                 request = self.http.build_request(method, url, json=json, headers=self.headers_for(url))
                 response = await _bounded(await self.http.send(request, follow_redirects=False, stream=True))
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
             if self.limiter is not None:
-                self.limiter.observe(
-                    response.status_code, parse_retry_after(response.headers.get("retry-after"))
-                )
+                self.limiter.observe(response.status_code, retry_after)
+            if self.allowance is not None and response.status_code == 429:
+                self.allowance.refused(retry_after)
             self._note_credits(response)
             target = redirect_target(response, method)
             if target is None:
