@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, one table, and bench/results/latest.json.
 
 python -m bench                 # everything (several minutes on 2 cores)
-python -m bench poll rss        # just some: poll, lag, rss, import, playable, batch, history
+python -m bench poll rss        # just some: poll, lag, rss, import, playable, batch, history, pacing
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from . import batch, download_rss, history, import_time, loop_lag, poll
+from . import batch, download_rss, history, import_time, loop_lag, pacing, poll
 from .common import Row, print_table, write_json
 
 BENCHES = {
@@ -20,6 +20,7 @@ BENCHES = {
     "playable": lambda: _playable(),
     "batch": lambda: batch.run(),
     "history": lambda: history.run(),
+    "pacing": lambda: pacing.run(),
 }
 
 
