@@ -75,6 +75,8 @@ class HistoryPolicy:
     #: more is not read to its end, so nothing can be said to be absent from it
     per_page: int = 100
     max_pages: int = 20
+    #: whether a finished job's charge is read (one request a job, after its clip is saved)
+    charges: bool = True
     #: a job's real charge is read this long at most after it ends, then left as it is
     cost_read_s: float = 10.0
 

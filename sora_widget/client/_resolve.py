@@ -148,7 +148,7 @@ class Inquiries:
     async def real_cost(self, record: Generation) -> bool:
         """Set a COMPLETED job's cost to what Segmind charged, when its history says
         (within `cost_read_s`); whether it did. Anything that goes wrong leaves the cost."""
-        if record.status != "COMPLETED" or not record.request_id:
+        if record.status != "COMPLETED" or not record.request_id or not self.history.policy.charges:
             return False
         if (record.cost or {}).get("source") == "segmind":
             return False
