@@ -527,8 +527,8 @@ def _as_unknown(record: Generation) -> Generation:
         "request_id": None,
         "detail": None,
         "hint": (
-            f"Submitted {record.submitted_at or 'at an unknown time'}. Check your Segmind dashboard "
-            "before submitting the same prompt again."
+            f"Submitted {record.submitted_at or 'at an unknown time'}. sw.pending() and sw.resume() ask "
+            "Segmind's request history whether it was taken; it is never submitted again blindly."
         ),
         "retryable": False,
     }
