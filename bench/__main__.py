@@ -1,7 +1,7 @@
 """`make bench`: every benchmark, one table, and bench/results/latest.json.
 
 python -m bench                 # everything (several minutes on 2 cores)
-python -m bench poll rss        # just some: poll, lag, rss, import, playable, batch, history, stitch
+python -m bench poll rss        # just some: poll, lag, rss, import, playable, batch, history, stitch, pacing
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from . import batch, download_rss, history, import_time, loop_lag, poll, stitch_memory
+from . import batch, download_rss, history, import_time, loop_lag, pacing, poll, stitch_memory
 from .common import Row, print_table, write_json
 
 BENCHES = {
@@ -21,6 +21,7 @@ BENCHES = {
     "batch": lambda: batch.run(),
     "history": lambda: history.run(),
     "stitch": lambda: stitch_memory.run(),
+    "pacing": lambda: pacing.run(),
 }
 
 

@@ -1,7 +1,9 @@
-"""The functions most people call: generate, agenerate, pending, resume, areplay, use_emulator.
+"""The functions most people call: generate, agenerate, pending, resume, areplay,
+use_emulator, history.
 
 Settings come from arguments, then from `configure()` / `use_emulator()`, then from
-the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SORA_WIDGET_OUTPUT_DIR).
+the environment (SEGMIND_API_KEY, SEGMIND_BASE_URL, SEGMIND_HISTORY_URL,
+SORA_WIDGET_OUTPUT_DIR, SORA_WIDGET_RPM).
 """
 
 from __future__ import annotations
@@ -18,14 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from . import params
 from ._sync import run_blocking
+from ._text import shorten, terminal_safe
 from ._waiting import Watch
 from .checks import checked_replay_reference
 from .client import AsyncSoraClient, prepare_tls
 from .client._config import api_host, resolve_api_key, resolve_base_url, resolve_output_dir
+from .client._history import MAX_WINDOW_DAYS, HistoryRow
+from .client._ratelimit import check_rpm, session_allowance
 from .client._sightings import SIGHTINGS
 from .cost import Estimate, Prices, Spend, check_budget, effective_prices, parse_prices, session_budget
 from .cost import estimate as cost_estimate
 from .environment import cell_context, in_kernel
+from .errors import InvalidParams, SoraError
 from .ledger import Ledger
 from .notebook import kernel_observers
 from .params import COMMON_FIELDS, DEFAULT_MODEL, MODELS, READ_ON, Model, Request
@@ -54,6 +60,8 @@ _CLIENT_OPTIONS = {
     "request_timeout",
     "http",
     "clock",
+    "history_url",
+    "history",
 }
 _JOB_OPTIONS = {
     "timeout",
@@ -86,8 +94,16 @@ def configure(
     output_dir: str | os.PathLike[str] | None = None,
     budget_usd: float | None = _UNSET,
     prices: dict[str, Any] | None = _UNSET,
+    requests_per_minute: float | None = _UNSET,
 ) -> None:
     """Set process-wide defaults (arguments to each call still win).
+
+    `requests_per_minute`: this kernel sends at most this many API requests a minute —
+    submits, status checks, results and the request history together, from every widget,
+    magic, batch and call — as your Segmind plan allows (5 on the free plan, 50 on Pro),
+    and spends them where they matter: a submit or a result first, then the status check
+    likeliest to find its job finished. None: no cap (429s are met and learned from).
+    SORA_WIDGET_RPM sets it from the environment.
 
     `budget_usd`: this kernel will not submit a clip whose estimate would take its spend
     past this many US dollars (`BudgetExceeded`, before any request); None: no budget.
@@ -96,6 +112,8 @@ def configure(
     """
     if budget_usd is not _UNSET:
         session_budget().set(check_budget(budget_usd))
+    if requests_per_minute is not _UNSET:
+        session_allowance().set(check_rpm(requests_per_minute))
     if prices is not _UNSET:
         if prices is None:
             _defaults.pop("prices", None)
@@ -105,7 +123,9 @@ def configure(
         if value is not None:
             _defaults[name] = value
     if base_url is not None:
-        _defaults.pop("upload_url", None)  # the emulator's (use_emulator): not another API's
+        # the emulator's (use_emulator): not another API's
+        _defaults.pop("upload_url", None)
+        _defaults.pop("history_url", None)
 
 
 def settings() -> dict[str, Any]:
@@ -117,6 +137,7 @@ def settings() -> dict[str, Any]:
         "output_dir": str(resolve_output_dir(_defaults.get("output_dir"))),
         "emulator": _emulator is not None and _emulator.base_url == base_url,
         "budget_usd": session_budget().budget_usd,
+        "requests_per_minute": session_allowance().per_minute,
     }
 
 
@@ -342,8 +363,50 @@ def pending(output_dir: str | os.PathLike[str] | None = None) -> list[Generation
     """What may still be worth collecting (within the hour the API keeps results): jobs
     the server accepted that were not seen finished or saved, and submits whose outcome
     is unknown (status UNKNOWN: they may be running and billed; their request id was
-    never heard, so only your Segmind dashboard can tell)."""
+    never heard).
+
+    First, for the output dir in use and with an API key, every submit whose answer was
+    lost is looked for in the account's request history: found, it is listed as the job it
+    is (and `resume()` collects it); certainly never taken, it is NOT_SUBMITTED (nothing
+    billed) and no longer listed; what the history cannot settle stays UNKNOWN. A folder
+    named by `output_dir` (someone else's, perhaps) is only read."""
+    if output_dir is None and resolve_api_key(_defaults.get("api_key")) is not None and _has_lost_submits():
+        resolved = run_blocking(_resolve_lost_submits())
+        for record in resolved:
+            if record.status != "UNKNOWN":
+                print(f"sora-widget: {_settled(record)}")
     return ledger(output_dir, read_only=True).pending()
+
+
+async def _resolve_lost_submits() -> list[Generation]:
+    """Ask the request history about this ledger's lost submits."""
+    try:
+        if in_kernel():
+            return await (await kernel_client()).resolve_lost_submits()
+        async with client() as c:
+            return await c.resolve_lost_submits()
+    except SoraError:  # no key after all, an unusable setting: listed as they are
+        return []
+
+
+def _has_lost_submits() -> bool:
+    book = ledger(read_only=True)
+    try:
+        return bool(book.lost_submits(current_api_name()))
+    finally:
+        book.close()
+
+
+def _settled(record: Generation) -> str:
+    if record.status == "NOT_SUBMITTED":
+        return (
+            f"the submit of {record.id} ({shorten(record.params.prompt, 40)!r}) never reached Segmind "
+            "(its request history has no such request): nothing was billed; run it again to submit it."
+        )
+    return (
+        f"the submit of {record.id} whose answer was lost is request {record.request_id} "
+        f"({record.status}), found in Segmind's request history: sw.resume() collects it."
+    )
 
 
 async def aresume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
@@ -357,13 +420,136 @@ async def aresume(request_id: str | None = None, **options: Any) -> Generation |
 
 def resume(request_id: str | None = None, **options: Any) -> Generation | list[Generation]:
     """Finish a job that was submitted but not saved — after a kernel restart, a timeout
-    or "Stop waiting". With no id, every pending job in the ledger."""
+    or "Stop waiting". With no id, every pending job in the ledger, and every submit whose
+    answer was lost that the account's request history finds. A result past the hour the
+    API serves it is fetched from the video URL the request history names, while that
+    answers; a request id the ledger does not hold is imported from the history first."""
     watch = Watch(
         idle="Stopped waiting. The jobs keep running on the server (and are billed); "
         "sw.resume() collects them within the hour."
     )
     options["on_update"] = watch.tee(options.get("on_update"))
     return run_blocking(aresume(request_id, **options), explain=watch.explain)
+
+
+# -- the account's request history ---------------------------------------------------------------
+
+
+class AccountHistory(list["HistoryEntry"]):
+    """`sw.history()`: the account's requests, newest first — made here or anywhere else (the
+    web UI, other machines) — each marked with the generation of the local ledger that holds
+    it, if one does. Shown as a table; `sw.import_request(entry)` writes one into the ledger."""
+
+    def __init__(self, entries: list[HistoryEntry], *, complete: bool, days: int) -> None:
+        super().__init__(entries)
+        #: False when the account has more requests in the window than were read
+        self.complete = complete
+        self.days = days
+
+    def rows(self) -> list[dict[str, str]]:
+        return [entry.cells() for entry in self]
+
+    def __repr__(self) -> str:
+        if not self:
+            return f"(no requests in the last {self.days} day(s))"
+        rows = self.rows()
+        widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+        lines = ["  ".join(k.ljust(w) for k, w in widths.items())]
+        lines += ["  ".join(r[k].ljust(w) for k, w in widths.items()) for r in rows]
+        if not self.complete:
+            lines.append("(more requests than were read: narrow the window with days= or model=)")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        if not self:
+            return f"<p>{html.escape(repr(self))}</p>"
+        rows = self.rows()
+        head = "".join(f"<th>{html.escape(k)}</th>" for k in rows[0])
+        cells = "".join(
+            "<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in r.values()) + "</tr>" for r in rows
+        )
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{cells}</tbody></table>"
+
+
+class HistoryEntry:
+    """One request of the account's history (`row`, as Segmind lists it) and the local
+    generation holding it (`generation_id`; None: not in this ledger)."""
+
+    def __init__(self, row: HistoryRow, generation_id: str | None) -> None:
+        self.row = row
+        self.generation_id = generation_id
+
+    request_id = property(lambda self: self.row.request_id)
+    model = property(lambda self: self.row.model)
+    status = property(lambda self: self.row.status)
+    usd = property(lambda self: self.row.usd)
+    prompt = property(lambda self: self.row.prompt)
+    generation_url = property(lambda self: self.row.generation_url)
+
+    @property
+    def in_ledger(self) -> bool:
+        return self.generation_id is not None
+
+    def cells(self) -> dict[str, str]:
+        """The entry as a table row: everything from the server made safe to print."""
+        row = self.row
+        return {
+            "created": row.created_at.strftime("%Y-%m-%d %H:%M") if row.created_at else "?",
+            "model": terminal_safe(shorten(row.model or "?", 30)),
+            "status": terminal_safe(row.status or "?"),
+            "usd": f"${row.usd:.2f}" if row.usd is not None else "?",
+            "request id": terminal_safe(shorten(row.request_id, 40)),
+            "here": f"ledger {self.generation_id}" if self.generation_id else "-",
+            "prompt": terminal_safe(shorten(row.prompt or "", 50)),
+        }
+
+    def __repr__(self) -> str:
+        return "<HistoryEntry " + " · ".join(v for v in self.cells().values() if v) + ">"
+
+
+async def ahistory(days: int = 7, model: str | None = None, **options: Any) -> AccountHistory:
+    """The account's requests of the last `days` days. See `history`."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_WINDOW_DAYS:
+        raise InvalidParams("days", days, f"a whole number of days from 1 to {MAX_WINDOW_DAYS}")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        raise InvalidParams("model", model, "a model's name (or a part of one), or None for every model")
+
+    async def read(c: AsyncSoraClient) -> AccountHistory:
+        rows, complete = await c.history_rows(days, model=model)
+        holders = await asyncio.to_thread(c.ledger.holders, [row.request_id for row in rows])
+        entries = [HistoryEntry(row, holders.get(row.request_id)) for row in rows]
+        return AccountHistory(entries, complete=complete, days=days)
+
+    if not options and in_kernel():
+        return await read(await kernel_client())
+    async with client(**options) as c:
+        return await read(c)
+
+
+def history(days: int = 7, model: str | None = None, **options: Any) -> AccountHistory:
+    """The account's requests of the last `days` days (1 to 31), newest first, as Segmind's
+    request history lists them — those made here, in other notebooks, the web UI or on
+    other machines — with their status, charge and prompt, each marked with the local
+    generation that holds it (`.generation_id`; None: not in this ledger). `model`: only
+    models whose name contains it. `sw.import_request(entry)` writes one into the ledger
+    (then `sw.resume(entry.request_id)` saves its clip while its URL answers)."""
+    return run_blocking(ahistory(days, model, **options))
+
+
+async def aimport_request(row_or_id: HistoryEntry | HistoryRow | str, **options: Any) -> Generation:
+    """See `import_request`."""
+    target = row_or_id.row if isinstance(row_or_id, HistoryEntry) else row_or_id
+    if not options and in_kernel():
+        return await (await kernel_client()).import_request(target)
+    async with client(**options) as c:
+        return await c.import_request(target)
+
+
+def import_request(row_or_id: HistoryEntry | HistoryRow | str, **options: Any) -> Generation:
+    """Write one request of the account's history (an entry of `sw.history()`, or a request
+    id) into the ledger: its model, inputs, status and charge. The record the ledger already
+    holds when it holds one. `sw.resume(record.request_id)` then saves its clip."""
+    return run_blocking(aimport_request(row_or_id, **options))
 
 
 def find_generation(
@@ -431,8 +617,10 @@ def use_emulator(**config: Any) -> Emulator:
             _emulator.configure(**config)
         _defaults["base_url"] = _emulator.base_url
         _defaults["api_key"] = EMULATOR_KEY
-        # offline means offline: the emulator's own upload endpoint, whatever SEGMIND_UPLOAD_URL says
+        # offline means offline: the emulator's own upload endpoint and request history,
+        # whatever SEGMIND_UPLOAD_URL and SEGMIND_HISTORY_URL say
         _defaults["upload_url"] = f"{_emulator.base_url}/upload-asset"
+        _defaults["history_url"] = _emulator.base_url
     return _emulator
 
 

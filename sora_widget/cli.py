@@ -1,5 +1,5 @@
-"""`sora-widget` command line: generate · resume · pending · records · embed · verify ·
-replay · emulator.
+"""`sora-widget` command line: generate · resume · pending · history · records · embed ·
+verify · replay · emulator.
 
 Exit status: 0 done, 1 the API or the job failed (or `verify` found a clip missing or
 changed), 2 bad usage or unusable input (an unreadable notebook, a record that does not
@@ -28,7 +28,7 @@ from ._waiting import Watch
 from .checks import checked_replay_reference
 from .client import AsyncSoraClient
 from .cost import estimate_request
-from .errors import SoraError
+from .errors import InvalidParams, SoraError
 from .options import add_generation_options, requested, take_of
 from .params import DEFAULT_TIMEOUT_S, Request, reference_kind
 from .records import Generation
@@ -61,6 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", help="where the ledger is (default $SORA_WIDGET_OUTPUT_DIR or ./sora-outputs)"
     )
     pending.set_defaults(run=_pending)
+
+    history = commands.add_parser(
+        "history", help="the account's requests, as Segmind's request history lists them"
+    )
+    history.add_argument("--days", type=int, default=7, help="how many days back, 1 to 31 (default 7)")
+    history.add_argument("--model", help="only the requests of models whose name contains this")
+    history.add_argument(
+        "--import",
+        dest="import_id",
+        metavar="REQUEST_ID",
+        help="write this request into the ledger (then `sora-widget resume REQUEST_ID` saves its clip)",
+    )
+    _add_backend_options(history)
+    history.set_defaults(run=_history)
 
     records = commands.add_parser("records", help="list the generations a notebook records")
     records.add_argument("notebook", help="a saved .ipynb")
@@ -204,7 +218,9 @@ def _run_job(
     print(f"request id {terminal_safe(record.request_id)}")
     print(f"sha256     {record.sha256}")
     if record.cost is not None:
-        said = "the API's figure" if record.cost["source"] == "api" else "estimated"
+        said = {"segmind": "charged, from Segmind's request history", "api": "the API's figure"}.get(
+            record.cost["source"], "estimated"
+        )
         print(f"cost       ${record.cost['usd']:.2f} ({said})")
     print(f"spend      {api.spend()}")
     if record.synthetic:
@@ -267,10 +283,34 @@ def _pending(args: argparse.Namespace) -> int:
         _print_table(waiting)
     if unknown:
         print(
-            "UNKNOWN — may be running and billed (the submit's answer was never heard); "
-            "check your Segmind dashboard before submitting again:"
+            "UNKNOWN — may be running and billed (the submit's answer was never heard, and the "
+            "request history could not yet say); `sora-widget resume` asks it again:"
         )
         _print_table(unknown)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    """The account's requests (each marked when the ledger holds it), or one imported."""
+    if args.emulator:
+        api.use_emulator()
+    options: dict[str, Any] = {}
+    if args.output_dir:
+        options["output_dir"] = args.output_dir
+    if args.base_url:
+        options["base_url"] = args.base_url
+    try:
+        if args.import_id:
+            record = asyncio.run(api.aimport_request(args.import_id, **options))
+            print(f"in the ledger as {terminal_safe(record.id)}: {terminal_safe(record.summary())}")
+            return 0
+        listed = asyncio.run(api.ahistory(args.days, args.model, **options))
+    except KeyboardInterrupt:
+        return 130
+    except SoraError as error:
+        print(f"error: {_safe_error(error)}", file=sys.stderr)
+        return 2 if isinstance(error, InvalidParams) else 1
+    print(repr(listed))  # every cell from the server is made safe to print (HistoryEntry.cells)
     return 0
 
 

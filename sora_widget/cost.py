@@ -145,17 +145,22 @@ def check_budget(value: object, *, source: str = "budget_usd") -> float | None:
 @dataclass(frozen=True)
 class Spend:
     """This kernel's spend: `usd` (reserved for jobs under way, and what finished ones
-    cost), `jobs` submitted, the `budget_usd` (None: no budget) and `remaining_usd`."""
+    cost: Segmind's own charge once its request history names it), `jobs` submitted, the
+    `budget_usd` (None: no budget) and `remaining_usd`; `remaining_credits`: the account's
+    credits left, as the API last said (`x-remaining-credits`; None until it says)."""
 
     usd: float
     jobs: int
     budget_usd: float | None
     remaining_usd: float | None
+    remaining_credits: float | None = None
 
     def __str__(self) -> str:
         text = f"${self.usd:.2f} spent on {self.jobs} job(s) in this kernel"
         if self.budget_usd is not None and self.remaining_usd is not None:
             text += f" · budget ${self.budget_usd:.2f}, ${self.remaining_usd:.2f} left"
+        if self.remaining_credits is not None:
+            text += f" · {self.remaining_credits:g} credits left on the account"
         return text
 
 
@@ -166,6 +171,7 @@ class Budget:
         self._lock = threading.Lock()
         self.budget_usd = budget_usd
         self._costs: dict[str, float] = {}  # job id → reserved or known cost
+        self._credits: float | None = None  # the account's credits left, as last heard
 
     def set(self, budget_usd: float | None) -> None:
         with self._lock:
@@ -175,7 +181,13 @@ class Budget:
         with self._lock:
             usd = round(sum(self._costs.values()), 6)
             remaining = None if self.budget_usd is None else round(max(0.0, self.budget_usd - usd), 6)
-            return Spend(usd, len(self._costs), self.budget_usd, remaining)
+            return Spend(usd, len(self._costs), self.budget_usd, remaining, self._credits)
+
+    def note_credits(self, credits: float) -> None:
+        """The API said how many credits the account has left (`x-remaining-credits`)."""
+        if math.isfinite(credits) and credits >= 0:
+            with self._lock:
+                self._credits = credits
 
     def check(self, usd: float, *, what: str = "this clip", jobs: int = 1) -> None:
         """Would spending `usd` more pass the budget? `BudgetExceeded` says by how much."""

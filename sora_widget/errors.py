@@ -221,7 +221,8 @@ class SubmitOutcomeUnknown(SoraError):
         self.ledger_id = ledger_id
         self.hint = given_hint or (
             f"The job may be running and billed. It is recorded in the ledger as {ledger_id}; "
-            "check your Segmind dashboard before submitting the same prompt again."
+            "sw.pending() and sw.resume() ask Segmind's request history what became of it, "
+            "and nothing is submitted again until it says."
         )
 
 

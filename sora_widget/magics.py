@@ -415,7 +415,7 @@ class SoraMagics(Magics):
             print(
                 f"UNKNOWN — may be running and billed: {record.id} submitted {record.submitted_at} "
                 f"({record.params.duration}s {record.params.shape}, {record.params.prompt[:60]!r}); "
-                "check your Segmind dashboard"
+                "%sora_resume asks the request history again"
             )
 
     @magic_arguments()

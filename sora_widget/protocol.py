@@ -32,6 +32,7 @@ Status = Literal[
     "FAILED",
     "UNKNOWN",
     "EXPIRED",
+    "NOT_SUBMITTED",  # its answer was lost and the request history has no such request
 ]
 
 
@@ -124,19 +125,22 @@ class Backend(TypedDict):
 
 
 class SpendView(TypedDict):
-    """`spend` trait: this kernel's spend and budget (US dollars; None: no budget)."""
+    """`spend` trait: this kernel's spend and budget (US dollars; None: no budget), and the
+    account's credits left as the API last said (`x-remaining-credits`; None: never said)."""
 
     usd: float
     jobs: int
     budget_usd: float | None
     remaining_usd: float | None
+    remaining_credits: float | None
 
 
 class CostView(TypedDict):
-    """What a job cost: the API's figure, or the estimate until the API says."""
+    """What a job cost: the charge Segmind's request history names ("segmind"), the API
+    answer's figure ("api"), or the estimate until either says."""
 
     usd: float
-    source: Literal["api", "estimate"]
+    source: Literal["api", "estimate", "segmind"]
 
 
 class JobError(TypedDict):
@@ -530,6 +534,7 @@ def spend_view(spend: Spend) -> SpendView:
         "jobs": spend.jobs,
         "budget_usd": spend.budget_usd,
         "remaining_usd": spend.remaining_usd,
+        "remaining_credits": spend.remaining_credits,
     }
 
 

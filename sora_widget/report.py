@@ -163,7 +163,10 @@ def _article(record: Generation, clip: Path | None, embedded: str | None, page_d
     if record.latency_s is not None:
         rows.append(("took", html.escape(format_duration(record.latency_s))))
     if record.cost is not None:
-        said = "charged (the API's figure)" if record.cost.get("source") == "api" else "estimated"
+        said = {
+            "segmind": "charged (Segmind's request history)",
+            "api": "charged (the API's figure)",
+        }.get(str(record.cost.get("source")), "estimated")
         rows.append(("cost", html.escape(f"${float(record.cost.get('usd', 0.0)):.2f} {said}")))
     if record.video and "audio" in record.video:
         rows.append(("sound", html.escape(sound_summary(record.video))))

@@ -56,8 +56,12 @@ export function estimateText(estimate: Estimate): string {
 
 /** "Spent $1.20 of $5.00 ($3.80 left)", or "Spent $1.20 in this kernel" without a budget. */
 export function spendText(spend: SpendView): string {
-  if (spend.budget_usd === null || spend.remaining_usd === null) return `Spent ${formatUsd(spend.usd)} in this kernel`;
-  return `Spent ${formatUsd(spend.usd)} of ${formatUsd(spend.budget_usd)} (${formatUsd(spend.remaining_usd)} left)`;
+  const spent =
+    spend.budget_usd === null || spend.remaining_usd === null
+      ? `Spent ${formatUsd(spend.usd)} in this kernel`
+      : `Spent ${formatUsd(spend.usd)} of ${formatUsd(spend.budget_usd)} (${formatUsd(spend.remaining_usd)} left)`;
+  // what the account has left, as Segmind's last answer said (x-remaining-credits)
+  return spend.remaining_credits === null ? spent : `${spent} · account: ${formatUsd(spend.remaining_credits)} left`;
 }
 
 /** Why the budget forbids this clip, or null when it allows it. */

@@ -99,6 +99,7 @@ const STATUS_TEXT: Record<Status, string> = {
   FAILED: "The generation failed",
   UNKNOWN: "Status unknown",
   EXPIRED: "The result has expired",
+  NOT_SUBMITTED: "Never reached the server: nothing billed",
 };
 
 /** The status code as the card shows it ("PROCESSING"); unknown codes read UNKNOWN. */

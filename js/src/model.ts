@@ -82,7 +82,13 @@ export function readSpend(model: WidgetModel): SpendView | null {
   const s = model.get("spend") as Partial<SpendView> | undefined;
   if (!s || typeof s.usd !== "number") return null;
   const money = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  return { usd: s.usd, jobs: typeof s.jobs === "number" ? s.jobs : 0, budget_usd: money(s.budget_usd), remaining_usd: money(s.remaining_usd) };
+  return {
+    usd: s.usd,
+    jobs: typeof s.jobs === "number" ? s.jobs : 0,
+    budget_usd: money(s.budget_usd),
+    remaining_usd: money(s.remaining_usd),
+    remaining_credits: money(s.remaining_credits),
+  };
 }
 
 export function readString(model: WidgetModel, name: "prompt" | "size" | "model" | "input_reference" | "reference_name"): string {

@@ -4,7 +4,7 @@
 
 import type { Job, Status } from "./protocol";
 
-const TERMINAL: ReadonlySet<Status> = new Set(["COMPLETED", "FAILED", "EXPIRED"]);
+const TERMINAL: ReadonlySet<Status> = new Set(["COMPLETED", "FAILED", "EXPIRED", "NOT_SUBMITTED"]);
 
 export function isTerminal(status: string): boolean {
   return TERMINAL.has(status as Status);

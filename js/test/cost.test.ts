@@ -53,13 +53,15 @@ describe("models and money in the view", () => {
   });
 
   it("says the spend, and why a clip is over budget", () => {
-    expect(spendText({ usd: 1.2, jobs: 2, budget_usd: null, remaining_usd: null })).toBe("Spent $1.20 in this kernel");
-    const spend = { usd: 4.6, jobs: 5, budget_usd: 5, remaining_usd: 0.4 };
+    expect(spendText({ usd: 1.2, jobs: 2, budget_usd: null, remaining_usd: null, remaining_credits: null })).toBe("Spent $1.20 in this kernel");
+    const spend = { usd: 4.6, jobs: 5, budget_usd: 5, remaining_usd: 0.4, remaining_credits: null };
     expect(spendText(spend)).toBe("Spent $4.60 of $5.00 ($0.40 left)");
     const fits = estimateFor(OPTIONS, form("sora-2", 4, { size: "720x1280" }));
     const tooMuch = estimateFor(OPTIONS, form("sora-2", 8, { size: "720x1280" }));
     expect(overBudget(fits, spend)).toBeNull();
     expect(overBudget(tooMuch, spend)).toMatch(/^Over budget: this clip ≈ \$0\.80 · sora-2 · 8 s but \$0\.40 is left of \$5\.00/);
-    expect(overBudget(tooMuch, { ...spend, budget_usd: null, remaining_usd: null })).toBeNull();
+    expect(overBudget(tooMuch, { ...spend, budget_usd: null, remaining_usd: null, remaining_credits: null })).toBeNull();
+    // the account's balance, when Segmind said it, follows the kernel's spend
+    expect(spendText({ ...spend, remaining_credits: 12.5 })).toBe("Spent $4.60 of $5.00 ($0.40 left) · account: $12.50 left");
   });
 });

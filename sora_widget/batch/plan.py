@@ -7,7 +7,10 @@ must never pay twice for an item:
 - accepted by the server but not finished or not saved → waited for (resume: no POST);
 - submit outcome unknown (a 5xx or a broken connection during the POST, or a process
   that died between writing "submitting" and reading the answer) → left alone: the job
-  may be running and billed, and only the user can tell from the Segmind dashboard;
+  may be running and billed (the caller first asks the account's request history, which
+  turns such a record into the job it found, or into NOT_SUBMITTED);
+- NOT_SUBMITTED (the request history shows the lost submit never reached the server:
+  nothing was billed) → submitted again, once (its claim follows that record);
 - FAILED or EXPIRED → kept as it is, or submitted again with `retry_failed=True`;
 - never seen → submitted.
 
@@ -22,10 +25,11 @@ from typing import Literal
 
 from ..records import Generation
 
-Action = Literal["done", "wait", "unknown", "keep", "submit"]
+Action = Literal["done", "wait", "unknown", "keep", "resubmit", "submit"]
 
-#: a record's claim on its item, strongest first
-_RANK: dict[Action, int] = {"done": 0, "wait": 1, "unknown": 2, "keep": 3}
+#: a record's claim on its item, strongest first (a failure and a submit that never
+#: reached the server weigh the same: the newer decides)
+_RANK: dict[Action, int] = {"done": 0, "wait": 1, "unknown": 2, "keep": 3, "resubmit": 3}
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ def plan(
         found = best.get(index)
         if found is None:
             steps.append(Step(index, "submit"))
-        elif found[0] == "keep" and retry_failed:
+        elif (found[0] == "keep" and retry_failed) or found[0] == "resubmit":
             steps.append(Step(index, "submit", after=found[1].id))
         else:
             steps.append(Step(index, found[0], found[1]))
@@ -80,6 +84,8 @@ def classify(record: Generation, file_exists: Callable[[Generation], bool]) -> A
     """What one ledger record means for its item."""
     if record.status == "COMPLETED" and record.video_path and file_exists(record):
         return "done"
+    if record.status == "NOT_SUBMITTED":
+        return "resubmit"  # never reached the server: nothing billed, nothing to wait for
     if record.request_id:
         if record.status in ("FAILED", "EXPIRED"):
             return "keep"

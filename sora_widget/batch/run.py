@@ -11,8 +11,10 @@ item's record carries its outcome, and the results come back in input order.
 The same call made again resumes: records carry `batch = {id, index, param_hash,
 size}` and the ledger is read first (see `plan`), so a kernel restart costs no
 second submit — finished items are returned, accepted ones are waited for, items whose
-submit outcome is unknown are left alone (they may be billed) and failed ones are
-submitted again only with `retry_failed=True`.
+submit's answer was lost are looked for in the account's request history (found: waited
+for; certainly never taken: NOT_SUBMITTED, submitted again; the history cannot say: left
+alone, they may be billed) and failed ones are submitted again only with
+`retry_failed=True`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .._files import MAX_CLIP_BYTES, FileRefused, RecordFileMissing, open_record
 from .._sync import run_blocking
 from ..checks import check_timeout
 from ..client import AsyncSoraClient
+from ..client._resolve import SUBMIT_MAX_S
 from ..client._reuse import clip_candidates, clip_roots
 from ..environment import cell_context, in_kernel
 from ..errors import BudgetExceeded, InvalidParams, SoraError
@@ -68,8 +71,13 @@ class Batch(list[Generation]):
             text += f", {t.failed} failed"
         if t.unknown:
             text += (
-                f", {t.unknown} with unknown submit outcome (may be running and billed: "
-                "check your Segmind dashboard; they are not resubmitted)"
+                f", {t.unknown} with unknown submit outcome (may be running and billed, and Segmind's "
+                "request history could not tell yet: they are not resubmitted; the same call asks again)"
+            )
+        unsent = sum(1 for r in self if r.status == "NOT_SUBMITTED")
+        if unsent:
+            text += (
+                f" ({unsent} of the failed never reached Segmind: nothing billed; the same call submits them)"
             )
         return text
 
@@ -167,6 +175,7 @@ async def _run(
     reuse: bool,
 ) -> Batch:
     known = await asyncio.to_thread(client.ledger.of_batch, batch_id)
+    await _settle_lost_submits(client, known)
     steps = plan(
         batch_id,
         hashes,
@@ -262,9 +271,6 @@ def _within_budget(client: AsyncSoraClient, to_pay: list[Item]) -> None:
     )
 
 
-#: how long a submit can take, retries included (RetryPolicy.total_budget plus a request
-#: timeout): a row still SUBMITTING after this was cut off (its process died)
-SUBMIT_MAX_S = 240.0
 #: how often a run checks the ledger for an item another run is submitting
 FOLLOW_EVERY_S = 0.5
 
@@ -333,6 +339,19 @@ class _Item:
 
     def _changed(self, updated: Generation) -> None:
         self.reporter.update(updated, active=True)
+
+
+async def _settle_lost_submits(client: AsyncSoraClient, known: list[Generation]) -> None:
+    """The batch's submits whose answer was lost (UNKNOWN, or SUBMITTING and cut off),
+    asked of the account's request history: each record becomes the job found, or
+    NOT_SUBMITTED, or stays UNKNOWN (changed in place, every step in the ledger)."""
+    for record in known:
+        if record.request_id or record.api_host != client.api_host:
+            continue
+        if record.status == "SUBMITTING" and await _cut_off(client, record):
+            await _mark_unknown(client, record)
+        if record.status == "UNKNOWN":
+            await client.resolve_unknown(record)
 
 
 async def _cut_off(client: AsyncSoraClient, record: Generation) -> bool:

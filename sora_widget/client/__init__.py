@@ -15,6 +15,7 @@ if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
 
 from ._client import AsyncSoraClient
 from ._config import DEFAULT_BASE_URL, normalize_base_url
+from ._history import HistoryPolicy, HistoryRow
 from ._http import prepare_tls
 from ._naming import slugify, video_filename
 from ._policy import LatencyModel, PollPolicy, RetryPolicy, latency_model, next_poll_delay
@@ -27,6 +28,8 @@ __all__ = [
     "AimdPacer",
     "AsyncSoraClient",
     "Clock",
+    "HistoryPolicy",
+    "HistoryRow",
     "LatencyModel",
     "Limiter",
     "PollPolicy",

@@ -29,7 +29,9 @@ from ..errors import (
     GenerationTimeout,
     InvalidParams,
     ModelUnavailable,
+    NetworkError,
     RequestExpired,
+    ServerError,
     SoraError,
     SubmitOutcomeUnknown,
     UnexpectedResponse,
@@ -54,27 +56,41 @@ from ._config import (
     origin,
     resolve_api_key,
     resolve_base_url,
+    resolve_history_url,
     resolve_output_dir,
     resolve_upload_url,
 )
 from ._download import download
 from ._errors import json_of
+from ._history import HistoryPolicy, HistoryRow, RequestHistory
 from ._http import default_tls, http_client
 from ._journal import Journal
 from ._latency import LatencyBook, note_phase
 from ._naming import destination, submitted_locally, video_filename
-from ._policy import PollPolicy, RetryPolicy, next_poll_delay, parse_retry_after
+from ._policy import (
+    NOW,
+    LatencyModel,
+    PollPolicy,
+    RetryPolicy,
+    Turn,
+    finish_chance,
+    next_poll_delay,
+    parse_retry_after,
+    status_turn,
+)
 from ._provenance import versions
-from ._ratelimit import AdaptiveLimiter
+from ._ratelimit import AdaptiveLimiter, session_allowance
 from ._requests import (
     MAX_DOWNLOADS,
     MAX_IN_FLIGHT,
+    Allowance,
     Clock,
     Limiter,
     ReadDeadline,
     Requester,
     SubmitNotAccepted,
 )
+from ._resolve import SUBMIT_MAX_S, Inquiries
 from ._results import failure_detail, failure_in_body, keep_figures, output_url, read_status
 from ._reuse import Reuse, check_take, explain, find_reusable, next_take, request_key
 from ._sightings import SIGHTINGS, served_by
@@ -89,10 +105,21 @@ class AsyncSoraClient:
     """A client for Segmind's video API (every catalogued model). Use it as an async context
     manager, or `aclose()` it.
 
-    The API key comes from `api_key` or `SEGMIND_API_KEY`; it is sent to the API and
-    its upload endpoint only, and never appears in records, the ledger, logs or errors.
+    The API key comes from `api_key` or `SEGMIND_API_KEY`; it is sent to the API, its
+    upload endpoint and the account's request history only (`history_url`: Segmind's own
+    history host for Segmind's API, else the API's; SEGMIND_HISTORY_URL names another),
+    and never appears in records, the ledger, logs or errors.
     Every request of every job goes through one rate limiter (`limiter`, by default an
-    `AdaptiveLimiter` that learns the API's limit from its 429s).
+    `AdaptiveLimiter` that learns the API's limit from its 429s) and the kernel's cap on
+    requests a minute (`allowance`, by default the process's: `sw.configure(
+    requests_per_minute=…)`, SORA_WIDGET_RPM; none unless set), under which status checks
+    go where a finish is likeliest.
+
+    The request history (`history`, its `HistoryPolicy`) settles what the API's answers
+    left open: a submit whose answer was lost is found there (and becomes that job) or is
+    certainly absent (NOT_SUBMITTED: nothing billed); a finished job's cost becomes the
+    charge it names; a result past the hour the API serves it is fetched from the
+    `generation_url` it names.
     """
 
     def __init__(
@@ -113,10 +140,15 @@ class AsyncSoraClient:
         budget: Budget | None = None,
         prices: Prices | None = None,
         api_name: str | None = None,
+        history_url: str | None = None,
+        history: HistoryPolicy | None = None,
+        allowance: Allowance | None = None,
     ) -> None:
         self._api_key = resolve_api_key(api_key)
         self.base_url = resolve_base_url(base_url)
         self.upload_url = resolve_upload_url(self.base_url, upload_url)
+        #: where the account's request history is read (the key goes there too)
+        self.history_url = resolve_history_url(self.base_url, history_url)
         self.output_dir = resolve_output_dir(output_dir)
         #: every job event of this client goes through it (and to its `observers`)
         self.ledger = Ledger.in_dir(self.output_dir, observers)
@@ -143,19 +175,26 @@ class AsyncSoraClient:
         self.http = http
         self.clock = clock or Clock()
         self.limiter: Limiter = limiter if limiter is not None else AdaptiveLimiter(self.clock)
+        #: the cap on requests a minute this client shares with the kernel's others
+        self.allowance: Allowance = allowance if allowance is not None else session_allowance()
         self.requester = Requester(
             self.http,
             download_http=self.download_http,
             api_key=self._api_key,
-            api_origins={origin(self.base_url), origin(self.upload_url)},
+            api_origins={origin(self.base_url), origin(self.upload_url), origin(self.history_url)},
             retry=retry or RetryPolicy(),
             clock=self.clock,
             limiter=self.limiter,
+            allowance=self.allowance,
+            on_credits=self.budget.note_credits,
         )
         #: latencies of past jobs on this API, which the poll schedule learns from
         self.latencies = LatencyBook(self.ledger, self.api_host, self.poll)
         #: every job event goes through it, and a job's end settles its cost
         self.journal = Journal(self.ledger, self.budget)
+        #: the account's request history, and what its answers mean for our jobs
+        self.history = RequestHistory(self.requester, self.history_url, history)
+        self.inquiries = Inquiries(self.history, self.ledger, self.journal, self.clock, self.api_host)
         #: submits under way (held strongly: asyncio keeps tasks only weakly)
         self._sending: set[asyncio.Future[None]] = set()
         #: the same, by the id of the generation they submit
@@ -268,8 +307,15 @@ class AsyncSoraClient:
 
     async def find_reusable(self, record: Generation) -> Reuse | None:
         """What the ledger knows of `record`'s request identity and what to do about it
-        (see `_reuse.find_reusable`); None: never asked."""
-        return await find_reusable(self.ledger, self.output_dir, record, self._submitting)
+        (see `_reuse.find_reusable`); None: never asked. An earlier attempt whose submit's
+        answer was lost is first looked for in the request history: found, it is attached
+        to; certainly never submitted, it answers nothing (submit again)."""
+        found = await find_reusable(self.ledger, self.output_dir, record, self._submitting)
+        if found is not None and found.kind == "unknown" and found.record.status == "UNKNOWN":
+            await self.inquiries.resolve(found.record)
+            if found.record.status != "UNKNOWN":
+                return await find_reusable(self.ledger, self.output_dir, record, self._submitting)
+        return found
 
     def estimate(self, request: Request) -> Estimate:
         """What `request` will cost, at this client's prices."""
@@ -361,7 +407,8 @@ class AsyncSoraClient:
                 http_status=exc.http_status,
             )
             await self.journal.fail(record, "UNKNOWN", error)
-            raise _attach(error, record) from exc
+            await self._settle_lost(record, error, exc)  # returns when the history found the job
+            return
         except SoraError as exc:
             # A definite refusal (400/401/403/404/406, or 429 after retries): nothing billed.
             if isinstance(exc, ModelUnavailable):
@@ -382,12 +429,79 @@ class AsyncSoraClient:
                 http_status=response.status_code,
             )
             await self.journal.fail(record, "UNKNOWN", error)
-            raise _attach(error, record)
+            await self._settle_lost(record, error, None)
+            return
         record.request_id = request_id
         SIGHTINGS.answered(self.api_host, record.model)
         status = body.get("status")
         record.set_status(status if status in ("QUEUED", "PROCESSING") else "QUEUED")
         await self._log("submitted", record)
+
+    async def _settle_lost(
+        self, record: Generation, unknown: SubmitOutcomeUnknown, cause: BaseException | None
+    ) -> None:
+        """A submit's answer was lost: ask the request history (for a while: it may list a
+        request a little late). Found, the record is that job and this returns; certainly
+        absent, the record is NOT_SUBMITTED and the error says nothing was billed; else it
+        stays UNKNOWN and `unknown` is raised, saying why."""
+        resolution = await self.inquiries.resolve(record, patience=self.history.policy.inline_patience_s)
+        if resolution.verdict == "found" and record.request_id:
+            SIGHTINGS.answered(self.api_host, record.model)
+            return
+        if record.status == "NOT_SUBMITTED":
+            said = (record.error or {}).get("message", "")
+            hint = (record.error or {}).get("hint")
+            status = unknown.http_status
+            error: SoraError = (
+                ServerError(f"HTTP {status} while submitting the job: {said}", http_status=status, hint=hint)
+                if status is not None and status >= 500
+                else NetworkError(f"no answer while submitting the job: {said}", hint=hint)
+            )
+            raise _attach(error, record) from cause
+        unknown.detail = (record.error or {}).get("detail")
+        unknown.hint = (record.error or {}).get("hint") or unknown.hint
+        raise _attach(unknown, record) from cause
+
+    async def resolve_lost_submits(self) -> list[Generation]:
+        """Ask the request history about every submit of this ledger (on this API) whose
+        answer was lost — UNKNOWN, or cut off while SUBMITTING by a process that is gone —
+        and act on what it says (see `_resolve.Inquiries.resolve`); their records."""
+        lost = await asyncio.to_thread(self.ledger.lost_submits, self.api_host)
+        asked = []
+        for record in lost:
+            if record.status == "SUBMITTING":
+                if not await self._cut_off(record):
+                    continue  # its own process may still hear the answer
+                await self.mark_unknown(record, PROCESS_STOPPED)
+            await self.inquiries.resolve(record)
+            asked.append(record)
+        return asked
+
+    async def resolve_unknown(self, record: Generation) -> Generation:
+        """Ask the request history about one submit whose answer was lost; the record,
+        changed as the answer says (a job, NOT_SUBMITTED, or still UNKNOWN)."""
+        await self.inquiries.resolve(record)
+        return record
+
+    async def _cut_off(self, record: Generation) -> bool:
+        if record.submitted_at is None:
+            return True
+        age = (datetime.now(timezone.utc) - parse_time(record.submitted_at)).total_seconds()
+        return age > SUBMIT_MAX_S or await asyncio.to_thread(self.ledger.submit_cut_off, record.id)
+
+    async def history_rows(self, days: int = 7, *, model: str | None = None) -> tuple[list[HistoryRow], bool]:
+        """The account's requests of the last `days` days (newest first), from its request
+        history, and whether that is all of them."""
+        self._require_key()
+        return await self.history.recent(days, model=model, today=datetime.now(timezone.utc).date())
+
+    async def import_request(self, row_or_id: HistoryRow | str) -> Generation:
+        """The ledger's record of a request of the account's history (a row of
+        `history_rows`, or a request id): the one it holds, or one written from the row."""
+        self._require_key()
+        if isinstance(row_or_id, HistoryRow):
+            return await self.inquiries.import_row(row_or_id)
+        return await self.inquiries.import_request(row_or_id)
 
     def _model_gone(self, model: str, refused: ModelUnavailable) -> ModelUnavailable:
         """The API will not make `model` (retired or unknown): said in words, with the
@@ -413,7 +527,7 @@ class AsyncSoraClient:
         return status
 
     async def _check_status(
-        self, record: Generation, *, deadline: float | None = None
+        self, record: Generation, *, deadline: float | None = None, turn: Turn = NOW
     ) -> tuple[str, float | None]:
         request_id = _request_id(record)
         response = await self.requester.read(
@@ -424,6 +538,7 @@ class AsyncSoraClient:
             request_id=request_id,
             accept=(422,),
             deadline=deadline,
+            turn=turn,
         )
         body = _json(response)
         status = read_status(body, request_id=request_id)
@@ -484,12 +599,20 @@ class AsyncSoraClient:
                 raise await self._stopped_waiting(record, timeout)
             await self.clock.sleep(min(delay, remaining))
             before = record.status
+            # under a cap on requests a minute, this check's turn weighs the chance that
+            # the job ended since it was last seen running (every job's checks compete)
+            turn = status_turn(_chance_since(model, self.poll, already, waited_from, unfinished_at))
             try:
                 # bounded by the job's own timeout, not only httpx's per-read one
-                status, retry_after = await self._check_status(record, deadline=waited_from + timeout)
+                status, retry_after = await self._check_status(
+                    record, deadline=waited_from + timeout, turn=turn
+                )
             except ReadDeadline:
                 raise await self._stopped_waiting(record, timeout) from None
             except RequestExpired as exc:
+                if await self._from_history(record, save_to=save_to):
+                    await _notify(on_update, record)
+                    return record
                 await self.journal.fail(record, "EXPIRED", exc)
                 _attach(exc, record)
                 raise
@@ -522,10 +645,16 @@ class AsyncSoraClient:
         )
 
     async def download(
-        self, job: Job, url: str | None = None, *, save_to: str | os.PathLike[str] | None = None
+        self,
+        job: Job,
+        url: str | None = None,
+        *,
+        save_to: str | os.PathLike[str] | None = None,
+        fetched_from_history: bool = False,
     ) -> Generation:
         """Save a COMPLETED job's video (under the output dir, or at `save_to`: a file
-        path ending in .mp4 or a directory); checks its length and records its sha256."""
+        path ending in .mp4 or a directory); checks its length and records its sha256.
+        Once saved, its cost becomes what Segmind charged when the request history says."""
         record = await self._record(job)
         request_id = _request_id(record)
         # named for when the job was submitted, not downloaded: a download started again after
@@ -548,7 +677,10 @@ class AsyncSoraClient:
         except GenerationFailed:
             raise  # recorded as FAILED above
         except RequestExpired as exc:
-            # Finished, but its result is gone before we saved it.
+            # Finished, but its result is gone before we saved it: the request history may
+            # still name its video (past the hour the API serves results)
+            if not fetched_from_history and await self._from_history(record, save_to=save_to):
+                return record
             await self.journal.fail(record, "EXPIRED", exc)
             _attach(exc, record)
             raise
@@ -572,7 +704,35 @@ class AsyncSoraClient:
             self.budget.settle(record.id, float(record.cost.get("usd", 0.0)))
         await self._log("completed", record)
         self.latencies.remember(record)
+        await self.inquiries.real_cost(record)
         return record
+
+    async def _from_history(self, record: Generation, *, save_to: str | os.PathLike[str] | None) -> bool:
+        """A request whose result the API no longer serves (past the hour): when the request
+        history names its video's URL and that URL still answers, the video is saved from
+        there, checked as any download is. Whether it was. A job the history says FAILED is
+        recorded so (`GenerationFailed`)."""
+        request_id = _request_id(record)
+        try:
+            row = await self.history.get(request_id)
+        except (SoraError, ReadDeadline):
+            return False
+        if row is None:
+            return False
+        if row.status == "FAILED":
+            failed = _failure({"error": row.error}, request_id)
+            await self.journal.fail(record, "FAILED", failed)
+            raise _attach(failed, record)
+        if row.status != "COMPLETED" or row.generation_url is None:
+            return False
+        if row.usd is not None:
+            record.cost = {"usd": row.usd, "source": "segmind"}
+        await self._log("found in history", record)
+        try:
+            await self.download(record, row.generation_url, save_to=save_to, fetched_from_history=True)
+        except RequestExpired:
+            return False  # its video is gone too
+        return True
 
     async def resume(
         self,
@@ -585,7 +745,9 @@ class AsyncSoraClient:
         finish every pending job; their outcomes (errors included) are in the records."""
         check_job(timeout=timeout, on_update=on_update)
         if request_id is not None:
-            return await self.wait(await self._record(request_id), timeout=timeout, on_update=on_update)
+            return await self.wait(await self._resumed(request_id), timeout=timeout, on_update=on_update)
+        # submits whose answer was lost: those the request history finds are collected too
+        await self.resolve_lost_submits()
         pending = await asyncio.to_thread(self.ledger.resumable)
         results = await asyncio.gather(
             *(self.wait(record, timeout=timeout, on_update=on_update) for record in pending),
@@ -707,6 +869,20 @@ class AsyncSoraClient:
                 f"no API key: {API_KEY_ENV} is not set and no api_key was given",
             )
 
+    async def _resumed(self, request_id: str) -> Generation:
+        """The record of a request id to resume: the ledger's; else, when the request
+        history lists it, imported from there (its model and inputs); else a bare one."""
+        known = await asyncio.to_thread(self.ledger.get, request_id)
+        if known is not None:
+            return known
+        try:
+            row = await self.history.get(request_id)
+            if row is not None:
+                return await self.inquiries.import_row(row)
+        except (SoraError, ReadDeadline):
+            pass
+        return await self._record(request_id)
+
     async def _record(self, job: Job) -> Generation:
         if isinstance(job, Generation):
             return job
@@ -733,6 +909,9 @@ class AsyncSoraClient:
         await self.journal.mark_unknown(record, reason)
 
 
+#: what a submit cut off by its process's end is marked UNKNOWN with
+PROCESS_STOPPED = "the process stopped while the submit was under way; the job may be running and billed"
+
 #: `generate` calls of one client preparing and submitting at once (the rest queue): twice
 #: the requests in flight, so the queue never starves the wire
 MAX_STARTING = 2 * MAX_IN_FLIGHT
@@ -756,6 +935,20 @@ def _failure(body: Any, request_id: str) -> GenerationFailed:
 def _failure_from_record(record: Generation, request_id: str) -> GenerationFailed:
     detail = (record.error or {}).get("detail")
     return _failure({"error": detail}, request_id)
+
+
+def _chance_since(
+    model: LatencyModel, poll: PollPolicy, already: float, waited_from: float, seen_running: float
+) -> Callable[[float], float]:
+    """The chance, at a time of the client's clock, that a job last seen running
+    `seen_running` seconds after its submit has ended (`already`: its age when the wait
+    began at `waited_from`)."""
+    scale = poll.time_scale
+
+    def chance(now: float) -> float:
+        return finish_chance(model, seen_running / scale, (already + now - waited_from) / scale)
+
+    return chance
 
 
 def _seconds_since(moment: str | None) -> float:

@@ -11,11 +11,14 @@ from ..errors import ConfigurationError
 DEFAULT_BASE_URL = "https://api.segmind.com"
 #: the official SDK's storage endpoint for reference images (files.upload)
 DEFAULT_UPLOAD_URL = "https://workflows-api.segmind.com/upload-asset"
+#: the host of Segmind's request history (the official SDK's REQUEST_HISTORY_URL's)
+DEFAULT_HISTORY_URL = "https://api.spotprod.segmind.com"
 DEFAULT_OUTPUT_DIR = "sora-outputs"
 
 API_KEY_ENV = "SEGMIND_API_KEY"
 BASE_URL_ENV = "SEGMIND_BASE_URL"
 UPLOAD_URL_ENV = "SEGMIND_UPLOAD_URL"
+HISTORY_URL_ENV = "SEGMIND_HISTORY_URL"
 OUTPUT_DIR_ENV = "SORA_WIDGET_OUTPUT_DIR"
 
 
@@ -77,6 +80,33 @@ def resolve_upload_url(base_url: str, explicit: str | None = None) -> str:
             )
         return chosen
     return DEFAULT_UPLOAD_URL if base_url == DEFAULT_BASE_URL else f"{base_url}/upload-asset"
+
+
+def resolve_history_url(base_url: str, explicit: str | None = None) -> str:
+    """Where the account's request history is read: Segmind's own history host for
+    Segmind's API, the API itself for any other (the emulator serves it beside itself),
+    unless `explicit` or SEGMIND_HISTORY_URL names one. The key goes there (and only there
+    beside the API and its uploads)."""
+    chosen = (explicit or os.environ.get(HISTORY_URL_ENV) or "").strip().rstrip("/")
+    if not chosen:
+        return DEFAULT_HISTORY_URL if base_url == DEFAULT_BASE_URL else base_url
+    parts = urlsplit(chosen)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"request history URL {_without_credentials(parts)} is not an http(s) URL",
+            hint=f"Set {HISTORY_URL_ENV} to something like {DEFAULT_HISTORY_URL}, or unset it.",
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            f"request history URL {_without_credentials(parts)} holds a user name or password",
+            hint=f"Set {HISTORY_URL_ENV} without credentials, or unset it.",
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"request history URL {_without_credentials(parts)} must not have a query or fragment",
+            hint=f"Set {HISTORY_URL_ENV} to something like {DEFAULT_HISTORY_URL}.",
+        )
+    return chosen
 
 
 def api_host(base_url: str) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -175,6 +175,67 @@ def _lognormal_density(t: float, median: float, sigma: float) -> float:
         return 0.0
     z = (math.log(t) - math.log(median)) / sigma
     return math.exp(-0.5 * z * z) / (t * sigma * math.sqrt(2 * math.pi))
+
+
+def finish_chance(model: LatencyModel, since: float, until: float) -> float:
+    """The chance that a job last seen running `since` seconds after its submit has ended
+    by `until` seconds: what one status check then is worth (backend seconds)."""
+    if until <= since:
+        return 0.0
+    left = model.survival(max(since, 0.0))
+    if left <= 1e-12:
+        return 1.0
+    return min(1.0, max(0.0, (left - model.survival(until)) / left))
+
+
+# -- sharing a plan's allowance -----------------------------------------------------------
+#
+# With a cap on requests a minute (a plan's allowance), requests wait their turn, and who
+# goes next matters: whatever a caller is waiting on first (a submit, a result, an upload,
+# a look in the request history), then the status check most likely to find its job
+# ended — across every running job — and last what nobody waits on (a finished job's
+# charge). The waiting is `_ratelimit.Allowance`'s; the choice is here.
+
+#: ranks of a turn, most pressing first
+URGENT = 0
+STATUS = 1
+LATER = 2
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A request's place in the queue for the allowance: its `rank`, and for a status
+    check the `chance` (a function of the clock's time) that its job has ended since it
+    was last seen running."""
+
+    rank: int = URGENT
+    chance: Callable[[float], float] | None = None
+
+
+NOW = Turn(URGENT)
+WHENEVER = Turn(LATER)
+
+
+def status_turn(chance: Callable[[float], float]) -> Turn:
+    return Turn(STATUS, chance)
+
+
+def next_in_line(waiting: Sequence[Turn], now: float) -> int:
+    """The position in `waiting` (oldest first) of the request that goes next: the most
+    pressing rank; among status checks the likeliest to find its job ended; else the oldest."""
+
+    def key(position: int) -> tuple[int, float, int]:
+        turn = waiting[position]
+        chance = turn.chance(now) if turn.rank == STATUS and turn.chance is not None else 0.0
+        return (turn.rank, -chance, position)
+
+    return min(range(len(waiting)), key=key)
+
+
+def pace_s(per_minute: float, margin: float) -> float:
+    """Seconds between two requests that keep under `per_minute`, `margin` to spare (a
+    window the server counts may start a little before or after ours)."""
+    return 60.0 / per_minute * (1.0 + margin)
 
 
 # -- retrying -----------------------------------------------------------------------------

@@ -18,15 +18,27 @@ and no polling) at a rate it adapts AIMD-style:
 `AimdPacer` is the whole policy as plain methods of the times passed in (unit-tested
 with an injected clock, no sleeps); `AdaptiveLimiter` adds the waiting, on the
 client's clock, and implements `Limiter` for the Requester.
+
+A known limit is better than a learned one: `PlanAllowance` keeps a kernel under the
+requests a minute its plan allows (`sw.configure(requests_per_minute=5)`,
+SORA_WIDGET_RPM) — every request of every client, submits, status checks, results and
+the request history — and spends the slots where they matter most (`_policy.next_in_line`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import math
+import os
+import threading
 from collections import deque
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import InvalidParams
+from ._policy import NOW, Turn, next_in_line, pace_s
 from ._requests import Clock
 
 
@@ -193,3 +205,160 @@ class AdaptiveLimiter:
     def __repr__(self) -> str:
         rate = "unlimited" if self.rate is None else f"{self.rate:.2f}/s"
         return f"AdaptiveLimiter({rate})"
+
+
+# -- a plan's allowance ----------------------------------------------------------------------
+
+RPM_ENV = "SORA_WIDGET_RPM"
+#: what a request is spaced by beyond 60 / rpm: a server counting its own minute sees us
+#: a little late or early, and one request too many in its window is a 429
+PACE_MARGIN = 0.03
+
+
+def check_rpm(value: object, *, source: str = "requests_per_minute") -> float | None:
+    """A cap on requests a minute: a number > 0, or None for none."""
+    if value is None:
+        return None
+    try:
+        rpm = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidParams(source, value, "requests a minute, > 0 (or None for no cap)") from None
+    if isinstance(value, bool) or not math.isfinite(rpm) or rpm <= 0:
+        raise InvalidParams(source, value, "requests a minute, > 0 (or None for no cap)")
+    return rpm
+
+
+def rpm_from_env() -> float | None:
+    text = os.environ.get(RPM_ENV, "").strip()
+    return check_rpm(text, source=RPM_ENV) if text else None
+
+
+class PlanAllowance:
+    """At most `per_minute` API requests a minute — a plan's limit (Segmind's: 5 a minute
+    on the free plan, 50 on Pro) — for every client of the process that shares it: spaced
+    evenly, so no minute the server counts holds one too many; and when several wait, the
+    next slot goes to the one `_policy.next_in_line` names (a submit or a result before a
+    status check, the status check likeliest to find its job ended before the others).
+
+    Waiters may come from any thread's loop; each sleeps on its own loop until the next
+    slot, and whoever wakes first then hands that slot out. `per_minute` None: no cap
+    (every `take` returns at once)."""
+
+    def __init__(
+        self, per_minute: float | None = None, clock: Clock | None = None, *, margin: float = PACE_MARGIN
+    ) -> None:
+        self.clock = clock or Clock()
+        self.margin = margin
+        self._lock = threading.Lock()
+        self._per_minute: float | None = None
+        self._pace = 0.0
+        self._next_at = -math.inf
+        self._waiting: list[_Waiter] = []
+        #: slots handed out, by the rank of the request; 429s met despite the pacing
+        self.granted: dict[int, int] = {}
+        self.refusals = 0
+        self.set(per_minute)
+
+    @property
+    def per_minute(self) -> float | None:
+        return self._per_minute
+
+    @property
+    def pace_s(self) -> float:
+        """Seconds between two requests (0: no cap)."""
+        return self._pace
+
+    def set(self, per_minute: float | None) -> None:
+        with self._lock:
+            self._per_minute = per_minute
+            self._pace = 0.0 if per_minute is None else pace_s(per_minute, self.margin)
+
+    async def take(self, turn: Turn = NOW) -> None:
+        """Wait for this request's slot."""
+        if self._pace <= 0.0:
+            return
+        loop = asyncio.get_running_loop()
+        me = _Waiter(turn, loop, loop.create_future())
+        with self._lock:
+            self._waiting.append(me)
+        try:
+            while True:
+                with self._lock:
+                    self._hand_out(self.clock.now())
+                    if me.granted:
+                        return
+                    wait = max(0.0, self._next_at - self.clock.now())
+                await _first_of(me.woken, self.clock.sleep(wait))
+        finally:
+            with self._lock:
+                if me in self._waiting:
+                    self._waiting.remove(me)
+
+    def _hand_out(self, now: float) -> None:
+        """The slot that is due, if one is, to the waiter next in line (under the lock)."""
+        if not self._waiting or now < self._next_at:
+            return
+        chosen = self._waiting.pop(next_in_line([w.turn for w in self._waiting], now))
+        chosen.granted = True
+        self._next_at = now + self._pace
+        self.granted[chosen.turn.rank] = self.granted.get(chosen.turn.rank, 0) + 1
+        if not chosen.woken.done():
+            with contextlib.suppress(RuntimeError):  # its loop has closed: nobody to wake
+                chosen.loop.call_soon_threadsafe(_wake, chosen.woken)
+
+    def refused(self, retry_after: float | None) -> None:
+        """A 429 met all the same (another program spending the same key): nothing goes
+        before the server's Retry-After, or a whole pace."""
+        with self._lock:
+            self.refusals += 1
+            pause = max(self._pace, retry_after or 0.0)
+            self._next_at = max(self._next_at, self.clock.now() + pause)
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "per_minute": self._per_minute,
+                "waiting": len(self._waiting),
+                "granted": dict(self.granted),
+                "refusals": self.refusals,
+            }
+
+    def __repr__(self) -> str:
+        cap = "no cap" if self._per_minute is None else f"{self._per_minute:g} a minute"
+        return f"PlanAllowance({cap})"
+
+
+@dataclass
+class _Waiter:
+    turn: Turn
+    loop: asyncio.AbstractEventLoop
+    woken: asyncio.Future[None]
+    granted: bool = False
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+async def _first_of(future: asyncio.Future[None], sleeping: Awaitable[None]) -> None:
+    """Until `future` is done or the sleep ends, whichever comes first."""
+    sleeper = asyncio.ensure_future(sleeping)
+    try:
+        await asyncio.wait([future, sleeper], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        sleeper.cancel()
+
+
+_session: PlanAllowance | None = None
+_session_lock = threading.Lock()
+
+
+def session_allowance() -> PlanAllowance:
+    """This kernel's (this process's) cap on API requests a minute, shared by all its
+    clients: SORA_WIDGET_RPM until `sw.configure(requests_per_minute=...)` says otherwise."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = PlanAllowance(rpm_from_env())
+        return _session

@@ -8,6 +8,7 @@ origins — never to an output or CDN URL.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -20,7 +21,16 @@ from .._text import REDACTED
 from ..errors import NetworkError
 from ._config import origin
 from ._errors import SUBMITTING, error_from_response, error_from_transport
-from ._policy import Outcome, RequestKind, RetryDecision, RetryPolicy, decide_retry, parse_retry_after
+from ._policy import (
+    NOW,
+    Outcome,
+    RequestKind,
+    RetryDecision,
+    RetryPolicy,
+    Turn,
+    decide_retry,
+    parse_retry_after,
+)
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,23 @@ class Limiter(Protocol):
 
     def observe(self, status: int, retry_after: float | None) -> None: ...
 
+
+class Allowance(Protocol):
+    """A cap on API requests a minute, shared by every client of a kernel, that decides
+    which waiting request goes next (`_ratelimit.PlanAllowance`)."""
+
+    @property
+    def pace_s(self) -> float:
+        """Seconds between two requests; 0 when there is no cap."""
+        ...
+
+    async def take(self, turn: Turn = NOW) -> None: ...
+
+    def refused(self, retry_after: float | None) -> None: ...
+
+
+#: the header Segmind's answers say the account's credits left in
+CREDITS_HEADER = "x-remaining-credits"
 
 #: the largest answer of the API that is read (a status, a result or an upload's answer is
 #: a few hundred bytes): a server that sends more is cut off, never buffered whole
@@ -96,8 +123,10 @@ class Requester:
         retry: RetryPolicy,
         clock: Clock,
         limiter: Limiter | None = None,
+        allowance: Allowance | None = None,
         max_in_flight: int = MAX_IN_FLIGHT,
         max_downloads: int = MAX_DOWNLOADS,
+        on_credits: Callable[[float], None] | None = None,
     ) -> None:
         self.http = http
         #: where downloads stream (the same client unless given)
@@ -107,6 +136,10 @@ class Requester:
         self.retry = retry
         self.clock = clock
         self.limiter = limiter
+        #: the plan's cap on requests a minute, and who goes first under it
+        self.allowance = allowance
+        #: told the account's credits left whenever an answer says (`x-remaining-credits`)
+        self.on_credits = on_credits
         #: requests sent, by kind — benchmarks and tests read it
         self.sent: dict[str, int] = {}
         # Requests beyond this wait here, not in httpcore's pool: the pool rescans every
@@ -140,12 +173,14 @@ class Requester:
         accept: Collection[int] = (),
         json: Any = None,
         deadline: float | None = None,
+        turn: Turn = NOW,
     ) -> httpx.Response:
         """A request that may be repeated (status, result, upload). Statuses in `accept`
         are answers, not errors (a FAILED job is served as 422). `deadline` (this clock's
-        time): the whole read — retries, redirects, a body arriving a byte at a time —
-        ends by then (`ReadDeadline`), or after `MIN_READ_S` when it is that close."""
-        attempts = self._attempts("read", method, url, kind, during, request_id, accept, json)
+        time): the whole read — its turn under the allowance, retries, redirects, a body
+        arriving a byte at a time — ends by then (`ReadDeadline`), or after `MIN_READ_S`
+        when it is that close. `turn`: its place in the allowance's queue."""
+        attempts = self._attempts("read", method, url, kind, during, request_id, accept, json, turn)
         if deadline is None:
             return await attempts
         remaining = max(deadline - self.clock.now(), MIN_READ_S)
@@ -157,7 +192,7 @@ class Requester:
     async def submit(self, url: str, json: dict[str, Any]) -> httpx.Response:
         """POST a job. Repeated only after a refusal that certainly billed nothing
         (no connection, 429); raises `SubmitNotAccepted` when the outcome is unknown."""
-        return await self._attempts("submit", "POST", url, "submit", SUBMITTING, None, (), json)
+        return await self._attempts("submit", "POST", url, "submit", SUBMITTING, None, (), json, NOW)
 
     async def _attempts(
         self,
@@ -169,6 +204,7 @@ class Requester:
         request_id: str | None,
         accept: Collection[int],
         json: Any,
+        turn: Turn,
     ) -> httpx.Response:
         """Send until an answer, a final error, or the retry policy says stop."""
         start = self.clock.now()
@@ -176,7 +212,7 @@ class Requester:
         while True:
             attempt += 1
             try:
-                response = await self._send(method, url, kind, json)
+                response = await self._send(method, url, kind, json, turn)
             except httpx.HTTPError as exc:
                 outcome = classify(exc)
                 if outcome is None:
@@ -219,27 +255,47 @@ class Requester:
             jitter=self.clock.random(),
         )
 
-    async def _send(self, method: str, url: str, kind: str, json: Any) -> httpx.Response:
+    @property
+    def pace_s(self) -> float:
+        """Seconds between two API requests under the allowance (0: no cap)."""
+        return self.allowance.pace_s if self.allowance is not None else 0.0
+
+    async def _send(self, method: str, url: str, kind: str, json: Any, turn: Turn = NOW) -> httpx.Response:
         """One request, its redirects followed here hop by hop (never by httpx, whatever
         client was passed in: httpx strips only `Authorization` on a cross-origin hop,
         and would carry `x-api-key` to wherever a redirect points)."""
         for _hop in range(MAX_REDIRECTS + 1):
+            if self.allowance is not None:
+                await self.allowance.take(turn)
             if self.limiter is not None:
                 await self.limiter.acquire()
             self.sent[kind] = self.sent.get(kind, 0) + 1
             async with self._slots:
                 request = self.http.build_request(method, url, json=json, headers=self.headers_for(url))
                 response = await _bounded(await self.http.send(request, follow_redirects=False, stream=True))
+            retry_after = parse_retry_after(response.headers.get("retry-after"))
             if self.limiter is not None:
-                self.limiter.observe(
-                    response.status_code, parse_retry_after(response.headers.get("retry-after"))
-                )
+                self.limiter.observe(response.status_code, retry_after)
+            if self.allowance is not None and response.status_code == 429:
+                self.allowance.refused(retry_after)
+            self._note_credits(response)
             target = redirect_target(response, method)
             if target is None:
                 return self.scrub(response)
             await response.aclose()
             url = target
         raise NetworkError(f"more than {MAX_REDIRECTS} redirects from {httpx.URL(url).host}")
+
+    def _note_credits(self, response: httpx.Response) -> None:
+        text = response.headers.get(CREDITS_HEADER)
+        if text is None or self.on_credits is None:
+            return
+        try:
+            credits = float(text.strip())
+        except ValueError:
+            return
+        if math.isfinite(credits) and credits >= 0:
+            self.on_credits(credits)
 
     def scrub(self, response: httpx.Response) -> httpx.Response:
         """The response, with the API key redacted (`***`) from its body if the server

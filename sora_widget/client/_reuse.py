@@ -131,8 +131,8 @@ def explain(found: Reuse, record: Generation) -> Reuse | None:
             "outcome: it may be running and billed, so it is not submitted again blindly",
             ledger_id=earlier.id,
             hint=(
-                "Check your Segmind dashboard; to submit anyway pass reuse=False "
-                "(or %sora --new, sora-widget generate --new)."
+                "Segmind's request history could not settle it yet (sw.pending() asks again); "
+                "to submit anyway pass reuse=False (or %sora --new, sora-widget generate --new)."
             ),
         )
         error.record = earlier

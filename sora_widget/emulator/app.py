@@ -12,6 +12,11 @@ a submit answers `request_id`, `status`, `status_url`, `response_url` and `poll_
 COMPLETED); a FAILED one is served as 422 (or 200, with `failed_status=200`) with
 `status`, `error`, `metrics` and `request_id`. The emulator's own additions are marked:
 `synthetic: true` in `metrics`, and the `x-sora-emulator` header on every response.
+
+The account's request history (`history.py`) is served at Segmind's paths,
+`/inference-request/request-history[/{id}]`, on this same origin (Segmind serves it from
+api.spotprod.segmind.com; a client is pointed here with SEGMIND_HISTORY_URL). With a credit
+balance (`credits`), every keyed answer carries `x-remaining-credits`, as Segmind's do.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timezone
 from typing import Any
 
 from starlette.applications import Starlette
@@ -37,6 +43,7 @@ from ..params import MAX_REFERENCE_BYTES, from_payload
 from .assets import AssetRejected
 from .catalogue import listing, refusal
 from .config import EmulatorConfig, from_options
+from .history import BadQuery, key_digest
 from .jobs import COMPLETED, FAILED, Job, OutOfCredits
 from .ranges import Unsatisfiable, parse_range
 from .ratelimit import retry_after
@@ -69,6 +76,8 @@ def create_app(
         Route("/v2/{model}", api.gate("submit", api.submit), methods=["POST"]),
         Route("/v1/{model}", api.gate("sync", api.sync), methods=["POST"]),
         Route("/upload-asset", api.gate("upload", api.upload), methods=["POST"]),
+        Route(HISTORY_PATH, api.gate("history", api.history_page), methods=["GET"]),
+        Route(HISTORY_PATH + "/{request_id}", api.gate("history", api.history_row), methods=["GET"]),
         Route("/assets/{name}", api.gate("asset", api.asset, keyed=False), methods=["GET"]),
         Route("/_emulator/stats", api.stats, methods=["GET"]),
         Route("/_emulator/config", api.configure, methods=["POST"]),
@@ -120,6 +129,9 @@ class _Api:
                 response = error(502, "connection dropped before the job was accepted (chaos)")
             else:
                 response = await handler(request)
+            if keyed and rt.store.credits is not None:
+                # what is left on the account, on every answer to a caller with a key
+                response.headers["x-remaining-credits"] = f"{rt.store.credits:g}"
             rt.traffic.answered(endpoint, response.status_code, time.perf_counter() - arrived)
             return Dropped(response) if verdict.drop else response
 
@@ -234,7 +246,9 @@ class _Api:
         if "x-api-key" in request.headers:
             self.rt.traffic.outputs_with_api_key += 1
         name: str = request.path_params["name"]
-        job = self._job(request, "output", name.removesuffix(".mp4")) if name.endswith(".mp4") else None
+        job = self.rt.output_job(name.removesuffix(".mp4")) if name.endswith(".mp4") else None
+        if job is not None:
+            self.rt.traffic.concerns(job.request_id, "output")
         if job is None or job.video is None or job.status != COMPLETED:
             return error(404, f"no such output (or it expired: {_RETENTION_NOTE}): {name}")
         video = job.video
@@ -262,6 +276,29 @@ class _Api:
         size = asset.path.stat().st_size
         headers = {"content-type": asset.mime, "content-length": str(size), "etag": f'"{asset.sha256[:32]}"'}
         return FileSlice(asset.path, start=0, length=size, status_code=200, headers=headers)
+
+    # -- the request history -----------------------------------------------------------------
+
+    async def history_page(self, request: Request) -> Response:
+        """`GET /inference-request/request-history`: the caller's requests, a page of them."""
+        today = datetime.fromtimestamp(self.rt.clock(), timezone.utc).date()
+        self.rt.tick()
+        try:
+            page = self.rt.history.page(
+                _owner(request), request.query_params, lambda job: self._output_url(request, job), today=today
+            )
+        except BadQuery as bad:
+            return error(400, str(bad))
+        return JSONResponse(page)
+
+    async def history_row(self, request: Request) -> Response:
+        """`GET /inference-request/request-history/{id}`: one of the caller's requests, of any age."""
+        self.rt.tick()
+        rid: str = request.path_params["request_id"]
+        found = self.rt.history.get(_owner(request), rid, lambda job: self._output_url(request, job))
+        if found is None:
+            return error(404, f"request not found: {rid}")
+        return JSONResponse(found)
 
     # -- emulator control (no key: it is not part of the emulated API) --------------------
 
@@ -299,6 +336,8 @@ class _Api:
                     "GET /v1/requests/{id}",
                     "POST /v1/{model}",
                     "POST /upload-asset",
+                    f"GET {HISTORY_PATH}",
+                    f"GET {HISTORY_PATH}/{{id}}",
                 ],
             }
         )
@@ -317,7 +356,8 @@ class _Api:
             return body
         try:
             params = from_payload(model, body)
-            return self.rt.submit(params, kind=kind, model=model)
+            owner = key_digest(request.headers.get("x-api-key", ""))
+            return self.rt.submit(params, kind=kind, model=model, owner=owner, body=body)
         except InvalidParams as invalid:
             return error(400, str(invalid))
         except OutOfCredits as short:
@@ -338,6 +378,15 @@ class _Api:
         else:
             base = _origin(request)
         return f"{base}/outputs/{job.request_id}.mp4"
+
+
+#: where Segmind's request history lives on its host (the SDK's REQUEST_HISTORY_URL's path)
+HISTORY_PATH = "/inference-request/request-history"
+
+
+def _owner(request: Request) -> str:
+    """Whose history a request reads: its key's (the gate let only keyed requests in)."""
+    return key_digest(request.headers.get("x-api-key", ""))
 
 
 #: the largest request body the API endpoints read: a reference image (at most

@@ -69,6 +69,13 @@ def add_parser(subparsers: Any) -> None:
     )
     add("--retention", type=float, metavar="S", help="seconds results stay retrievable (default 3600)")
     add(
+        "--output-retention",
+        type=float,
+        metavar="S",
+        help="seconds a finished clip's output URL (the request history's generation_url) answers "
+        "(default: as long as --retention)",
+    )
+    add(
         "--credits",
         type=float,
         metavar="N",

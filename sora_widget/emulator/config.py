@@ -28,7 +28,8 @@ LAYOUTS = ("web", "camera")
 
 #: the endpoints requests are counted under; chaos and rate limits are set per name
 #: ("poll" is `GET /v1/requests/{id}`, the submit answer's `poll_url`)
-API_ENDPOINTS = ("submit", "status", "poll", "result", "upload", "sync")
+#: "history" is the request history (`/inference-request/request-history`, and `/{id}`)
+API_ENDPOINTS = ("submit", "status", "poll", "result", "upload", "sync", "history")
 #: the HTTP statuses a FAILED job may be served with: Segmind answers 422, and a
 #: FAILED status may also arrive as 200 with an `error` key
 FAILED_STATUSES = (422, 200)
@@ -44,6 +45,7 @@ RUNTIME_FIELDS = frozenset(
         "workers",
         "block_words",
         "retention",
+        "output_retention",
         "credits",
         "retired_models",
         "failed_status",
@@ -83,6 +85,10 @@ class EmulatorConfig:
     block_words: tuple[str, ...] = ()
     #: seconds a finished job (and its output URL) stays retrievable
     retention: float = 3600.0
+    #: seconds a finished job's video answers at its output URL (the `generation_url` the
+    #: request history names); None: as long as `retention`. Longer keeps results past
+    #: the hour the v2 result is served, as Segmind's storage does
+    output_retention: float | None = None
     #: None is unlimited; otherwise each second of video costs one credit
     credits: float | None = None
     #: models answered with 410 Gone (retired), whether the model table has them or not
@@ -190,6 +196,11 @@ def _check(config: EmulatorConfig) -> None:
     for name in ("chaos_error_rate", "chaos_delay_rate", "chaos_drop_rate"):
         rate = getattr(config, name)
         require(isinstance(rate, int | float) and 0.0 <= rate <= 1.0, f"{name} must be between 0 and 1")
+    require(
+        config.output_retention is None
+        or (math.isfinite(config.output_retention) and config.output_retention >= 0),
+        "output_retention must be ≥ 0 or None",
+    )
     for name in ("latency", "retention", "chaos_delay"):
         value = getattr(config, name)
         require(isinstance(value, int | float) and math.isfinite(value) and value >= 0, f"{name} must be ≥ 0")

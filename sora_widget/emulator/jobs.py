@@ -139,9 +139,10 @@ class JobStore:
         self.credits: float | None = config.credits
         self._rng = random.Random(config.seed)
         self._jobs: dict[str, Job] = {}
-        #: finished jobs past their retention: gone for clients, kept for the stats for
-        #: one more retention period, then forgotten (a long-running emulator's memory
-        #: stays bounded by the jobs of two retention periods)
+        #: finished jobs past their retention: gone for clients (their output may still
+        #: answer, see `output_retention`), kept for the stats for one more retention
+        #: period or until their output goes, then forgotten (a long-running emulator's
+        #: memory stays bounded)
         self._expired: dict[str, Job] = {}
         self._queue: deque[Job] = deque()
         self._processing: list[Job] = []
@@ -272,10 +273,9 @@ class JobStore:
         return gone
 
     def _forget(self, now: float) -> list[Job]:
+        keep = self.config.retention + max(self.config.retention, self.output_kept_s)
         gone = [
-            j
-            for j in self._expired.values()
-            if j.completed_at is not None and j.completed_at + 2 * self.config.retention <= now
+            j for j in self._expired.values() if j.completed_at is not None and j.completed_at + keep <= now
         ]
         for job in gone:
             del self._expired[job.request_id]
@@ -286,6 +286,23 @@ class JobStore:
     def get(self, request_id: str) -> Job | None:
         """The live job with this id; None when unknown or expired."""
         return self._jobs.get(request_id)
+
+    @property
+    def output_kept_s(self) -> float:
+        """Seconds a finished job's output answers after it finished."""
+        kept = self.config.output_retention
+        return self.config.retention if kept is None else kept
+
+    def output(self, request_id: str, now: float) -> Job | None:
+        """The job whose output file still answers: live, or expired while its output is
+        kept (`output_retention`)."""
+        live = self._jobs.get(request_id)
+        if live is not None or self.config.output_retention is None:
+            return live  # without an output retention of its own, an output goes with its job
+        job = self._expired.get(request_id)
+        if job is None or job.completed_at is None or job.completed_at + self.output_kept_s <= now:
+            return None
+        return job
 
     def history(self) -> list[Job]:
         """The jobs submitted, in submission order: the live ones and those expired within

@@ -16,7 +16,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from .cache import RenderCache
 from .catalogue import listing
 from .chaos import Chaos
 from .config import EmulatorConfig
+from .history import RequestHistory
 from .jobs import TERMINAL, Job, JobStore
 from .ratelimit import RateLimiter
 from .render import EncoderSettings, RenderCancelled
@@ -55,6 +56,8 @@ class Runtime:
         self.chaos = Chaos(config)
         self.limiter = RateLimiter(config.rate_limit, clock)
         self.traffic = Traffic()
+        #: every request of every key, as the request-history endpoints list them
+        self.history = RequestHistory()
         self._waiters: dict[str, list[asyncio.Future[Job]]] = {}
         self._renders: set[asyncio.Task[None]] = set()
         self._driver: asyncio.Task[None] | None = None
@@ -74,9 +77,21 @@ class Runtime:
 
     # -- jobs ------------------------------------------------------------------------------
 
-    def submit(self, params: Request, *, kind: str = "async", model: str = DEFAULT_MODEL) -> Job:
-        """Accept a job of `model` (raises `OutOfCredits`)."""
+    def submit(
+        self,
+        params: Request,
+        *,
+        kind: str = "async",
+        model: str = DEFAULT_MODEL,
+        owner: str | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> Job:
+        """Accept a job of `model` (raises `OutOfCredits`). `owner`: the digest of the key
+        that asked (`history.key_digest`), whose request history lists it with `body`, the
+        inputs as sent."""
         job = self.store.submit(params, kind=kind, model=model)
+        if owner is not None:
+            self.history.add(job, owner=owner, body=body if body is not None else params.payload())
         log.debug(
             "job %s accepted (%s, %s, %ss %s)", job.request_id, kind, model, params.duration, params.size
         )
@@ -86,6 +101,11 @@ class Runtime:
     def job(self, request_id: str) -> Job | None:
         self.tick()
         return self.store.get(request_id)
+
+    def output_job(self, request_id: str) -> Job | None:
+        """The job whose output still answers (also past `retention`, within `output_retention`)."""
+        self.tick()
+        return self.store.output(request_id, self.clock())
 
     async def finished(self, job: Job) -> Job:
         """Wait until `job` is COMPLETED or FAILED."""
@@ -197,6 +217,7 @@ class Runtime:
             "jobs": {job.request_id: job.describe() for job in jobs},
             "chaos": self.chaos.counts(),
             "credits": self.store.credits,
+            "history_rows": len(self.history),
             "renders": {"rendered": self.cache.renders, "cache_hits": self.cache.hits},
             "assets": len(self.assets),
             "config": self.config.public(),

@@ -147,6 +147,21 @@ class Ledger:
         )
         return rows[0] if rows else None
 
+    def holders(self, request_ids: Iterable[str]) -> dict[str, str]:
+        """Which generation holds each of these request ids (those the ledger knows): an
+        indexed read, 500 ids at a time."""
+        wanted = list(dict.fromkeys(request_ids))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            chunk = wanted[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for generation_id, request_id in self._rows(
+                f"SELECT id, request_id FROM generations WHERE request_id IN ({marks}) ORDER BY updated_at",
+                tuple(chunk),
+            ):
+                found[str(request_id)] = str(generation_id)
+        return found
+
     def records(self) -> dict[str, Generation]:
         """Every generation in the ledger (an export, a scan: prefer the indexed reads)."""
         return {r.id: r for r in self._query("SELECT record FROM generations ORDER BY submitted_at, id")}
@@ -178,6 +193,18 @@ class Ledger:
         )
         return [_as_unknown(r) if r.status == "SUBMITTING" else r for r in found if not r.request_id]
 
+    def lost_submits(self, api_host: str, *, days: int = 31) -> list[Generation]:
+        """Submits to `api_host` of the last `days` days with no request id whose outcome is
+        UNKNOWN, or still SUBMITTING (cut off, or under way: ask `submit_cut_off`), as stored,
+        oldest first: what the account's request history may settle."""
+        since = format_time(datetime.now(timezone.utc) - timedelta(days=days))
+        found = self._query(
+            "SELECT record FROM generations WHERE status IN ('UNKNOWN', 'SUBMITTING') AND submitted_at >= ? "
+            "AND api_host = ? AND request_id IS NULL ORDER BY submitted_at, id",
+            (since, api_host),
+        )
+        return found
+
     def submit_cut_off(self, generation_id: str) -> bool:
         """Was the submit of `generation_id` cut off — its row still SUBMITTING while the
         process that wrote it can no longer hear the answer (it died, or its POST ended
@@ -201,9 +228,9 @@ class Ledger:
 
     def with_identity(self, identity: str, *, answers: bool = False, limit: int = -1) -> list[Generation]:
         """Generations of one request identity, newest first; `answers`: only those that may
-        answer the request again (not FAILED or EXPIRED); at most `limit` (-1: all). An
+        answer the request again (not FAILED, EXPIRED or NOT_SUBMITTED); at most `limit` (-1: all). An
         indexed read that stops at `limit`, however often the request was made."""
-        failed = " AND status NOT IN ('FAILED', 'EXPIRED')" if answers else ""
+        failed = " AND status NOT IN ('FAILED', 'EXPIRED', 'NOT_SUBMITTED')" if answers else ""
         return self._query(
             f"SELECT record FROM generations WHERE identity = ?{failed} ORDER BY updated_at DESC LIMIT ?",
             (identity, limit),
@@ -500,8 +527,8 @@ def _as_unknown(record: Generation) -> Generation:
         "request_id": None,
         "detail": None,
         "hint": (
-            f"Submitted {record.submitted_at or 'at an unknown time'}. Check your Segmind dashboard "
-            "before submitting the same prompt again."
+            f"Submitted {record.submitted_at or 'at an unknown time'}. sw.pending() and sw.resume() ask "
+            "Segmind's request history whether it was taken; it is never submitted again blindly."
         ),
         "retryable": False,
     }

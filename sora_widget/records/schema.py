@@ -8,11 +8,22 @@ SCHEMA_VERSION = 1
 #: the record's JSON Schema, shipped in the package for anyone reading saved notebooks
 SCHEMA_FILE = Path(__file__).parent / f"generation-v{SCHEMA_VERSION}.schema.json"
 
-#: what the server reports, plus two local states: SUBMITTING (before the request id
-#: is known) and UNKNOWN (the submit may or may not have been accepted), and EXPIRED
-#: (the server forgot a request id before we saved its result).
-STATUSES = ("SUBMITTING", "QUEUED", "PROCESSING", "COMPLETED", "FAILED", "UNKNOWN", "EXPIRED")
-TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "EXPIRED"})
+#: what the server reports, plus local states: SUBMITTING (before the request id is
+#: known), UNKNOWN (the submit may or may not have been accepted), EXPIRED (the server
+#: forgot a request id before we saved its result) and NOT_SUBMITTED (a submit whose
+#: answer was lost, which the account's request history certainly does not hold: nothing
+#: was billed, and it may be submitted again).
+STATUSES = (
+    "SUBMITTING",
+    "QUEUED",
+    "PROCESSING",
+    "COMPLETED",
+    "FAILED",
+    "UNKNOWN",
+    "EXPIRED",
+    "NOT_SUBMITTED",
+)
+TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "EXPIRED", "NOT_SUBMITTED"})
 
 #: the mimetype of a record output in a notebook
 MIMETYPE = "application/vnd.sora-widget.generation+json"

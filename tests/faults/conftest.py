@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
+from sora_widget.client import AsyncSoraClient, HistoryPolicy, PollPolicy, RetryPolicy
 from sora_widget.emulator import Emulator, start
 from sora_widget.ledger import Ledger
 from sora_widget.records import Generation
@@ -26,6 +26,11 @@ FAKE_KEY = "sk-test-FAKE-faults-9d1c"
 PROMPTS = [f"fault suite item {i}: a lighthouse in weather" for i in range(8)]
 FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, expected_s=0.3)
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.02, max_delay=0.3, total_budget=30.0)
+#: the request history on the suite's time scale: a request it does not list 3 s after the
+#: attempt was never taken (longer than any stall the faults put before a job is created —
+#: shorter, and a submit that was still being taken would be judged absent and paid twice)
+#: (a finished job's charge is not read: a request a job, and the suite is about ids and payments)
+FAST_HISTORY = HistoryPolicy(settle_s=3.0, inline_patience_s=3.5, ask_every_s=(0.5, 1.0, 2.0), charges=False)
 
 
 @pytest.fixture
@@ -46,6 +51,7 @@ def emulator(emulator_cache_dir: Path) -> Iterator[Any]:
 def make_client(emulator: Emulator, output_dir: Path, **options: Any) -> AsyncSoraClient:
     options.setdefault("poll", FAST_POLL)
     options.setdefault("retry", FAST_RETRY)
+    options.setdefault("history", FAST_HISTORY)
     return AsyncSoraClient(api_key=FAKE_KEY, base_url=emulator.base_url, output_dir=output_dir, **options)
 
 
@@ -56,8 +62,9 @@ def audit(stats: dict[str, Any], ledger: Ledger, clips: Sequence[Generation]) ->
     ledger_ids = {r.request_id for r in records if r.request_id}
 
     # No lost request ids: every job the server created is in the ledger — unless the
-    # answer to its submit never arrived, and then an UNKNOWN record of the same item
-    # says it may be running and billed.
+    # answer to its submit never arrived and the request history could not settle it, and
+    # then an UNKNOWN record of the same item says it may be running and billed (one the
+    # history judged NOT_SUBMITTED must not have been made: that would be a second payment).
     assert ledger_ids <= set(jobs), "the ledger names a request id the server never issued"
     unheard = Counter(job["params"]["prompt"] for rid, job in jobs.items() if rid not in ledger_ids)
     unknown = Counter(r.params.prompt for r in records if r.status == "UNKNOWN")

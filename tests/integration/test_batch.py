@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import socket
 from pathlib import Path
 
 import nbformat
@@ -14,7 +15,7 @@ import sora_widget as sw
 from sora_widget import api
 from sora_widget.batch.items import batch_id_for, normalize_items, param_hash
 from sora_widget.batch.plan import batch_info
-from sora_widget.client import AsyncSoraClient, PollPolicy, RetryPolicy
+from sora_widget.client import AsyncSoraClient, HistoryPolicy, PollPolicy, RetryPolicy
 from sora_widget.records import MIMETYPE
 
 from ..kernels import execute_notebook
@@ -24,13 +25,14 @@ FAST_POLL = PollPolicy(first_check=0.05, min_interval=0.05, max_interval=0.3, ex
 FAST_RETRY = RetryPolicy(max_attempts=8, base_delay=0.02, max_delay=0.2, total_budget=30.0)
 
 
-def make_client(emulator, tmp_path) -> AsyncSoraClient:
+def make_client(emulator, tmp_path, **options) -> AsyncSoraClient:
     return AsyncSoraClient(
         api_key=FAKE_KEY,
         base_url=emulator.base_url,
         output_dir=tmp_path / "out",
         poll=FAST_POLL,
         retry=FAST_RETRY,
+        **options,
     )
 
 
@@ -135,14 +137,19 @@ async def test_after_a_restart_unfinished_items_are_waited_for_not_submitted_aga
     assert_verified(resumed, stats)
 
 
-async def test_unknown_submit_outcomes_are_never_resubmitted(emulator, tmp_path):
-    emu = emulator(chaos_error_rate=1.0, chaos_endpoints=("submit",))
+async def test_lost_submits_are_never_paid_twice_and_resubmitted_once_the_history_says_so(emulator, tmp_path):
+    emu = emulator(chaos_error_rate=1.0, chaos_endpoints=("submit",))  # 5xx: no job is made
     items = ["maybe billed", "maybe billed too", "never sent"]
-    async with make_client(emu, tmp_path) as client:
+    # while the request history cannot be read, a lost submit stays UNKNOWN and is left alone
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    async with make_client(emu, tmp_path, history_url=nowhere) as client:
         first = await sw.agenerate_many(items[:2], client=client, duration=4, show=False)
         assert [c.status for c in first] == ["UNKNOWN", "UNKNOWN"]
         assert "may be running and billed" in first.summary()
         assert first[0].error["type"] == "SubmitOutcomeUnknown"
+        assert "could not be read" in first[0].error["detail"]
 
         # A process that died during a POST leaves "submitting" without a request id.
         params = normalize_items(items, duration=4, size="720x1280")
@@ -164,9 +171,21 @@ async def test_unknown_submit_outcomes_are_never_resubmitted(emulator, tmp_path)
     assert [c.status for c in three] == ["UNKNOWN", "UNKNOWN", "COMPLETED"]
     assert three[0].id == crashed.id and three[0].error["type"] == "SubmitOutcomeUnknown"
     assert three[1].id == first[1].id
-    assert crashed.id in {r.id for r in client.ledger.unknown()}
-    # the two that got a 5xx at first, then only the item never asked for before
-    assert emu.stats()["requests"]["submit"] == 3
+    assert emu.stats()["requests"]["submit"] == 3  # the two that got a 5xx, then the third item
+
+    # once the history can be read it says: neither reached the server — each is sent once
+    sure = HistoryPolicy(settle_s=0.0, inline_patience_s=0.0)
+    async with make_client(emu, tmp_path, history=sure) as client:
+        four = await sw.agenerate_many(items, client=client, duration=4, show=False)
+        five = await sw.agenerate_many(items, client=client, duration=4, show=False)
+        settled = {r.id: r.status for r in client.ledger.records().values()}
+    assert [c.status for c in four] == ["COMPLETED"] * 3
+    assert four[0].id != crashed.id and four[1].id != first[1].id and four[2].id == three[2].id
+    assert settled[crashed.id] == settled[first[1].id] == "NOT_SUBMITTED"
+    assert [c.id for c in five] == [c.id for c in four]
+    stats = emu.stats()
+    assert stats["requests"]["submit"] == 5 and stats["submits"] == 3  # one job per item, ever
+    assert_verified(four, stats)
 
 
 async def test_bad_items_and_options_are_refused_before_any_request(emulator, tmp_path):

@@ -57,7 +57,8 @@ async def test_generate_saves_a_verified_clip_and_records_everything(emu, tmp_pa
     assert served["sha256"] == clip.sha256
     events = [e["event"] for e in ledger_events(tmp_path)]
     assert events[:2] == ["submitting", "submitted"]
-    assert events[-1] == "completed"
+    # the charge Segmind's request history names comes after the clip is saved
+    assert events[-2:] == ["completed", "cost"] and clip.cost["source"] == "segmind"
     assert next(h["status"] for h in clip.status_history) == "SUBMITTING"
     assert clip.status_history[-1]["status"] == "COMPLETED"
     assert clip.latency_s is not None and clip.latency_s > 0
@@ -162,19 +163,7 @@ async def test_chaos_on_reads_loses_nothing_and_never_resubmits(emu, tmp_path):
     assert stats["chaos"]["errors"] > 0 and stats["chaos"]["drops"] > 0
 
 
-@pytest.mark.parametrize("failure", ["error", "drop"])
-async def test_a_submit_with_unknown_outcome_is_never_retried(emu, tmp_path, failure):
-    rate = {"chaos_error_rate": 1.0} if failure == "error" else {"chaos_drop_rate": 1.0}
-    emulator = emu(chaos_endpoints=("submit",), **rate)
-    async with make_client(emulator, tmp_path) as client:
-        with pytest.raises(sw.SubmitOutcomeUnknown) as caught:
-            await client.generate("maybe billed", duration=4)
-    error = caught.value
-    assert error.ledger_id == error.record.id
-    assert "billed" in str(error)
-    assert emulator.stats()["requests"]["submit"] == 1
-    unknown = sw.api.ledger(tmp_path / "out").unknown()
-    assert [r.id for r in unknown] == [error.ledger_id]
+# a submit whose answer is lost: tests/integration/test_request_history.py
 
 
 async def test_the_key_goes_to_the_api_only(emu, tmp_path, caplog):

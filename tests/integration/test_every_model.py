@@ -78,7 +78,7 @@ async def test_a_clip_of_every_model_is_made_recorded_and_reused(here, name, cap
         shape = (stream.codec_context.width, stream.codec_context.height)
     expected = request.size or "720x1280"  # a portrait first frame makes a portrait clip
     assert f"{shape[0]}x{shape[1]}" == expected
-    assert clip.cost == {"usd": pytest.approx(params.clip_price(request)[0]), "source": "api"}
+    assert clip.cost == {"usd": pytest.approx(params.clip_price(request)[0]), "source": "segmind"}
 
     # the record says what was asked, and reads back as it was
     saved = Generation.from_dict(clip.to_dict())

@@ -83,7 +83,7 @@ def test_cli_generate_prints_the_file_and_request_id(emulator, tmp_path):
     assert "a-lighthouse-at-dusk" in lines["saved"]
     assert lines["request"].startswith("id ")
     assert "synthetic" in result.stdout
-    assert lines["cost"].startswith("$0.40 (the API's figure)")
+    assert lines["cost"].startswith("$0.40 (charged, from Segmind's request history)")
     assert lines["spend"].startswith("$0.40 spent on 1 job(s)")
     assert "estimate   ≈ $0.40 · sora-2 · 4 s" in result.stderr  # before anything was sent
     assert "COMPLETED" in result.stderr  # the progress lines (not a terminal: one per change)

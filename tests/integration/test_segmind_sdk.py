@@ -137,3 +137,38 @@ def test_files_upload_then_use_as_reference(emulator, tmp_path, monkeypatch):
     assert result["status"] == "COMPLETED"
     served = client._client.get(url)
     assert Image.open(io.BytesIO(served.content)).size == (40, 30)
+
+
+def test_the_request_history_through_generations_get_and_history(emulator, monkeypatch):
+    """SDK 1.3.0's `generations.history()` and `.get()`, unchanged, read the emulator's request
+    history: pointed at it as `files.upload` is (the SDK names Segmind's history host in a
+    module constant, as it does its storage host)."""
+    import importlib
+
+    # the module (`segmind.generations` the attribute is the package's module-level proxy)
+    generations = importlib.import_module("segmind.generations")
+    emu = emulator(block_words=("volcano",))
+    monkeypatch.setattr(
+        generations, "REQUEST_HISTORY_URL", emu.base_url + "/inference-request/request-history"
+    )
+    client = sdk(emu)
+    made = client.submit_async("sora-2", **CLIP)
+    made.wait(interval=0.1, timeout=60)
+    blocked = client.submit_async("sora-2", **{**CLIP, "prompt": "a volcano at night"})
+    with pytest.raises(InferenceFailed):
+        blocked.wait(interval=0.1, timeout=60)
+
+    row = client.generations.get(made.request_id)
+    assert row["request_id"] == made.request_id and row["model_status"] == "COMPLETED"
+    assert row["credits_deduction"] == pytest.approx(0.4) and row["request_body"] == CLIP
+    assert row["generation_url"] == f"{emu.base_url}/outputs/{made.request_id}.mp4"
+    page = client.generations.history(model_name="sora-2", status="FAILED", per_page=5)
+    assert [r["request_id"] for r in page["data"]] == [blocked.request_id]
+    everything = client.generations.history(sort_by="credits_deduction", sort_order="desc")
+    assert [r["request_id"] for r in everything["data"]] == [made.request_id, blocked.request_id]
+    with pytest.raises(SegmindError) as missing:
+        client.generations.get("no-such-request")
+    assert missing.value.status == 404
+    with pytest.raises(SegmindError) as refused:
+        client.generations.history(per_page=500)
+    assert refused.value.status == 400

@@ -381,7 +381,8 @@ export class JobCard {
 /** " · $0.80" once the API said what it cost, " · ≈ $0.80" while it is an estimate. */
 function costText(job: Job): string {
   if (!job.cost) return "";
-  return ` · ${job.cost.source === "api" ? "" : "≈ "}${formatUsd(job.cost.usd)}`;
+  // the API's or Segmind's own figure is what was charged; an estimate is marked as one
+  return ` · ${job.cost.source === "estimate" ? "≈ " : ""}${formatUsd(job.cost.usd)}`;
 }
 
 function describe(job: Job): string {

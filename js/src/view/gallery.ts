@@ -140,7 +140,7 @@ function placeholderText(job: Job, entry: VideoEntry | null): string {
   if (!entry) {
     const status = statusLabel(job.status);
     if (status === "COMPLETED") return "Not saved";
-    return status === "FAILED" || status === "EXPIRED" ? "—" : "…";
+    return status === "FAILED" || status === "EXPIRED" || status === "NOT_SUBMITTED" ? "—" : "…";
   }
   if (entry.phase === "idle") return "▶"; // not fetched until asked for (a batch's items)
   if (entry.phase === "error") return "Unavailable";
