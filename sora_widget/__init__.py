@@ -14,28 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors, params
 from ._version import __version__
-from .errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequest,
-    BudgetExceeded,
-    ConfigurationError,
-    DownloadError,
-    GenerationFailed,
-    GenerationTimeout,
-    InsufficientCredits,
-    InvalidParams,
-    ModelUnavailable,
-    NetworkError,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    RequestExpired,
-    ServerError,
-    SoraError,
-    SubmitOutcomeUnknown,
-    UnexpectedResponse,
-)
+
+# the exceptions, by errors.__all__: the one place their names are written
+from .errors import *  # noqa: F403
 from .params import GenerationParams, Request
 from .records import Generation
 

@@ -36,28 +36,20 @@ def encoding(path: Path) -> tuple[Any, ...]:
 
     with av.open(os.fspath(path)) as container:
         stream: Any = container.streams.video[0]
-        ctx = stream.codec_context
-        pictures = (
-            ctx.name,
-            ctx.width,
-            ctx.height,
-            ctx.pix_fmt,
-            stream.time_base,
-            bytes(ctx.extradata or b""),
-        )
+        pictures = _codec_facts(stream, "name", "width", "height", "pix_fmt")
         sound = None
         if container.streams.audio:
             audio: Any = container.streams.audio[0]
-            actx = audio.codec_context
-            sound = (
-                actx.name,
-                actx.sample_rate,
-                actx.channels,
-                audio.time_base,
-                bytes(actx.extradata or b""),
-                _lasts_as_long(stream, audio),
-            )
+            facts = _codec_facts(audio, "name", "sample_rate", "channels")
+            sound = (*facts, _lasts_as_long(stream, audio))
         return pictures, sound
+
+
+def _codec_facts(stream: Any, *names: str) -> tuple[Any, ...]:
+    """The named codec settings of `stream`, its time base and its codec's private data
+    (SPS/PPS, AudioSpecificConfig): packets copy only between streams equal in all."""
+    ctx = stream.codec_context
+    return (*(getattr(ctx, name) for name in names), stream.time_base, bytes(ctx.extradata or b""))
 
 
 def _lasts_as_long(video: Any, audio: Any) -> bool:

@@ -31,6 +31,22 @@ def check_timeout(timeout: object) -> float:
     return float(timeout)
 
 
+def check_limit(value: object, *, source: str, allowed: str, zero_allowed: bool) -> float | None:
+    """A limit the user sets (a budget, a request rate): None for none, else a finite
+    number ≥ 0 (> 0 unless `zero_allowed`); text that reads as one (from the environment)
+    too, a bool never."""
+    if value is None:
+        return None
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidParams(source, value, allowed) from None
+    too_small = number < 0 if zero_allowed else number <= 0
+    if isinstance(value, bool) or not math.isfinite(number) or too_small:
+        raise InvalidParams(source, value, allowed)
+    return number
+
+
 def check_on_update(on_update: object) -> None:
     """None, or something to call with the record at each change."""
     if on_update is not None and not callable(on_update):

@@ -163,7 +163,8 @@ def _add_backend_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _client(args: argparse.Namespace) -> AsyncSoraClient:
+def _client_options(args: argparse.Namespace) -> dict[str, Any]:
+    """What the command line says of the client (`--emulator` starts the embedded one)."""
     if args.emulator:
         api.use_emulator()
     options: dict[str, Any] = {}
@@ -171,7 +172,11 @@ def _client(args: argparse.Namespace) -> AsyncSoraClient:
         options["output_dir"] = args.output_dir
     if args.base_url:
         options["base_url"] = args.base_url
-    return api.client(**options)
+    return options
+
+
+def _client(args: argparse.Namespace) -> AsyncSoraClient:
+    return api.client(**_client_options(args))
 
 
 def _generate(args: argparse.Namespace) -> int:
@@ -292,13 +297,7 @@ def _pending(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     """The account's requests (each marked when the ledger holds it), or one imported."""
-    if args.emulator:
-        api.use_emulator()
-    options: dict[str, Any] = {}
-    if args.output_dir:
-        options["output_dir"] = args.output_dir
-    if args.base_url:
-        options["base_url"] = args.base_url
+    options = _client_options(args)
     try:
         if args.import_id:
             record = asyncio.run(api.aimport_request(args.import_id, **options))

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .checks import check_limit
 from .errors import BudgetExceeded, InvalidParams
 from .params import DEFAULT_MODEL, MODELS, PRICE_SOURCE, READ_ON, Request, clip_price, validate
 
@@ -131,15 +132,8 @@ def budget_from_env() -> float | None:
 
 
 def check_budget(value: object, *, source: str = "budget_usd") -> float | None:
-    if value is None:
-        return None
-    try:
-        usd = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidParams(source, value, "an amount in US dollars, ≥ 0 (or None for no budget)") from None
-    if isinstance(value, bool) or not math.isfinite(usd) or usd < 0:
-        raise InvalidParams(source, value, "an amount in US dollars, ≥ 0 (or None for no budget)")
-    return usd
+    allowed = "an amount in US dollars, ≥ 0 (or None for no budget)"
+    return check_limit(value, source=source, allowed=allowed, zero_allowed=True)
 
 
 @dataclass(frozen=True)

@@ -18,22 +18,13 @@ from typing import Any, Literal, TypedDict
 
 from .cost import Spend
 from .errors import SoraError
-from .records import Generation, reproduce_code
+from .records import Generation, RecordStatus, reproduce_code
 
 Mode = Literal["full", "job", "batch", "storyboard"]
 MODES: tuple[Mode, ...] = ("full", "job", "batch", "storyboard")
 
-Status = Literal[
-    "PENDING",  # a batch item not sent yet, waiting for its turn
-    "SUBMITTING",
-    "QUEUED",
-    "PROCESSING",
-    "COMPLETED",
-    "FAILED",
-    "UNKNOWN",
-    "EXPIRED",
-    "NOT_SUBMITTED",  # its answer was lost and the request history has no such request
-]
+#: a record's statuses, and PENDING: a batch item not sent yet, waiting for its turn
+Status = Literal["PENDING", RecordStatus]
 
 
 class SizeOption(TypedDict):

@@ -278,12 +278,17 @@ class SoraWidget(ClipView):
             return None
         return original.reference_source
 
+    def _completed_clip(self, content: dict[str, Any]) -> Generation:
+        """The completed job of this widget a request names (its clip on disk)."""
+        job = str(content.get("job"))
+        clip = self._records.get(job)
+        if clip is None or clip.status != "COMPLETED" or not clip.video_path:
+            raise InvalidParams("job", job, "a completed job of this widget")
+        return clip
+
     @handles("continue")
     def _on_continue(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
-        job = str(content.get("job"))
-        parent = self._records.get(job)
-        if parent is None or parent.status != "COMPLETED" or not parent.video_path:
-            raise InvalidParams("job", job, "a completed job of this widget")
+        parent = self._completed_clip(content)
         prompt = params.validate_prompt(content.get("prompt"))
         self._answer_later(f"continue:{request}", request, self._continue(request, parent, prompt))
 
@@ -313,15 +318,12 @@ class SoraWidget(ClipView):
 
     @handles("end_frame")
     def _on_end_frame(self, request: str, content: dict[str, Any], buffers: list[bytes]) -> None:
-        job = str(content.get("job"))
-        clip = self._records.get(job)
-        if clip is None or clip.status != "COMPLETED" or not clip.video_path:
-            raise InvalidParams("job", job, "a completed job of this widget")
+        clip = self._completed_clip(content)
         if not params.MODELS[self.model].has("last_frame"):
             others = params.with_field("last_frame")
             raise InvalidParams(
                 "last_frame",
-                f"the last frame of {job}",
+                f"the last frame of {clip.id}",
                 f"nothing: {self.model} takes no last frame",
                 message=f"{self.model} takes no last frame",
                 hint=f"Choose a model that ends on an image: {', '.join(others) or 'none'}.",

@@ -526,19 +526,35 @@ class AsyncSoraClient:
         status, _retry_after = await self._check_status(await self._record(job))
         return status
 
-    async def _check_status(
-        self, record: Generation, *, deadline: float | None = None, turn: Turn = NOW
-    ) -> tuple[str, float | None]:
-        request_id = _request_id(record)
-        response = await self.requester.read(
+    async def _read_job(
+        self,
+        request_id: str,
+        suffix: str,
+        kind: str,
+        during: str,
+        *,
+        deadline: float | None = None,
+        turn: Turn = NOW,
+    ) -> httpx.Response:
+        """GET one of a job's resources (`/v2/requests/{id}` + `suffix`); a FAILED job's
+        answer is 422, an answer like any other here."""
+        return await self.requester.read(
             "GET",
-            f"{self.base_url}/v2/requests/{request_id}/status",
-            kind="status",
-            during="checking the job's status",
+            f"{self.base_url}/v2/requests/{request_id}{suffix}",
+            kind=kind,
+            during=during,
             request_id=request_id,
             accept=(422,),
             deadline=deadline,
             turn=turn,
+        )
+
+    async def _check_status(
+        self, record: Generation, *, deadline: float | None = None, turn: Turn = NOW
+    ) -> tuple[str, float | None]:
+        request_id = _request_id(record)
+        response = await self._read_job(
+            request_id, "/status", "status", "checking the job's status", deadline=deadline, turn=turn
         )
         body = _json(response)
         status = read_status(body, request_id=request_id)
@@ -555,14 +571,7 @@ class AsyncSoraClient:
         return body
 
     async def _result(self, request_id: str) -> tuple[dict[str, Any], httpx.Headers]:
-        response = await self.requester.read(
-            "GET",
-            f"{self.base_url}/v2/requests/{request_id}",
-            kind="result",
-            during="fetching the result",
-            request_id=request_id,
-            accept=(422,),
-        )
+        response = await self._read_job(request_id, "", "result", "fetching the result")
         body = _json(response)
         if not isinstance(body, dict):
             raise UnexpectedResponse("the result is not a JSON object", request_id=request_id)

@@ -28,30 +28,44 @@ def resolve_api_key(explicit: str | None = None) -> str | None:
     return key or None
 
 
+def _checked_url(text: str, *, what: str, env: str, example: str, unset: bool) -> SplitResult:
+    """`text` split, or a ConfigurationError naming `what` and the variable to fix. The
+    message shows the URL without its user:password part: that part is a secret, and would
+    otherwise be written into every record's api_host and shown by %sora_config."""
+    parts = urlsplit(text)
+    shown = _without_credentials(parts)
+    or_unset = ", or unset it" if unset else ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"{what} {shown if '@' in text else repr(text)} is not an http(s) URL",
+            hint=f"Set {env} to something like {example}{or_unset}.",
+        )
+    if parts.username is not None or parts.password is not None:
+        raise ConfigurationError(
+            f"{what} {shown} holds a user name or password",
+            hint=f"Set {env} without credentials{or_unset}; the API key goes in {API_KEY_ENV}.",
+        )
+    if parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"{what} {shown} must not have a query or fragment",
+            hint=f"Set {env} to something like {example}{or_unset}.",
+        )
+    return parts
+
+
 def normalize_base_url(url: str) -> str:
     """The API root, without a trailing slash or version segment (`/v1`, `/v2`).
 
     The official SDK takes `https://api.segmind.com/v1`; we accept that form too.
     """
     text = url.strip().rstrip("/")
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigurationError(
-            f"base URL {url!r} is not an http(s) URL",
-            hint=f"Set {BASE_URL_ENV} to something like {DEFAULT_BASE_URL} (a trailing /v1 is fine).",
-        )
-    if parts.username is not None or parts.password is not None:
-        # never echo it: the user:password part is a secret, and would be written into
-        # every record's api_host and shown by the widget and %sora_config
-        raise ConfigurationError(
-            f"base URL {_without_credentials(parts)} holds a user name or password",
-            hint=f"Set {BASE_URL_ENV} without credentials; the API key goes in {API_KEY_ENV}.",
-        )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(
-            f"base URL {url!r} must not have a query or fragment",
-            hint=f"Set {BASE_URL_ENV} to something like {DEFAULT_BASE_URL}.",
-        )
+    _checked_url(
+        text,
+        what="base URL",
+        env=BASE_URL_ENV,
+        example=f"{DEFAULT_BASE_URL} (a trailing /v1 is fine)",
+        unset=False,
+    )
     for suffix in ("/v1", "/v2"):
         if text.endswith(suffix):
             text = text[: -len(suffix)]
@@ -66,20 +80,10 @@ def resolve_base_url(explicit: str | None = None) -> str:
 def resolve_upload_url(base_url: str, explicit: str | None = None) -> str:
     """Segmind's storage lives on its own host; any other backend serves it beside the API."""
     chosen = (explicit or os.environ.get(UPLOAD_URL_ENV) or "").strip()
-    if chosen:
-        parts = urlsplit(chosen)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigurationError(
-                f"upload URL {_without_credentials(parts)} is not an http(s) URL",
-                hint=f"Set {UPLOAD_URL_ENV} to something like {DEFAULT_UPLOAD_URL}, or unset it.",
-            )
-        if parts.username is not None or parts.password is not None:
-            raise ConfigurationError(
-                f"upload URL {_without_credentials(parts)} holds a user name or password",
-                hint=f"Set {UPLOAD_URL_ENV} without credentials, or unset it.",
-            )
-        return chosen
-    return DEFAULT_UPLOAD_URL if base_url == DEFAULT_BASE_URL else f"{base_url}/upload-asset"
+    if not chosen:
+        return DEFAULT_UPLOAD_URL if base_url == DEFAULT_BASE_URL else f"{base_url}/upload-asset"
+    _checked_url(chosen, what="upload URL", env=UPLOAD_URL_ENV, example=DEFAULT_UPLOAD_URL, unset=True)
+    return chosen
 
 
 def resolve_history_url(base_url: str, explicit: str | None = None) -> str:
@@ -90,22 +94,13 @@ def resolve_history_url(base_url: str, explicit: str | None = None) -> str:
     chosen = (explicit or os.environ.get(HISTORY_URL_ENV) or "").strip().rstrip("/")
     if not chosen:
         return DEFAULT_HISTORY_URL if base_url == DEFAULT_BASE_URL else base_url
-    parts = urlsplit(chosen)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"request history URL {_without_credentials(parts)} is not an http(s) URL",
-            hint=f"Set {HISTORY_URL_ENV} to something like {DEFAULT_HISTORY_URL}, or unset it.",
-        )
-    if parts.username is not None or parts.password is not None:
-        raise ConfigurationError(
-            f"request history URL {_without_credentials(parts)} holds a user name or password",
-            hint=f"Set {HISTORY_URL_ENV} without credentials, or unset it.",
-        )
-    if parts.query or parts.fragment:
-        raise ConfigurationError(
-            f"request history URL {_without_credentials(parts)} must not have a query or fragment",
-            hint=f"Set {HISTORY_URL_ENV} to something like {DEFAULT_HISTORY_URL}.",
-        )
+    _checked_url(
+        chosen,
+        what="request history URL",
+        env=HISTORY_URL_ENV,
+        example=DEFAULT_HISTORY_URL,
+        unset=True,
+    )
     return chosen
 
 

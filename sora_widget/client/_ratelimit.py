@@ -37,7 +37,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InvalidParams
+from ..checks import check_limit
 from ._policy import NOW, Turn, next_in_line, pace_s
 from ._requests import Clock
 
@@ -217,15 +217,8 @@ PACE_MARGIN = 0.03
 
 def check_rpm(value: object, *, source: str = "requests_per_minute") -> float | None:
     """A cap on requests a minute: a number > 0, or None for none."""
-    if value is None:
-        return None
-    try:
-        rpm = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InvalidParams(source, value, "requests a minute, > 0 (or None for no cap)") from None
-    if isinstance(value, bool) or not math.isfinite(rpm) or rpm <= 0:
-        raise InvalidParams(source, value, "requests a minute, > 0 (or None for no cap)")
-    return rpm
+    allowed = "requests a minute, > 0 (or None for no cap)"
+    return check_limit(value, source=source, allowed=allowed, zero_allowed=False)
 
 
 def rpm_from_env() -> float | None:

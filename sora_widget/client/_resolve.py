@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from ..errors import InvalidParams, SoraError, UnexpectedResponse
+from ..errors import GenerationFailed, InvalidParams, SoraError, UnexpectedResponse
 from ..ledger import Ledger
 from ..params import MODELS, from_payload
 from ..records import Generation, format_time, new_id, parse_time
@@ -106,15 +106,7 @@ class Inquiries:
         record.request_id = row.request_id
         record.error = None
         if row.status == "FAILED":
-            record.error = {
-                "type": "GenerationFailed",
-                "message": f"the generation failed: {row.error or 'the server gave no reason'}",
-                "http_status": None,
-                "request_id": row.request_id,
-                "detail": row.error,
-                "hint": "",
-                "retryable": False,
-            }
+            record.error = _failed(row)
             self.journal.costs_nothing(record, refused=False)
             record.set_status("FAILED")
             return
@@ -206,15 +198,7 @@ class Inquiries:
         created = format_time(row.created_at) if row.created_at is not None else None
         record.submitted_at = created
         if row.status == "FAILED":
-            record.error = {
-                "type": "GenerationFailed",
-                "message": f"the generation failed: {row.error or 'the server gave no reason'}",
-                "http_status": None,
-                "request_id": row.request_id,
-                "detail": row.error,
-                "hint": "",
-                "retryable": False,
-            }
+            record.error = _failed(row)
             record.cost = {"usd": 0.0, "source": "segmind"}
             finished = row.finished_at
             record.completed_at = format_time(finished) if finished is not None else None
@@ -245,6 +229,15 @@ class Inquiries:
                 request_id=request_id,
             )
         return await self.import_row(row)
+
+
+def _failed(row: HistoryRow) -> dict[str, Any]:
+    """The error a record keeps of a job the request history says FAILED."""
+    reason = row.error or "the server gave no reason"
+    failure = GenerationFailed(
+        f"the generation failed: {reason}", request_id=row.request_id, detail=row.error
+    )
+    return failure.to_dict()
 
 
 def _note_unresolved(record: Generation, why: str) -> None:

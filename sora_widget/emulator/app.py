@@ -173,19 +173,19 @@ class _Api:
 
     async def status(self, request: Request) -> Response:
         """The job's state; once it ended, its `error` and `metrics` too (no output)."""
-        job = self._job(request, "status")
-        if job is None:
-            return _not_found(request)
-        self.rt.traffic.told_status(job.request_id, job.status, self.rt.clock())
-        return self._answer(request, job, output=False)
+        return self._tell_state(request, "status", output=False)
 
     async def poll(self, request: Request) -> Response:
         """`poll_url`: the same states as the v2 status, and the whole result once COMPLETED."""
-        job = self._job(request, "poll")
+        return self._tell_state(request, "poll", output=True)
+
+    def _tell_state(self, request: Request, kind: str, *, output: bool) -> Response:
+        """A job's state, noted as told (the emulator's traffic counts status reads)."""
+        job = self._job(request, kind)
         if job is None:
             return _not_found(request)
         self.rt.traffic.told_status(job.request_id, job.status, self.rt.clock())
-        return self._answer(request, job, output=True)
+        return self._answer(request, job, output=output)
 
     async def result(self, request: Request) -> Response:
         job = self._job(request, "result")

@@ -105,10 +105,14 @@ class Model:
     latency_s: Mapping[int, float]
     #: "always" (every clip has sound), "optional" (the `sound` field says), "never"
     sound: Literal["always", "optional", "never"]
-    page: str
     #: (aspect ratio, resolution) → the clip's pixel size, for models that take those
     pixels: Mapping[tuple[str, str], str] = dataclass_field(default_factory=dict)
     notes: str = ""
+
+    @property
+    def page(self) -> str:
+        """Where its parameters and price were read (every model's page is at this address)."""
+        return f"https://www.segmind.com/models/{self.name}/api"
 
     def field(self, name: str) -> Field | None:
         for f in self.fields:
@@ -279,10 +283,10 @@ def _sora(
 ) -> Model:
     """OpenAI's Sora 2 family on Segmind: a size, a duration, a reference image; sound always."""
     return Model(
-        name=name,
-        label=label,
-        maker="OpenAI",
-        summary=summary,
+        name,
+        label,
+        "OpenAI",
+        summary,
         fields=(
             _durations((4, 8, 12), 8),
             # a page may default to landscape (sora-2-pro's does); ours is portrait for every
@@ -294,7 +298,6 @@ def _sora(
         # the API page quotes ~180 s for sora-2's default 8 s clip; shorter clips come sooner
         latency_s={4: at_8s * 140 / 180, 8: at_8s, 12: at_8s * 220 / 180},
         sound="always",
-        page=f"https://www.segmind.com/models/{name}/api",
         notes="OpenAI shut Sora 2 down on 2026-09-24; Segmind may no longer serve it.",
     )
 
@@ -314,10 +317,10 @@ def _veo(
 ) -> Model:
     """Google's Veo 3.1 family: the same fields on Segmind (`more`: a model's own extras)."""
     return Model(
-        name=name,
-        label=label,
-        maker="Google",
-        summary=summary,
+        name,
+        label,
+        "Google",
+        summary,
         fields=(
             _aspects(_VEO_ASPECTS, "16:9"),
             _resolutions(_VEO_RESOLUTIONS, "720p"),
@@ -331,7 +334,6 @@ def _veo(
         price=price,
         latency_s=latency_s,
         sound="optional",
-        page=f"https://www.segmind.com/models/{name}/api",
         pixels=_pixels(_VEO_ASPECTS, _VEO_RESOLUTIONS),
         notes=notes,
     )
@@ -402,7 +404,6 @@ MODELS: dict[str, Model] = {
         price=Price("second", {"*": 0.1824}, basis="~$0.912 a 5 s clip"),
         latency_s={5: 143.0, 10: 200.0},
         sound="never",
-        page="https://www.segmind.com/models/kling-o1-image-to-video/api",
         notes="Image to video only: a first frame is required, and the clip takes its shape.",
     ),
     "hailuo-02-fast": Model(
@@ -426,7 +427,6 @@ MODELS: dict[str, Model] = {
         price=Price("clip", {"6": 0.125, "10": 0.188}, by="duration", basis="$0.125–$0.188 a clip"),
         latency_s={6: 80.0, 10: 110.0},
         sound="never",
-        page="https://www.segmind.com/models/hailuo-02-fast/api",
         notes=(
             "Image to video only. Durations and the two switches are read from the page's example "
             "and Hailuo 2.3 Fast's page (6 or 10 s); prices fitted to the page's range."
@@ -451,7 +451,6 @@ MODELS: dict[str, Model] = {
         ),
         latency_s={d: 120.0 + 8.0 * d for d in (4, 5, 6, 8, 10, 12, 15)},
         sound="optional",
-        page="https://www.segmind.com/models/seedance-2.0/api",
         pixels=_pixels(_SEEDANCE_ASPECTS, ("480p", "720p")),
         notes=(
             "The stored page shows no parameter table: fields follow seedance-2.0-mini's page and "

@@ -3,7 +3,14 @@ notebook shows it. `_model` holds the record, `view` its record output, `schema`
 facts both share."""
 
 from ._model import Generation, format_time, merge, new_id, parse_time, utcnow
-from .schema import MIMETYPE, SCHEMA_FILE, SCHEMA_VERSION, STATUSES, TERMINAL_STATUSES
+from .schema import (
+    MIMETYPE,
+    SCHEMA_FILE,
+    SCHEMA_VERSION,
+    STATUSES,
+    TERMINAL_STATUSES,
+    RecordStatus,
+)
 from .view import record_bundle, record_html, record_text, relative_link, reproduce_code
 
 __all__ = [
@@ -13,6 +20,7 @@ __all__ = [
     "STATUSES",
     "TERMINAL_STATUSES",
     "Generation",
+    "RecordStatus",
     "format_time",
     "merge",
     "new_id",
