@@ -61,18 +61,25 @@ class CellRun:
 
     @property
     def text(self) -> str:
-        """Everything the cell printed or displayed as text, errors included."""
-        parts = []
+        """Everything the cell printed or displayed as text, errors included. Stream
+        chunks join as printed: a kernel may flush one print() in several messages."""
+        text = ""
         for output in self.outputs:
             kind = output["msg_type"]
             content = output["content"]
             if kind == "stream":
-                parts.append(content["text"])
-            elif kind in ("execute_result", "display_data", "update_display_data"):
-                parts.append(str(content.get("data", {}).get("text/plain", "")))
+                text += content["text"]
+                continue
+            if kind in ("execute_result", "display_data", "update_display_data"):
+                part = str(content.get("data", {}).get("text/plain", ""))
             elif kind == "error":
-                parts.append(f"{content['ename']}: {content['evalue']}\n" + "\n".join(content["traceback"]))
-        return "".join(part if part.endswith("\n") else part + "\n" for part in parts)
+                part = f"{content['ename']}: {content['evalue']}\n" + "\n".join(content["traceback"])
+            else:
+                continue
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += part if part.endswith("\n") else part + "\n"
+        return text
 
 
 class KernelSession:

@@ -347,16 +347,26 @@ class NotebookPage:
     # -- the notebook on disk ----------------------------------------------------------------------
 
     def save(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Save as the menu does and return what is on disk once the saved notebook is the
+        open one. An output that changes while a save is written (a record's last update
+        lands a moment after COMPLETED shows) leaves the notebook dirty: save again."""
+        save = _js("(name) => FIND_PANEL(name).context.save()")
+        dirty = _js("(name) => FIND_PANEL(name).context.model.dirty")
         before = self.path.stat().st_mtime_ns
-        self.page.evaluate(_js("(name) => FIND_PANEL(name).context.save()"), self.name)
+        self.page.evaluate(save, self.name)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.path.stat().st_mtime_ns != before:
-                dirty = self.page.evaluate(_js("(name) => FIND_PANEL(name).context.model.dirty"), self.name)
-                if not dirty:
+                if not self.page.evaluate(dirty, self.name):
                     return self.saved_notebook()
+                before = self.path.stat().st_mtime_ns
+                self.page.evaluate(save, self.name)
             time.sleep(0.1)
-        raise AssertionError(f"{self.name} was not saved within {timeout} s")
+        dialogs = self.page.locator(".jp-Dialog").all_inner_texts()
+        state = (
+            "changed on disk, still dirty" if self.path.stat().st_mtime_ns != before else "unchanged on disk"
+        )
+        raise AssertionError(f"{self.name} was not saved within {timeout} s ({state}; dialogs: {dialogs})")
 
     def saved_notebook(self) -> dict[str, Any]:
         return json.loads(self.path.read_text())
