@@ -1,7 +1,8 @@
 # sora-widget in marimo: `marimo edit notebooks/marimo_quickstart.py` (or `marimo run …`).
 # Without SEGMIND_API_KEY everything runs on the local emulator: synthetic clips, offline, free.
 # marimo keeps no outputs or metadata in this file: every generation's record is in the
-# ledger (sora-outputs/ledger.sqlite; `sora-widget ledger export` writes it as JSON lines).
+# ledger (sora-outputs/ledger.sqlite), each naming this file: run marimo from this folder,
+# then `sora-widget export marimo_quickstart.py page.html` makes a page of them.
 import marimo
 
 __generated_with = "0.25.2"

@@ -77,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.set_defaults(run=_history)
 
     records = commands.add_parser("records", help="list the generations a notebook records")
-    records.add_argument("notebook", help="a saved .ipynb")
+    records.add_argument("notebook", help="a saved .ipynb, or a marimo notebook (.py: its records are in the ledger beside it)")
     records.add_argument("--json", action="store_true", help="the full records as JSON, one list")
     records.set_defaults(run=_records)
 
@@ -88,11 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     embed.set_defaults(run=_embed)
 
     verify = commands.add_parser("verify", help="check every recorded clip exists and matches its sha256")
-    verify.add_argument("notebook", help="a saved .ipynb")
+    verify.add_argument("notebook", help="a saved .ipynb, or a marimo notebook (.py: its records are in the ledger beside it)")
     verify.set_defaults(run=_verify)
 
     replay = commands.add_parser("replay", help="generate a recorded clip again with identical parameters")
-    replay.add_argument("notebook", help="the .ipynb that records it")
+    replay.add_argument("notebook", help="the .ipynb (or marimo .py) that records it")
     replay.add_argument("id", help="the record's id or request id (see `sora-widget records NB`)")
     _add_timeout(replay)
     _add_backend_options(replay)
@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="one self-contained HTML page of a notebook's generations (posters, clips, facts)"
     )
-    export.add_argument("notebook", help="a saved .ipynb")
+    export.add_argument("notebook", help="a saved .ipynb, or a marimo notebook (.py: its records are in the ledger beside it)")
     export.add_argument("-o", "--out", required=True, metavar="PAGE.html", help="where to write the page")
     export.add_argument(
         "--max-mb",

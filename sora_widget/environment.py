@@ -9,7 +9,7 @@
 - `is_headless()`: the cell being executed was sent by a runner (nbclient, papermill,
   nbval), so nobody watches it live;
 - `cell_context()`: the notebook path and the id of the cell being executed, when the
-  frontend says.
+  frontend says (`marimo_notebook()`: a marimo notebook's file).
 
 Everything here reads the kernel's state without importing ipykernel (or marimo) unless
 it is already loaded: outside a kernel the answers are cheap and all "no".
@@ -91,17 +91,32 @@ def is_runner_request(parent: dict[str, Any]) -> bool:
     return not cell_id and not content.get("allow_stdin", False)
 
 
+def marimo_notebook() -> str | None:
+    """The file of the marimo notebook whose cell is running (a `.py` file), or None.
+    marimo keeps no outputs in it: this path in a record is what finds the notebook's
+    records in the ledger (`sw.read_records`, `sora-widget export`)."""
+    if not in_marimo():
+        return None
+    try:  # marimo's runtime context: not public API, so anything but a name is no answer
+        from marimo._runtime.context import get_context
+
+        filename = get_context().filename
+    except Exception:
+        return None
+    return filename if isinstance(filename, str) and filename else None
+
+
 def cell_context() -> dict[str, str] | None:
     """The notebook path and the id of the cell being executed, when the frontend says.
 
     JupyterLab and Notebook 7 send the cell id in the execute request's metadata, and
-    jupyter-server names the notebook in the kernel's JPY_SESSION_NAME; headless runners
-    send neither.
+    jupyter-server names the notebook in the kernel's JPY_SESSION_NAME; marimo names its
+    notebook file; headless runners send neither.
     """
     from .client._config import display_path
 
     context: dict[str, str] = {}
-    session = os.environ.get("JPY_SESSION_NAME")
+    session = os.environ.get("JPY_SESSION_NAME") or marimo_notebook()
     if session:
         # jupyter-server gives an absolute path: relative, the record travels with the
         # notebook without telling readers where it once lived (and the user's name)

@@ -93,15 +93,28 @@ def load_notebook(path: str | os.PathLike[str]) -> dict[str, Any]:
     return nb
 
 
+def load_marimo_notebook(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A marimo notebook (a `.py` file that imports marimo) as a notebook with no cells:
+    marimo keeps no outputs or metadata in it, so its records are the ledger's, found by
+    the notebook path each one names. Read as `load_notebook` reads (a regular file, bounded)."""
+    data = read_bounded(path, MAX_NOTEBOOK_BYTES)
+    if b"import marimo" not in data:
+        raise ValueError(f"{path} is neither a Jupyter notebook (.ipynb) nor a marimo notebook")
+    return {"cells": []}
+
+
 def scan(path: str | os.PathLike[str], *, include_ledger: bool = True) -> NotebookRecords:
     """Every generation a notebook knows of, and every record it holds that could not be
-    used. See `read_records`."""
+    used. See `read_records`. A marimo notebook's are those in the ledger that ran in it."""
+    if Path(path).suffix == ".py":
+        return _scan(path, load_marimo_notebook(path), include_ledger=include_ledger)
     return _scan(path, load_notebook(path), include_ledger=include_ledger)
 
 
 def read_records(path: str | os.PathLike[str], *, include_ledger: bool = True) -> list[Generation]:
     """Every generation a notebook knows of: its record outputs, its metadata and (for
-    the generations it names or that ran in it) the ledger beside it. Views of one
+    the generations it names or that ran in it) the ledger beside it — for a marimo
+    notebook (`.py`), which keeps no outputs, the ledger's that ran in it. Views of one
     generation are merged — a terminal status wins, then the newest — and each record's
     `sources` says where it was found ("output", "metadata", "ledger").
 

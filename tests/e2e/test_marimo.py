@@ -17,11 +17,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from sora_widget.notebook import read_records
+from sora_widget.report import export
+
 from .harness import HostPage, MarimoServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "notebooks" / "marimo_quickstart.py"
 #: the example's batch, in order
 BATCH = ("A lighthouse at dusk, waves against the rocks", "A kite over a windy beach")
+#: the widget's prompt in the example
+PROMPT = "A paper boat drifting down a rainy street at dusk"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -92,3 +97,13 @@ def test_a_clip_plays_with_its_record_and_a_batch_shows_its_gallery_in_marimo(
     expect(batch_record.locator('.sw-status[data-status="COMPLETED"]')).to_have_count(2)
 
     assert host_page.errors == [], host_page.errors
+
+    # marimo keeps no outputs in its .py file: the ledger beside it carries every record,
+    # each naming the notebook it ran in, so `sora-widget export` pages the marimo notebook
+    notebook = host_server.root_dir / EXAMPLE.name
+    records = read_records(notebook)
+    assert sorted(r.params.prompt for r in records) == sorted([*BATCH, PROMPT])
+    assert {r.status for r in records} == {"COMPLETED"}
+    assert {(r.notebook or {}).get("path") for r in records} == {EXAMPLE.name}
+    page = export(notebook, host_server.root_dir / "page.html").read_text()
+    assert page.count("<video") == 3

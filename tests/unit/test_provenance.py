@@ -12,6 +12,7 @@ from sora_widget.ledger import Ledger
 from sora_widget.notebook import embed, read_records, verify
 from sora_widget.params import GenerationParams
 from sora_widget.records import MIMETYPE, SCHEMA_FILE, Generation, record_bundle, reproduce_code
+from sora_widget.report import export
 
 SCHEMA = json.loads(SCHEMA_FILE.read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
@@ -162,6 +163,34 @@ def test_read_records_refuses_a_file_that_is_not_a_notebook(tmp_path):
     path = tmp_path / "x.ipynb"
     path.write_text(json.dumps({"hello": 1}))
     with pytest.raises(ValueError, match="not a Jupyter notebook"):
+        read_records(path)
+
+
+def test_a_marimo_notebooks_records_are_the_ledgers_that_ran_in_it_and_export_pages_them(tmp_path, clip):
+    # marimo keeps no outputs in its .py file: the records that name it are in the ledger
+    path = tmp_path / "film.py"
+    path.write_text("import marimo\n\napp = marimo.App()\n")
+    book = Ledger.in_dir(tmp_path / "sora-outputs")
+    book.append("completed", completed("m1", clip, notebook={"path": "film.py"}))
+    book.append("submitted", record("m2", notebook={"path": "film.py"}))
+    book.append("completed", completed("other", clip, notebook={"path": "analysis.ipynb"}))
+    book.close()
+
+    found = read_records(path)
+
+    assert [(r.id, r.sources) for r in found] == [("m1", ["ledger"]), ("m2", ["ledger"])]
+    assert verify(path) == []
+    page = export(path, tmp_path / "film.html").read_text()
+    # the completed clip plays (embedded: it is small), the pending one is listed, the
+    # other notebook's is not on the page
+    assert page.count('<video src="data:video/mp4;base64,') == 1
+    assert "req-m1" in page and "req-m2" in page and "req-other" not in page
+
+
+def test_a_python_file_that_is_not_a_marimo_notebook_is_refused(tmp_path):
+    path = tmp_path / "script.py"
+    path.write_text("print('hello')\n")
+    with pytest.raises(ValueError, match=r"neither a Jupyter notebook .* nor a marimo notebook"):
         read_records(path)
 
 
