@@ -2,7 +2,7 @@
 # Without SEGMIND_API_KEY everything runs on the local emulator: synthetic clips, offline, free.
 # marimo keeps no outputs or metadata in this file: every generation's record is in the
 # ledger (sora-outputs/ledger.sqlite), each naming this file: run marimo from this folder,
-# then `sora-widget export marimo_quickstart.py page.html` makes a page of them.
+# then `sora-widget export marimo_quickstart.py -o page.html` makes a page of them.
 import marimo
 
 __generated_with = "0.25.2"

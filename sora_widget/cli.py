@@ -33,6 +33,9 @@ from .options import add_generation_options, requested, take_of
 from .params import DEFAULT_TIMEOUT_S, Request, reference_kind
 from .records import Generation
 
+#: the notebook a command reads
+_NOTEBOOK_HELP = "a saved .ipynb, or a marimo notebook (.py: its records are in the ledger beside it)"
+
 
 def build_parser() -> argparse.ArgumentParser:
     from .emulator import cli as emulator_cli
@@ -77,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.set_defaults(run=_history)
 
     records = commands.add_parser("records", help="list the generations a notebook records")
-    records.add_argument("notebook", help="a saved .ipynb, or a marimo notebook (.py: its records are in the ledger beside it)")
+    records.add_argument("notebook", help=_NOTEBOOK_HELP)
     records.add_argument("--json", action="store_true", help="the full records as JSON, one list")
     records.set_defaults(run=_records)
 
@@ -88,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     embed.set_defaults(run=_embed)
 
     verify = commands.add_parser("verify", help="check every recorded clip exists and matches its sha256")
-    verify.add_argument("notebook", help="a saved .ipynb, or a marimo notebook (.py: its records are in the ledger beside it)")
+    verify.add_argument("notebook", help=_NOTEBOOK_HELP)
     verify.set_defaults(run=_verify)
 
     replay = commands.add_parser("replay", help="generate a recorded clip again with identical parameters")
@@ -101,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="one self-contained HTML page of a notebook's generations (posters, clips, facts)"
     )
-    export.add_argument("notebook", help="a saved .ipynb, or a marimo notebook (.py: its records are in the ledger beside it)")
+    export.add_argument("notebook", help=_NOTEBOOK_HELP)
     export.add_argument("-o", "--out", required=True, metavar="PAGE.html", help="where to write the page")
     export.add_argument(
         "--max-mb",
