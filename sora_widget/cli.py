@@ -232,7 +232,7 @@ def _run_job(
         print(f"cost       ${record.cost['usd']:.2f} ({said})")
     print(f"spend      {api.spend()}")
     if record.synthetic:
-        print("note       synthetic clip rendered by the local emulator, not by Sora")
+        print("note       synthetic clip rendered by the local emulator, not by the model on Segmind")
     return 0
 
 

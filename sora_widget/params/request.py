@@ -418,7 +418,7 @@ def validate_duration(duration: object, model: str = DEFAULT_MODEL) -> int:
     allowed = MODELS[model].durations
     value = _whole_number(duration)
     if value is None or value not in allowed:
-        raise InvalidParams("duration", duration, [*allowed])
+        raise InvalidParams("duration", duration, f"{', '.join(map(str, allowed))} for {model}")
     return value
 
 

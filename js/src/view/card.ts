@@ -60,7 +60,7 @@ export class JobCard {
   private context: CardContext | null = null;
   private readonly status = statusBadge();
   private readonly detachedChip = chip("Detached", "detached", "No longer waited for; still running on the server");
-  private readonly syntheticChip = chip("Synthetic (local emulator)", "synthetic", "Rendered by the local emulator, not by Sora");
+  private readonly syntheticChip = chip("Synthetic (local emulator)", "synthetic", "Rendered by the local emulator, not by the model on Segmind");
   private readonly time = h("span", { class: "sw-card-time" });
   private readonly prompt = h("p", { class: "sw-card-prompt" });
   private readonly lineage = h("p", { class: "sw-card-lineage" });
