@@ -67,6 +67,9 @@ def test_the_record_output_follows_the_job_live_in_voila(
     expect(made).to_have_count(1)
     expect(made).to_contain_text("COMPLETED")
     expect(made).to_contain_text("A lighthouse at dusk")
+    # Voilà serves no files: the renderer shows the poster the record carries, and says why
+    expect(made.locator(".sora-widget-record-missing img.sora-widget-record-poster")).to_be_visible()
+    expect(made).to_contain_text("cannot be played here (it is not on this machine, or this page serves no")
 
     # the widget's record output is the view's own: no stale output beside it
     record = page.locator(".sora-widget-record-output")

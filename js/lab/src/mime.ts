@@ -125,9 +125,11 @@ export class RecordRenderer extends Widget implements IRenderMime.IRenderer {
       img.alt = 'poster frame of the clip';
       box.append(img);
     }
+    // Not only a notebook someone sent: a Voilà dashboard serves no files at all
+    const why = 'it is not on this machine, or this page serves no files';
     const says = poster
-      ? `The clip (${path}) is not on this machine; this is its poster frame.`
-      : `The clip (${path}) is not on this machine.`;
+      ? `The clip (${path}) cannot be played here (${why}); this is its poster frame.`
+      : `The clip (${path}) cannot be played here (${why}).`;
     box.append(el('div', 'sora-widget-record-file', says));
     return box;
   }
