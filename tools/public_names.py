@@ -54,12 +54,10 @@ def generate(source: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    source = TARGET.read_text(encoding="utf-8")
-    text = generate(source)
-    if "--check" in argv:
-        return 0 if text == source else 1
-    TARGET.write_text(text, encoding="utf-8")
-    return 0
+    from _written import write_or_check  # beside this file: run as a script, not imported
+
+    text = generate(TARGET.read_text(encoding="utf-8"))
+    return write_or_check({TARGET: text}, argv, remedy="run tools/public_names.py")
 
 
 if __name__ == "__main__":

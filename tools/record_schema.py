@@ -77,11 +77,9 @@ def _dumps(value: Any, indent: str = "") -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = generate()
-    if "--check" in argv:
-        return 0 if SCHEMA_FILE.read_text(encoding="utf-8") == text else 1
-    SCHEMA_FILE.write_text(text, encoding="utf-8")
-    return 0
+    from _written import write_or_check  # beside this file: run as a script, not imported
+
+    return write_or_check({SCHEMA_FILE: generate()}, argv, remedy="run `make protocol`")
 
 
 if __name__ == "__main__":

@@ -27,16 +27,9 @@ def generate() -> str:
 
 
 def main(argv: list[str]) -> int:
-    text = generate()
-    if "--check" in argv:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET.relative_to(ROOT)} is stale: run `make protocol`", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
+    from _written import write_or_check  # beside this file: run as a script, not imported
+
+    return write_or_check({TARGET: generate()}, argv, remedy="run `make protocol`")
 
 
 if __name__ == "__main__":

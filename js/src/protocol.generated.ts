@@ -2,6 +2,8 @@
 // Change the TypedDicts there, then run `make protocol`.
 export type Mode = "full" | "job" | "batch" | "storyboard";
 export type Status = "PENDING" | "SUBMITTING" | "QUEUED" | "PROCESSING" | "COMPLETED" | "FAILED" | "UNKNOWN" | "EXPIRED" | "NOT_SUBMITTED";
+/** a job in one of these has ended: nothing about it changes any more */
+export const TERMINAL_STATUSES: readonly Status[] = ["COMPLETED", "FAILED", "EXPIRED", "NOT_SUBMITTED"];
 
 /** One size some model makes: value "720x1280", label "Portrait", and its pixels. */
 export interface SizeOption {

@@ -2,12 +2,17 @@
 // measured it at `jobs_clock_ms` (kernel clock); the view adds the time passed since,
 // corrected for a browser clock that disagrees with the kernel's.
 
-import type { Job, Status } from "./protocol";
+import { TERMINAL_STATUSES, type Job, type Status } from "./protocol";
 
-const TERMINAL: ReadonlySet<Status> = new Set(["COMPLETED", "FAILED", "EXPIRED", "NOT_SUBMITTED"]);
+const TERMINAL: ReadonlySet<Status> = new Set(TERMINAL_STATUSES);
 
 export function isTerminal(status: string): boolean {
   return TERMINAL.has(status as Status);
+}
+
+/** Ended, and with no clip to show: failed, expired, or never submitted. */
+export function endedWithoutClip(status: string): boolean {
+  return status !== "COMPLETED" && isTerminal(status);
 }
 
 /** A job whose clock is running: the kernel is waiting for it and it is not over. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ClockSync, isTicking, liveElapsed, progressPercent } from "../src/timing";
+import { ClockSync, endedWithoutClip, isTicking, liveElapsed, progressPercent } from "../src/timing";
 
 describe("liveElapsed", () => {
   const running = { elapsed_s: 10, waiting: true, status: "PROCESSING" as const };
@@ -40,5 +40,12 @@ describe("progressPercent", () => {
     expect(progressPercent("PROCESSING", 400, 180)).toBe(95);
     expect(progressPercent("COMPLETED", 10, 180)).toBe(100);
     expect(progressPercent("QUEUED", 10, 0)).toBe(0);
+  });
+});
+
+describe("endedWithoutClip", () => {
+  it("is every ending but COMPLETED, and nothing still running", () => {
+    expect(["FAILED", "EXPIRED", "NOT_SUBMITTED"].every(endedWithoutClip)).toBe(true);
+    expect(["COMPLETED", "PENDING", "SUBMITTING", "QUEUED", "PROCESSING", "UNKNOWN"].some(endedWithoutClip)).toBe(false);
   });
 });

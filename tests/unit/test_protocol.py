@@ -35,6 +35,10 @@ def test_the_typescript_types_are_generated_from_the_python_ones():
     spec.loader.exec_module(generator)
     on_disk = (ROOT / "js" / "src" / "protocol.generated.ts").read_text(encoding="utf-8")
     assert on_disk == generator.generate(), "js/src/protocol.generated.ts is stale: run `make protocol`"
+    lab = (ROOT / "js" / "lab" / "src" / "statuses.generated.ts").read_text(encoding="utf-8")
+    assert lab == generator.generate_lab(), "js/lab/src/statuses.generated.ts is stale: run `make protocol`"
+    ended = '["COMPLETED", "FAILED", "EXPIRED", "NOT_SUBMITTED"]'
+    assert f"TERMINAL_STATUSES: readonly Status[] = {ended};" in on_disk and ended in lab
     # and the generator really follows the Python side: a renamed key changes its output
     assert "  elapsed_s: number;" in on_disk and '"elapsed_s"' in on_disk
 

@@ -10,6 +10,7 @@ import { safeImageSrc, safeMediaSrc } from "../media";
 import { readBoard, readForm, readShots, readString, writeShots, type WidgetModel } from "../model";
 import type { BoardProgress, Job, JobError, Options } from "../protocol";
 import { isPlayable, type VideoEntry } from "../state";
+import { endedWithoutClip } from "../timing";
 import { ErrorSlot, parseSize, setStatus, statusBadge } from "../view/parts";
 import { addShot, filmOf, moveShot, removeShot, runEstimate, runProblem, runText, stripItems, type StripItem } from "./shots";
 
@@ -275,7 +276,7 @@ export class StoryboardPanel {
     if (poster && entry.img.getAttribute("src") !== poster) entry.img.setAttribute("src", poster);
     show(entry.img, poster !== null);
     show(entry.placeholder, poster === null);
-    setText(entry.placeholder, playable ? "▶" : item.status === "FAILED" || item.status === "EXPIRED" ? "—" : "…");
+    setText(entry.placeholder, playable ? "▶" : endedWithoutClip(item.status) ? "—" : "…");
   }
 
   // -- the film -----------------------------------------------------------------------------

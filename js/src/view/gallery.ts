@@ -10,6 +10,7 @@ import type { Scope } from "../lifecycle";
 import { safeImageSrc } from "../media";
 import type { Job, Options } from "../protocol";
 import { isPlayable, type VideoEntry } from "../state";
+import { endedWithoutClip } from "../timing";
 import { chip, clipShape } from "./parts";
 
 export interface GalleryOptions {
@@ -140,7 +141,7 @@ function placeholderText(job: Job, entry: VideoEntry | null): string {
   if (!entry) {
     const status = statusLabel(job.status);
     if (status === "COMPLETED") return "Not saved";
-    return status === "FAILED" || status === "EXPIRED" || status === "NOT_SUBMITTED" ? "—" : "…";
+    return endedWithoutClip(status) ? "—" : "…";
   }
   if (entry.phase === "idle") return "▶"; // not fetched until asked for (a batch's items)
   if (entry.phase === "error") return "Unavailable";
