@@ -17,7 +17,7 @@ import {
   type IRow,
 } from "../lab/src/generations";
 import { pythonLiteral, reproduceCode } from "../lab/src/reproduce";
-import type { IRecord } from "../lab/src/records";
+import { newer, type IRecord } from "../lab/src/records";
 
 const ALL: IFilter = { text: "", status: "", model: "" };
 
@@ -227,5 +227,21 @@ describe("reproduce code", () => {
 
   it("writes JSON values as Python literals", () => {
     expect(pythonLiteral({ a: [1, null, false, "\u2028"] })).toBe('{"a": [1, None, False, "\\u2028"]}');
+  });
+});
+
+describe("which view of a record the notebook keeps", () => {
+  it("keeps every ending the kernel has, NOT_SUBMITTED too, over a later running view", () => {
+    for (const status of ["COMPLETED", "FAILED", "EXPIRED", "NOT_SUBMITTED"]) {
+      const ended = record("g1", { status, updated_at: "2026-03-02T10:00:00.000Z" });
+      const later = record("g1", { status: "QUEUED", updated_at: "2026-03-02T10:05:00.000Z" });
+      expect(newer(ended, later).status).toBe(status);
+      expect(newer(later, ended).status).toBe(status);
+    }
+  });
+  it("takes the newest among running views", () => {
+    const first = record("g1", { status: "UNKNOWN", updated_at: "2026-03-02T10:00:00.000Z" });
+    const second = record("g1", { status: "QUEUED", updated_at: "2026-03-02T10:05:00.000Z" });
+    expect(newer(first, second).status).toBe("QUEUED");
   });
 });

@@ -3,7 +3,7 @@
 // their lineage, filtered, sorted and totalled. Everything read here came with a
 // notebook: untrusted, so each value is checked for its type before it is shown.
 
-import { IRecord, newer } from './records';
+import { IRecord, newer, objectOf } from './records';
 
 /** A record output's payload (application/vnd.sora-widget.generation+json). */
 export interface IOutputRecords {
@@ -35,10 +35,6 @@ export function isRecord(value: unknown): value is IRecord {
     typeof r.status === 'string' &&
     typeof r.updated_at === 'string'
   );
-}
-
-function objectOf(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 /** The records of a notebook: its metadata section first, then its record outputs; a

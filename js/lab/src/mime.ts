@@ -6,6 +6,7 @@
 import { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 
+import { el } from './dom';
 import { IRecord } from './records';
 
 export const MIME_TYPE = 'application/vnd.sora-widget.generation+json';
@@ -14,19 +15,6 @@ interface IParams {
   prompt?: string;
   duration?: number;
   size?: string;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }
 
 function isRelativePath(path: string): boolean {

@@ -27,6 +27,7 @@ import {
   totalsText,
   whenText
 } from './generations';
+import { el } from './dom';
 import { MIME_TYPE } from './mime';
 import { METADATA_KEY } from './records';
 import { reproduceCode } from './reproduce';
@@ -45,19 +46,6 @@ interface IOutputList {
 type Found = { size: number | null } | null;
 
 const REFRESH_MS = 150;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function option(value: string, label: string): HTMLOptionElement {
   const node = document.createElement('option');

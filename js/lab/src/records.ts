@@ -1,8 +1,10 @@
 // Pure rules for the records this extension writes into notebook metadata.
 
+import { TERMINAL_STATUSES } from './statuses.generated';
+
 export const METADATA_KEY = 'sora_widget';
 export const SCHEMA_VERSION = 1;
-const TERMINAL = new Set(['COMPLETED', 'FAILED', 'EXPIRED']);
+const TERMINAL: ReadonlySet<string> = new Set(TERMINAL_STATUSES);
 
 export interface IRecord {
   id: string;
@@ -20,6 +22,11 @@ export interface IUpdate {
   record: IRecord;
   cell_id?: string | null;
   notebook_path?: string | null;
+}
+
+/** A JSON object's fields, or none (a record from a notebook may hold anything). */
+export function objectOf(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 /** A terminal status wins over a running one; among equals the newest wins. */

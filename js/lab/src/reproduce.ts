@@ -3,11 +3,7 @@
 // comes from a record that came with a notebook, so each is written as a literal that
 // cannot end its line or its string early: JSON's escapes are Python's.
 
-import { IRecord } from './records';
-
-function objectOf(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
+import { IRecord, objectOf } from './records';
 
 /** A Python literal of a JSON value (strings, numbers, booleans, null, lists, dicts). */
 export function pythonLiteral(value: unknown): string {
