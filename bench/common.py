@@ -60,6 +60,28 @@ def write_json(name: str, rows: Sequence[Row], meta: dict[str, Any]) -> Path:
     return path
 
 
+#: the jobs the poll and pacing benchmarks wait for: Sora 2's ~180 s, log-normally spread
+JOB_MEDIAN_S = 180.0
+JOB_SIGMA = 0.15
+
+
+def sora_like_jobs(scale: float, seed: int) -> tuple[str, ...]:
+    """Emulator arguments for those jobs, their times multiplied by `scale` (a fast run of
+    the same schedule), in the same order for the same seed; enough workers that none waits."""
+    return (
+        "--latency",
+        str(JOB_MEDIAN_S * scale),
+        "--latency-jitter",
+        str(JOB_SIGMA),
+        "--latency-distribution",
+        "lognormal",
+        "--workers",
+        "1000",
+        "--seed",
+        str(seed),
+    )
+
+
 class EmulatorProcess:
     """The emulator in its own process (`sora-widget emulator`), so that the measured
     client's process holds only the client — as it does against the real API."""

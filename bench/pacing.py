@@ -28,10 +28,8 @@ from sora_widget import cost
 from sora_widget.client import AsyncSoraClient, PollPolicy
 from sora_widget.client._ratelimit import PlanAllowance
 
-from .common import EmulatorProcess, Row, mean, percentile
+from .common import EmulatorProcess, Row, mean, percentile, sora_like_jobs
 
-MEDIAN_S = 180.0
-SIGMA = 0.15
 PROMPT = "a lighthouse at dusk, waves against the rocks"
 PLANS = (5, 50)
 JOB_COUNTS = (1, 5, 20)
@@ -62,20 +60,7 @@ def _run(base_url: str, jobs: int, scale: float, per_minute: float | None) -> di
 
 
 def _measure(jobs: int, scale: float, per_minute: float, capped: bool, seed: int) -> dict[str, Any]:
-    args = (
-        "--latency",
-        str(MEDIAN_S * scale),
-        "--latency-jitter",
-        str(SIGMA),
-        "--latency-distribution",
-        "lognormal",
-        "--workers",
-        "1000",
-        "--rate-limit",
-        str(per_minute / 60 / scale),
-        "--seed",
-        str(seed),
-    )
+    args = (*sora_like_jobs(scale, seed), "--rate-limit", str(per_minute / 60 / scale))
     with EmulatorProcess(*args) as emu:
         outcome = _run(emu.base_url, jobs, scale, per_minute if capped else None)
         stats = emu.stats()

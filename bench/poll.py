@@ -19,10 +19,8 @@ from pathlib import Path
 
 from sora_widget.client import AsyncSoraClient, PollPolicy
 
-from .common import EmulatorProcess, Row, mean, percentile
+from .common import EmulatorProcess, Row, mean, percentile, sora_like_jobs
 
-MEDIAN_S = 180.0
-SIGMA = 0.15
 PROMPT = "a lighthouse at dusk, waves against the rocks"
 
 
@@ -68,18 +66,7 @@ def run(jobs: int = 40, scale: float = 0.2, seed: int = 1) -> list[Row]:
     summary: dict[str, tuple[float, float]] = {}
     for name, contend in contenders.items():
         # a fresh emulator per contender: same seed, so the same latencies in the same order
-        args = (
-            "--latency",
-            str(MEDIAN_S * scale),
-            "--latency-jitter",
-            str(SIGMA),
-            "--latency-distribution",
-            "lognormal",
-            "--workers",
-            "1000",
-            "--seed",
-            str(seed),
-        )
+        args = sora_like_jobs(scale, seed)
         with EmulatorProcess(*args) as emu:
             ids = contend(emu.base_url)
             stats = emu.stats()
