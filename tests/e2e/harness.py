@@ -62,40 +62,136 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class JupyterServer:
-    """A jupyter-server process with JupyterLab ("lab") or Notebook 7 ("notebook")."""
+_Host = TypeVar("_Host", bound="HostServer")
 
-    def __init__(self, flavour: str, root_dir: Path, env: dict[str, str] | None = None) -> None:
-        if flavour not in ("lab", "notebook"):
-            raise ValueError(flavour)
-        self.flavour = flavour
+
+class HostServer:
+    """A server process (Jupyter, Voilà, marimo) on 127.0.0.1 with a token of its own, its
+    state and log beside `root_dir`. Voilà's and marimo's token reaches the server in a file
+    only its owner reads, not on its command line (which `ps` shows anyone). Stopped by its
+    PID, then the processes it started by theirs: a SIGTERM to marimo leaves its session
+    processes running, and a kernel left behind would keep its embedded emulator's threads."""
+
+    name = "host"
+    #: seconds a start may take: with every test worker busy on 2 cores, Jupyter has taken over 60
+    start_timeout = 120.0
+
+    def __init__(self, root_dir: Path, env: dict[str, str] | None = None) -> None:
         self.root_dir = root_dir
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = env or {}
-        self.log_path = root_dir.parent / f"jupyter-{flavour}-{self.port}.log"
+        self.state = root_dir.parent / f"{self.name}-state-{self.port}"
+        self.log_path = root_dir.parent / f"{self.name}-{self.port}.log"
         self._proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 180.0) -> JupyterServer:
-        # generous: with every test worker busy on 2 cores, a start has taken over 60 s
-        state = self.root_dir.parent / f"jupyter-state-{self.port}"
-        for sub in ("settings", "workspaces", "runtime"):
-            (state / sub).mkdir(parents=True, exist_ok=True)
-        # no "get notified about Jupyter news?" toast over the page (and no fetch for it)
-        notification = state / "settings" / "@jupyterlab" / "apputils-extension"
-        notification.mkdir(parents=True, exist_ok=True)
-        (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
-        # a steady cursor: a blinking one is an animation Chromium draws frames for in every
-        # editor of every open notebook, whether or not it has focus (~0.06 CPU-s a second)
-        editor = state / "settings" / "@jupyterlab" / "codemirror-extension"
-        editor.mkdir(parents=True, exist_ok=True)
-        (editor / "plugin.jupyterlab-settings").write_text('{"defaultConfig": {"cursorBlinkRate": 0}}')
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def ready_url(self) -> str:
+        raise NotImplementedError
+
+    def prepare(self, env: dict[str, str]) -> None:
+        """Write what the server reads at start (its token) and say where, in `env`."""
+
+    def private_file(self, name: str, text: str) -> Path:
+        """A new file of the state folder that only this user may read."""
+        path = self.state / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(text)
+        return path
+
+    def start(self: _Host, timeout: float | None = None) -> _Host:
+        timeout = self.start_timeout if timeout is None else timeout
+        self.state.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        env.update(self.env)
+        env.pop("JUPYTER_CONFIG_DIR", None)
+        self.prepare(env)
+        env["JUPYTER_RUNTIME_DIR"] = str(self.state / "runtime")
+        # marimo's settings and state (and anything else that follows XDG) stay in the test's folder
+        env["XDG_CONFIG_HOME"] = str(self.state / "config")
+        env["XDG_STATE_HOME"] = str(self.state / "state")
+        env["XDG_CACHE_HOME"] = str(self.state / "cache")
+        env["MARIMO_SKIP_UPDATE_CHECK"] = "1"
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self._proc = subprocess.Popen(
+            self.command(), cwd=self.root_dir, stdout=self._log, stderr=subprocess.STDOUT, env=env
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
+            try:
+                ready = http().get(self.ready_url(), timeout=2).is_success
+            except httpx.HTTPError:
+                ready = False
+            if ready:
+                # the token is in force: a page asked for without it (and without the cookie
+                # the shared client now holds) is refused or sent to log in
+                if httpx.get(f"{self.base_url}/", timeout=10).status_code == 200:
+                    self.stop()
+                    raise RuntimeError(f"{self.name} serves its pages without the token")
+                return self
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not start in {timeout} s:\n{self.log()}")
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-6000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        import psutil
+
+        try:
+            started = psutil.Process(self._proc.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            started = []
+        if self._proc.poll() is None:
+            self._proc.send_signal(signal.SIGTERM)
+            try:
+                self._proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
+        for child in started:
+            try:
+                child.terminate()
+            except psutil.NoSuchProcess:
+                continue
+        _, alive = psutil.wait_procs(started, timeout=10)
+        for child in alive:
+            child.kill()
+        self._proc = None
+        self._log.close()
+
+
+class JupyterServer(HostServer):
+    """A jupyter-server process with JupyterLab ("lab") or Notebook 7 ("notebook")."""
+
+    start_timeout = 180.0
+
+    def __init__(self, flavour: str, root_dir: Path, env: dict[str, str] | None = None) -> None:
+        if flavour not in ("lab", "notebook"):
+            raise ValueError(flavour)
+        self.flavour = flavour
+        self.name = f"jupyter-{flavour}"
+        super().__init__(root_dir, env)
+
+    def command(self) -> list[str]:
         app = "LabApp" if self.flavour == "lab" else "JupyterNotebookApp"
         # Notebook 7's pages read settings from JupyterLab's server extension, loaded beside it:
         # told only of its own folders, they read (and wrote) the user's ~/.jupyter instead
         settings_apps = dict.fromkeys((app, "LabApp"))
-        args = [
+        return [
             sys.executable,
             "-m",
             "jupyter",
@@ -109,47 +205,35 @@ class JupyterServer:
             "--ServerApp.allow_root=True",
             "--ServerApp.disable_check_xsrf=True",
             f"--{app}.expose_app_in_browser=True",
-            *(f"--{name}.user_settings_dir={state / 'settings'}" for name in settings_apps),
-            *(f"--{name}.workspaces_dir={state / 'workspaces'}" for name in settings_apps),
+            *(f"--{name}.user_settings_dir={self.state / 'settings'}" for name in settings_apps),
+            *(f"--{name}.workspaces_dir={self.state / 'workspaces'}" for name in settings_apps),
             # offline: no news feed, no update check, no extension manager queries
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabServerApp.extension_manager=readonly",
         ]
-        env = dict(os.environ)
-        env.update(self.env)
-        env["JUPYTER_RUNTIME_DIR"] = str(state / "runtime")
-        env.pop("JUPYTER_CONFIG_DIR", None)
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self._proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"jupyter {self.flavour} exited early:\n{self.log()}")
-            try:
-                if (
-                    http()
-                    .get(f"{self.base_url}/api/status", params={"token": self.token}, timeout=2)
-                    .is_success
-                ):
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"jupyter {self.flavour} did not start in {timeout} s:\n{self.log()}")
+
+    def prepare(self, env: dict[str, str]) -> None:
+        for sub in ("settings", "workspaces", "runtime"):
+            (self.state / sub).mkdir(parents=True, exist_ok=True)
+        # no "get notified about Jupyter news?" toast over the page (and no fetch for it)
+        notification = self.state / "settings" / "@jupyterlab" / "apputils-extension"
+        notification.mkdir(parents=True, exist_ok=True)
+        (notification / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        # a steady cursor: a blinking one is an animation Chromium draws frames for in every
+        # editor of every open notebook, whether or not it has focus (~0.06 CPU-s a second)
+        editor = self.state / "settings" / "@jupyterlab" / "codemirror-extension"
+        editor.mkdir(parents=True, exist_ok=True)
+        (editor / "plugin.jupyterlab-settings").write_text('{"defaultConfig": {"cursorBlinkRate": 0}}')
+
+    def ready_url(self) -> str:
+        return f"{self.base_url}/api/status?token={self.token}"
 
     def url(self, notebook: str) -> str:
         if self.flavour == "lab":
             # ?reset: a fresh workspace, so no earlier test's documents are restored
             return f"{self.base_url}/lab/tree/{notebook}?reset&token={self.token}"
         return f"{self.base_url}/notebooks/{notebook}?token={self.token}"
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-6000:]
-        except OSError:
-            return ""
 
     def shutdown_kernels(self) -> None:
         """Stop every kernel (keeps the server), so the next test starts clean."""
@@ -159,19 +243,6 @@ class JupyterServer:
             http().delete(
                 f"{self.base_url}/api/sessions/{session['id']}", params={"token": self.token}, timeout=30
             )
-
-    def stop(self) -> None:
-        if self._proc is None:
-            return
-        if self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=10)
-        self._proc = None
-        self._log.close()
 
 
 # Finds our notebook's panel by path: JupyterLab may restore other documents around it.
@@ -415,115 +486,6 @@ def axe_violations(page: Page, selector: str) -> list[dict[str, Any]]:
 
 
 # -- other hosts: Voilà and marimo ----------------------------------------------------------------
-
-
-_Host = TypeVar("_Host", bound="HostServer")
-
-
-class HostServer:
-    """A server of another host (Voilà, marimo) on 127.0.0.1 with a token of its own, started
-    once for a test module. The token reaches the server in a file only its owner reads, not
-    on its command line (which `ps` shows anyone). Stopped by its PID, then the processes it
-    started by theirs: a SIGTERM to marimo leaves its session processes running, and a kernel
-    left behind would keep its embedded emulator's threads."""
-
-    name = "host"
-
-    def __init__(self, root_dir: Path, env: dict[str, str] | None = None) -> None:
-        self.root_dir = root_dir
-        self.port = free_port()
-        self.token = secrets.token_hex(16)
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = env or {}
-        self.state = root_dir.parent / f"{self.name}-state-{self.port}"
-        self.log_path = root_dir.parent / f"{self.name}-{self.port}.log"
-        self._proc: subprocess.Popen[bytes] | None = None
-
-    def command(self) -> list[str]:
-        raise NotImplementedError
-
-    def ready_url(self) -> str:
-        raise NotImplementedError
-
-    def prepare(self, env: dict[str, str]) -> None:
-        """Write what the server reads at start (its token) and say where, in `env`."""
-
-    def private_file(self, name: str, text: str) -> Path:
-        """A new file of the state folder that only this user may read."""
-        path = self.state / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(descriptor, "w") as file:
-            file.write(text)
-        return path
-
-    def start(self: _Host, timeout: float = 120.0) -> _Host:
-        self.state.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ)
-        env.update(self.env)
-        env.pop("JUPYTER_CONFIG_DIR", None)
-        self.prepare(env)
-        env["JUPYTER_RUNTIME_DIR"] = str(self.state / "runtime")
-        # marimo's settings and state (and anything else that follows XDG) stay in the test's folder
-        env["XDG_CONFIG_HOME"] = str(self.state / "config")
-        env["XDG_STATE_HOME"] = str(self.state / "state")
-        env["XDG_CACHE_HOME"] = str(self.state / "cache")
-        env["MARIMO_SKIP_UPDATE_CHECK"] = "1"
-        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
-        self._proc = subprocess.Popen(
-            self.command(), cwd=self.root_dir, stdout=self._log, stderr=subprocess.STDOUT, env=env
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early:\n{self.log()}")
-            try:
-                ready = http().get(self.ready_url(), timeout=2).is_success
-            except httpx.HTTPError:
-                ready = False
-            if ready:
-                # the token is in force: a page asked for without it (and without the cookie
-                # the shared client now holds) is refused or sent to log in
-                if httpx.get(f"{self.base_url}/", timeout=10).status_code == 200:
-                    self.stop()
-                    raise RuntimeError(f"{self.name} serves its pages without the token")
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not start in {timeout} s:\n{self.log()}")
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-6000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        if self._proc is None:
-            return
-        import psutil
-
-        try:
-            started = psutil.Process(self._proc.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            started = []
-        if self._proc.poll() is None:
-            self._proc.send_signal(signal.SIGTERM)
-            try:
-                self._proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait(timeout=10)
-        for child in started:
-            try:
-                child.terminate()
-            except psutil.NoSuchProcess:
-                continue
-        _, alive = psutil.wait_procs(started, timeout=10)
-        for child in alive:
-            child.kill()
-        self._proc = None
-        self._log.close()
 
 
 class VoilaServer(HostServer):
