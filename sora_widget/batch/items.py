@@ -148,10 +148,6 @@ def _item(index: int, row: object, defaults: dict[str, object]) -> Item:
     return Item(params, params.model, which)
 
 
-def _or(value: object, default: object) -> object:
-    return default if value is None else value
-
-
 def _digest(data: object) -> str:
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -71,12 +71,6 @@ class Field:
     def values(self) -> tuple[Any, ...]:
         return tuple(c.value for c in self.choices)
 
-    def label_of(self, value: Any) -> str:
-        for choice in self.choices:
-            if choice.value == value:
-                return choice.label
-        return str(value)
-
 
 @dataclass(frozen=True)
 class Price:
@@ -148,11 +142,6 @@ class Model:
     def default_shape(self) -> tuple[str, str]:
         aspect, resolution = self.field("aspect_ratio"), self.field("resolution")
         return (aspect.default if aspect else "", resolution.default if resolution else "")
-
-    @property
-    def size_follows_image(self) -> bool:
-        """Its clips take the first frame's shape: it has neither a size nor an aspect ratio."""
-        return not self.has("size") and not self.pixels
 
     @property
     def typical_latency_s(self) -> float:
