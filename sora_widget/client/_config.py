@@ -28,8 +28,9 @@ def resolve_api_key(explicit: str | None = None) -> str | None:
     return key or None
 
 
-def _checked_url(text: str, *, what: str, env: str, example: str, unset: bool) -> SplitResult:
-    """`text` split, or a ConfigurationError naming `what` and the variable to fix. The
+def _check_url(text: str, *, what: str, env: str, example: str, unset: bool) -> None:
+    """A ConfigurationError naming `what` and the variable to fix, unless `text` is an
+    http(s) URL with a host and no credentials, query or fragment. The
     message shows the URL without its user:password part: that part is a secret, and would
     otherwise be written into every record's api_host and shown by %sora_config."""
     parts = urlsplit(text)
@@ -50,7 +51,6 @@ def _checked_url(text: str, *, what: str, env: str, example: str, unset: bool) -
             f"{what} {shown} must not have a query or fragment",
             hint=f"Set {env} to something like {example}{or_unset}.",
         )
-    return parts
 
 
 def normalize_base_url(url: str) -> str:
@@ -59,7 +59,7 @@ def normalize_base_url(url: str) -> str:
     The official SDK takes `https://api.segmind.com/v1`; we accept that form too.
     """
     text = url.strip().rstrip("/")
-    _checked_url(
+    _check_url(
         text,
         what="base URL",
         env=BASE_URL_ENV,
@@ -82,7 +82,7 @@ def resolve_upload_url(base_url: str, explicit: str | None = None) -> str:
     chosen = (explicit or os.environ.get(UPLOAD_URL_ENV) or "").strip()
     if not chosen:
         return DEFAULT_UPLOAD_URL if base_url == DEFAULT_BASE_URL else f"{base_url}/upload-asset"
-    _checked_url(chosen, what="upload URL", env=UPLOAD_URL_ENV, example=DEFAULT_UPLOAD_URL, unset=True)
+    _check_url(chosen, what="upload URL", env=UPLOAD_URL_ENV, example=DEFAULT_UPLOAD_URL, unset=True)
     return chosen
 
 
@@ -94,7 +94,7 @@ def resolve_history_url(base_url: str, explicit: str | None = None) -> str:
     chosen = (explicit or os.environ.get(HISTORY_URL_ENV) or "").strip().rstrip("/")
     if not chosen:
         return DEFAULT_HISTORY_URL if base_url == DEFAULT_BASE_URL else base_url
-    _checked_url(
+    _check_url(
         chosen,
         what="request history URL",
         env=HISTORY_URL_ENV,

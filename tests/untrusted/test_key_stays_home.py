@@ -15,7 +15,7 @@ import pytest
 import sora_widget as sw
 from sora_widget import api
 from sora_widget.client import AsyncSoraClient, RetryPolicy
-from sora_widget.client._config import normalize_base_url, resolve_upload_url
+from sora_widget.client._config import normalize_base_url, resolve_history_url, resolve_upload_url
 from sora_widget.client._requests import Clock
 from sora_widget.errors import BadRequest, ConfigurationError, GenerationFailed, ServerError
 from sora_widget.params import GenerationParams
@@ -165,6 +165,7 @@ async def test_a_server_that_echoes_the_key_has_it_redacted_from_errors_records_
         "https://user:hunter2@api.segmind.com",
         "https://:hunter2@api.segmind.com/v1",
         "http://key@127.0.0.1:9/",
+        "ftp://user:hunter2@api.segmind.com",  # not http(s) either: still never shown
     ],
 )
 def test_a_base_url_with_credentials_is_refused_without_showing_them(url, tmp_path):
@@ -173,8 +174,10 @@ def test_a_base_url_with_credentials_is_refused_without_showing_them(url, tmp_pa
     assert "hunter2" not in str(refused.value) and "key@" not in str(refused.value)
     with pytest.raises(ConfigurationError):
         AsyncSoraClient(api_key=FAKE_KEY, base_url=url, output_dir=tmp_path)
-    with pytest.raises(ConfigurationError):
-        resolve_upload_url(API, url)
+    for resolve in (resolve_upload_url, resolve_history_url):
+        with pytest.raises(ConfigurationError) as refused:
+            resolve(API, url)
+        assert "hunter2" not in str(refused.value) and "key@" not in str(refused.value)
 
 
 def test_settings_and_the_widget_never_show_credentials_from_the_environment(project, monkeypatch):
