@@ -303,6 +303,18 @@ describe("storyboard view", () => {
     expect((byRole(el, "button", "Generate film") as HTMLButtonElement).disabled).toBe(false); // try again
   });
 
+  it("marks a shot that ended without a clip as ended, NOT_SUBMITTED too, and a running one as still going", async () => {
+    const jobs = [
+      makeJob({ id: "s1", status: "FAILED", waiting: false }),
+      makeJob({ id: "s2", status: "NOT_SUBMITTED", waiting: false }),
+      makeJob({ id: "s3", status: "PROCESSING" }),
+    ];
+    const model = boardModel({ shots: ["one", "two", "three"], board: { ...BOARD, shots: ["s1", "s2", "s3"] }, jobs });
+    const el = await mount(model);
+    const marks = [...el.querySelectorAll(".sw-strip .sw-placeholder")].map((p) => p.textContent);
+    expect(marks).toEqual(["—", "—", "…"]);
+  });
+
   it("releases every listener when the view goes", async () => {
     const model = boardModel();
     await mount(model);
